@@ -1,0 +1,95 @@
+"""`lexi data ...`: look at and convert labelled datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from lexi.cli._util import console, print_json, subgroup
+from lexi.data.readers import FORMATS, read_dataset, write_dataset
+from lexi.data.stats import DatasetStats, dataset_stats
+from lexi.io import atomic_write
+
+data_app = subgroup("data", "Inspect and convert labelled datasets (MASSIVE jsonl, JSONL, CSV, TSV).")
+
+FormatOpt = typer.Option("auto", "--format", "-f", help=f"Input format: {', '.join(FORMATS)}.")
+TextFieldOpt = typer.Option(None, "--text-field", help="Column holding the text (generic files).")
+LabelFieldOpt = typer.Option(None, "--label-field", help="Column holding the label (generic files).")
+SplitOpt = typer.Option(None, "--split", help="Only rows of this split (train, dev, test).")
+
+
+def data_stats(
+    path: str, format: str = "auto", text_field: str | None = None,
+    label_field: str | None = None, split: str | None = None,
+) -> DatasetStats:
+    """Statistics of one dataset file."""
+    return dataset_stats(
+        read_dataset(path, format=format, text_field=text_field, label_field=label_field, split=split)
+    )
+
+
+@data_app.command("stats")
+def stats_command(
+    path: str = typer.Argument(..., help="Dataset file, or - for stdin (MASSIVE jsonl)."),
+    format: str = FormatOpt,
+    text_field: str | None = TextFieldOpt,
+    label_field: str | None = LabelFieldOpt,
+    split: str | None = SplitOpt,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout instead of tables."),
+    top: int = typer.Option(15, help="How many labels and slot types to list."),
+) -> None:
+    """Rows, labels and their counts, splits, locales, mean length and slot types.
+
+    Example: `lexi data stats en-US.jsonl --split train`
+    """
+    stats = data_stats(path, format, text_field, label_field, split)
+    if as_json:
+        print_json(stats.as_dict())
+        return
+    summary = Table(title=f"{path}", show_header=False)
+    summary.add_row("rows", str(stats.rows))
+    summary.add_row("labels", str(len(stats.labels)))
+    summary.add_row("splits", ", ".join(f"{k}: {v}" for k, v in stats.splits.most_common()))
+    summary.add_row("locales", ", ".join(f"{k}: {v}" for k, v in stats.locales.most_common()))
+    summary.add_row("mean length", f"{stats.mean_chars:.1f} chars, {stats.mean_words:.1f} words")
+    summary.add_row("slot types", str(len(stats.slot_types)))
+    console.print(summary)
+    for title, counter in (("label", stats.labels), ("slot type", stats.slot_types)):
+        if not counter:
+            continue
+        table = Table(title=f"top {title}s ({len(counter)} in all)")
+        table.add_column(title)
+        table.add_column("count", justify="right")
+        for key, count in counter.most_common(top):
+            table.add_row(str(key), str(count))
+        console.print(table)
+
+
+def data_convert(
+    source: str, target: str, to: str = "massive", format: str = "auto",
+    text_field: str | None = None, label_field: str | None = None, split: str | None = None,
+) -> int:
+    """Convert a dataset between formats; returns rows written. ``-`` is stdout."""
+    rows = read_dataset(source, format=format, text_field=text_field, label_field=label_field, split=split)
+    with atomic_write(target) as out:
+        return write_dataset(rows, out, to)
+
+
+@data_app.command("convert")
+def convert_command(
+    source: str = typer.Argument(..., help="Input file, or - for stdin."),
+    target: str = typer.Argument("-", help="Output file, or - for stdout."),
+    to: str = typer.Option("massive", "--to", help="Output format: massive, jsonl, csv, tsv."),
+    format: str = FormatOpt,
+    text_field: str | None = TextFieldOpt,
+    label_field: str | None = LabelFieldOpt,
+    split: str | None = SplitOpt,
+) -> None:
+    """Convert between formats, e.g. a SIB-200 TSV into MASSIVE jsonl:
+
+    `lexi data convert sib200/swh_Latn/test.tsv swh-test.jsonl --to massive`
+    """
+    count = data_convert(source, target, to, format, text_field, label_field, split)
+    console.print(f"wrote {count} rows to {target}")

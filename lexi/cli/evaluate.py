@@ -1,0 +1,1 @@
+"""`lexi evaluate` commands (being built)."""

@@ -1,0 +1,1 @@
+"""`lexi lexicon` commands (being built)."""

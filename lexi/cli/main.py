@@ -1,0 +1,58 @@
+"""Entry point: registers every command module and turns errors into one readable line."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.markup import escape
+
+from lexi import __version__
+from lexi.cli._util import app, console
+from lexi.errors import LexiError
+
+# Importing a command module registers its commands on ``app`` (as spaCy's cli/ does).
+from lexi.cli import data, doctor, evaluate, lexicon, morph, recipe, synth, train  # noqa: E402,F401,I001
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lexi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors."),
+) -> None:
+    """lexi: zero-shot language understanding from a lexicon and paradigms."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        app(args=args, prog_name="lexi")
+    except LexiError as exc:
+        if debug:
+            raise
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/]")
+        sys.exit(130)
+    except (OSError, ValueError, RuntimeError) as exc:
+        if debug:
+            raise
+        console.print(
+            f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))} (rerun with --debug for details)",
+            highlight=False, soft_wrap=True,
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

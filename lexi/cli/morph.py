@@ -1,0 +1,1 @@
+"""`lexi morph` commands (being built)."""

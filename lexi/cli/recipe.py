@@ -1,0 +1,1 @@
+"""`lexi recipe` commands (being built)."""

@@ -1,0 +1,1 @@
+"""`lexi synth` commands (being built)."""

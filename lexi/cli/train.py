@@ -1,0 +1,1 @@
+"""`lexi train` commands (being built)."""

@@ -1,0 +1,207 @@
+"""MASSIVE jsonl: ``utt``, ``annot_utt`` with ``[slot : value]`` markup, ``intent``.
+
+Reading turns ``annot_utt`` into character spans over ``utt``; writing rebuilds it, and
+reproduces the source file byte for byte in the fields lexi knows (key order, the JSON
+separators of the file, non-ASCII kept as is).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from lexi.data.records import SlotSpan, Utterance
+from lexi.errors import LexiError
+
+MASSIVE_FIELDS = ("id", "locale", "partition", "scenario", "intent", "utt", "annot_utt")
+REQUIRED_FIELDS = ("id", "utt", "intent")
+
+
+@dataclass(frozen=True)
+class JsonStyle:
+    """How a jsonl file writes its JSON: MASSIVE 1.1 en-US is compact, sw-KE spaced."""
+
+    item_separator: str = ","
+    key_separator: str = ":"
+
+    @classmethod
+    def detect(cls, line: str) -> JsonStyle:
+        # The first key is always followed by its separator: '{"id":0' vs '{"id": 0'.
+        head = line.lstrip()[:64]
+        colon = head.find('":')
+        if colon >= 0 and head[colon + 2 : colon + 3] == " ":
+            return cls(", ", ": ")
+        return cls()
+
+    def dumps(self, obj: dict[str, Any]) -> str:
+        return json.dumps(
+            obj, ensure_ascii=False, separators=(self.item_separator, self.key_separator)
+        )
+
+
+COMPACT = JsonStyle()
+
+
+def parse_annot(annot: str, *, path: str | None = None, line: int | None = None) -> tuple[str, tuple[SlotSpan, ...]]:
+    """Split ``"wake me at [time : five am]"`` into plain text and slot spans."""
+    text_parts: list[str] = []
+    spans: list[SlotSpan] = []
+    length = 0
+    i = 0
+    while i < len(annot):
+        open_at = annot.find("[", i)
+        close_before = annot.find("]", i)
+        if close_before != -1 and (open_at == -1 or close_before < open_at):
+            raise LexiError(
+                f"unbalanced ']' at column {close_before + 1} in annot_utt {annot!r}",
+                path=path, line=line, hint="expected '[slot : value]'",
+            )
+        if open_at == -1:
+            text_parts.append(annot[i:])
+            length += len(annot) - i
+            break
+        text_parts.append(annot[i:open_at])
+        length += open_at - i
+        close_at = annot.find("]", open_at)
+        nested = annot.find("[", open_at + 1)
+        if close_at == -1 or (nested != -1 and nested < close_at):
+            raise LexiError(
+                f"unbalanced '[' at column {open_at + 1} in annot_utt {annot!r}",
+                path=path, line=line, hint="expected '[slot : value]'",
+            )
+        inner = annot[open_at + 1 : close_at]
+        name, sep, value = inner.partition(" : ")
+        if not sep or not name.strip():
+            raise LexiError(
+                f"slot markup {annot[open_at:close_at + 1]!r} is not '[slot : value]'",
+                path=path, line=line,
+            )
+        spans.append(SlotSpan(length, length + len(value), name.strip()))
+        text_parts.append(value)
+        length += len(value)
+        i = close_at + 1
+    return "".join(text_parts), tuple(spans)
+
+
+def format_annot(text: str, slots: Iterable[SlotSpan]) -> str:
+    """Inverse of :func:`parse_annot`."""
+    out: list[str] = []
+    cursor = 0
+    for span in sorted(slots):
+        out.append(text[cursor : span.start])
+        out.append(f"[{span.name} : {text[span.start : span.end]}]")
+        cursor = span.end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def row_to_utterance(row: dict[str, Any], *, path: str | None = None, line: int | None = None) -> Utterance:
+    """One decoded MASSIVE row → an :class:`Utterance` (validated)."""
+    if not isinstance(row, dict):
+        raise LexiError(f"expected a JSON object, got {type(row).__name__}", path=path, line=line)
+    for name in REQUIRED_FIELDS:
+        if name not in row:
+            raise LexiError(
+                f"missing field {name!r}", path=path, line=line,
+                hint=f"MASSIVE rows need {', '.join(REQUIRED_FIELDS)}",
+            )
+    text = row["utt"]
+    if not isinstance(text, str):
+        raise LexiError(f"field 'utt' must be a string, got {text!r}", path=path, line=line)
+    slots: tuple[SlotSpan, ...] = ()
+    annot = row.get("annot_utt")
+    if annot is not None:
+        plain, slots = parse_annot(annot, path=path, line=line)
+        if plain != text:
+            raise LexiError(
+                f"annot_utt without markup is {plain!r} but utt is {text!r}",
+                path=path, line=line, hint="slot values must match the text",
+            )
+    metadata = {k: v for k, v in row.items() if k not in MASSIVE_FIELDS or k == "scenario"}
+    if "annot_utt" not in row:
+        metadata["_no_annot"] = True
+    return Utterance(
+        id=str(row["id"]),
+        text=text,
+        label=row["intent"],
+        slots=slots,
+        locale=row.get("locale"),
+        split=row.get("partition"),
+        metadata=metadata,
+    )
+
+
+def utterance_to_row(utt: Utterance) -> dict[str, Any]:
+    """An :class:`Utterance` → a MASSIVE row, keys in MASSIVE's order."""
+    row: dict[str, Any] = {"id": int(utt.id) if utt.id.isdigit() else utt.id}
+    if utt.locale is not None:
+        row["locale"] = utt.locale
+    if utt.split is not None:
+        row["partition"] = utt.split
+    if "scenario" in utt.metadata:
+        row["scenario"] = utt.metadata["scenario"]
+    row["intent"] = utt.label
+    row["utt"] = utt.text
+    if not utt.metadata.get("_no_annot"):
+        row["annot_utt"] = format_annot(utt.text, utt.slots)
+    for key, value in utt.metadata.items():
+        if key != "scenario" and not key.startswith("_"):
+            row[key] = value
+    return row
+
+
+@dataclass
+class MassiveReader:
+    """Streams a MASSIVE jsonl file (``-`` is stdin), optionally one split only.
+
+    After iteration, ``style`` holds the file's JSON style so that a writer can
+    reproduce it.
+    """
+
+    path: str | Path
+    split: str | None = None
+    style: JsonStyle = COMPACT
+
+    def __iter__(self) -> Iterator[Utterance]:
+        name = str(self.path)
+        stream = sys.stdin if name == "-" else open(self.path, encoding="utf-8")  # noqa: SIM115
+        try:
+            for number, raw in enumerate(stream, start=1):
+                if not raw.strip():
+                    continue
+                if number == 1:
+                    self.style = JsonStyle.detect(raw)
+                try:
+                    row = json.loads(raw)
+                except json.JSONDecodeError as exc:
+                    raise LexiError(
+                        f"malformed JSON at column {exc.colno}: {exc.msg}",
+                        path=name, line=number, hint="each line must be one JSON object",
+                    ) from None
+                utt = row_to_utterance(row, path=name, line=number)
+                if self.split is None or utt.split == self.split:
+                    yield utt
+        finally:
+            if stream is not sys.stdin:
+                stream.close()
+
+
+def read_massive(path: str | Path, split: str | None = None) -> Iterator[Utterance]:
+    """Stream utterances from a MASSIVE jsonl file."""
+    return iter(MassiveReader(path, split))
+
+
+def write_massive(
+    utterances: Iterable[Utterance], out: IO[str], style: JsonStyle = COMPACT
+) -> int:
+    """Write utterances as MASSIVE jsonl to an open text stream; returns the row count."""
+    count = 0
+    for utt in utterances:
+        out.write(style.dumps(utterance_to_row(utt)))
+        out.write("\n")
+        count += 1
+    return count

@@ -1,0 +1,195 @@
+"""Read any labelled dataset: MASSIVE jsonl, generic JSONL, CSV or TSV.
+
+Generic files name their text and label columns (``text_field``/``label_field``); a
+SIB-200 TSV (``index_id, category, text``) is recognised without options. Files whose
+name is ``train``/``dev``/``test`` get that split when they carry no split column.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from lexi.data.massive import COMPACT, JsonStyle, MassiveReader, write_massive
+from lexi.data.records import Utterance
+from lexi.errors import LexiError
+
+FORMATS = ("auto", "massive", "jsonl", "csv", "tsv")
+SPLIT_NAMES = {"train": "train", "dev": "dev", "validation": "dev", "valid": "dev", "test": "test"}
+# Column names tried, in order, when the user gives none.
+TEXT_CANDIDATES = ("text", "utt", "sentence", "utterance")
+LABEL_CANDIDATES = ("label", "intent", "category", "topic")
+ID_CANDIDATES = ("id", "index_id", "idx")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Where a dataset is and how to read it."""
+
+    path: str
+    format: str = "auto"
+    text_field: str | None = None
+    label_field: str | None = None
+    id_field: str | None = None
+    split_field: str | None = None
+    split: str | None = None
+
+
+def detect_format(path: str | Path) -> str:
+    """Guess the format from the suffix and, for JSONL, from the first row's keys."""
+    name = str(path)
+    if name == "-":
+        return "massive"
+    suffix = Path(name).suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".tsv", ".tab"):
+        return "tsv"
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        with open(name, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    try:
+                        keys = json.loads(line)
+                    except json.JSONDecodeError:
+                        return "jsonl"  # the reader reports the bad line precisely
+                    return "massive" if isinstance(keys, dict) and "utt" in keys and "intent" in keys else "jsonl"
+        return "jsonl"
+    raise LexiError(
+        f"cannot tell the format of {name!r} from its suffix",
+        hint="pass --format massive|jsonl|csv|tsv",
+    )
+
+
+def _pick(columns: Iterable[str], wanted: str | None, candidates: tuple[str, ...], what: str, path: str) -> str | None:
+    cols = list(columns)
+    if wanted is not None:
+        if wanted not in cols:
+            raise LexiError(f"no {what} column {wanted!r}; columns are {cols}", path=path, line=1)
+        return wanted
+    return next((c for c in candidates if c in cols), None)
+
+
+def _split_from_name(path: str) -> str | None:
+    return SPLIT_NAMES.get(Path(path).stem.lower())
+
+
+def _rows_jsonl(path: str, stream: IO[str]) -> Iterator[tuple[int, dict]]:
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise LexiError(
+                f"malformed JSON at column {exc.colno}: {exc.msg}", path=path, line=number
+            ) from None
+        if not isinstance(row, dict):
+            raise LexiError("expected a JSON object", path=path, line=number)
+        yield number, row
+
+
+def _rows_delimited(path: str, stream: IO[str], delimiter: str) -> Iterator[tuple[int, dict]]:
+    reader = csv.DictReader(stream, delimiter=delimiter)
+    if reader.fieldnames is None:
+        return
+    for row in reader:
+        if None in row:
+            raise LexiError(
+                f"{len(reader.fieldnames) + len(row[None])} fields, header has {len(reader.fieldnames)}",
+                path=path, line=reader.line_num,
+            )
+        yield reader.line_num, row
+
+
+def read_dataset(
+    path: str | Path,
+    *,
+    format: str = "auto",
+    text_field: str | None = None,
+    label_field: str | None = None,
+    id_field: str | None = None,
+    split_field: str | None = None,
+    split: str | None = None,
+) -> Iterator[Utterance]:
+    """Stream :class:`Utterance` records from any supported file (``-`` is stdin)."""
+    name = str(path)
+    if name != "-" and not Path(name).exists():
+        raise LexiError(f"no such file: {name}")
+    fmt = detect_format(name) if format == "auto" else format
+    if fmt not in FORMATS:
+        raise LexiError(f"unknown format {fmt!r}", hint=f"one of {', '.join(FORMATS[1:])}")
+    if fmt == "massive":
+        yield from MassiveReader(name, split)
+        return
+    stream = sys.stdin if name == "-" else open(name, encoding="utf-8", newline="")  # noqa: SIM115
+    try:
+        rows = (
+            _rows_jsonl(name, stream)
+            if fmt == "jsonl"
+            else _rows_delimited(name, stream, "," if fmt == "csv" else "\t")
+        )
+        default_split = _split_from_name(name)
+        columns: tuple[str | None, ...] | None = None
+        for number, row in rows:
+            if columns is None:
+                text_col = _pick(row, text_field, TEXT_CANDIDATES, "text", name)
+                if text_col is None:
+                    raise LexiError(
+                        f"no text column among {list(row)}", path=name, line=number,
+                        hint="pass --text-field",
+                    )
+                columns = (
+                    text_col,
+                    _pick(row, label_field, LABEL_CANDIDATES, "label", name),
+                    _pick(row, id_field, ID_CANDIDATES, "id", name),
+                    _pick(row, split_field, ("split", "partition"), "split", name),
+                )
+            text_col, label_col, id_col, split_col = columns
+            text = row.get(text_col)
+            if not isinstance(text, str):
+                raise LexiError(f"missing or non-text field {text_col!r}", path=name, line=number)
+            label = row.get(label_col) if label_col else None
+            if label_col and label is None:
+                raise LexiError(f"missing field {label_col!r}", path=name, line=number)
+            row_split = row.get(split_col) if split_col else default_split
+            if split is not None and row_split != split:
+                continue
+            used = {c for c in columns if c}
+            yield Utterance(
+                id=str(row[id_col]) if id_col else str(number),
+                text=text,
+                label=None if label is None else str(label),
+                split=row_split,
+                locale=row.get("locale"),
+                metadata={k: v for k, v in row.items() if k not in used and k != "locale"},
+            )
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
+
+
+def write_dataset(utterances: Iterable[Utterance], out: IO[str], format: str = "massive", style: JsonStyle = COMPACT) -> int:
+    """Write utterances in ``format`` (massive, jsonl, csv, tsv); returns the row count."""
+    if format == "massive":
+        return write_massive(utterances, out, style)
+    count = 0
+    if format == "jsonl":
+        for utt in utterances:
+            row = {"id": utt.id, "text": utt.text, "label": utt.label, "split": utt.split}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+        return count
+    if format in ("csv", "tsv"):
+        writer = csv.writer(out, delimiter="," if format == "csv" else "\t", lineterminator="\n")
+        writer.writerow(["id", "text", "label", "split"])
+        for utt in utterances:
+            writer.writerow([utt.id, utt.text, utt.label or "", utt.split or ""])
+            count += 1
+        return count
+    raise LexiError(f"cannot write format {format!r}", hint="one of massive, jsonl, csv, tsv")
