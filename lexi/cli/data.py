@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 from rich.table import Table
 
@@ -12,21 +10,30 @@ from lexi.data.readers import FORMATS, read_dataset, write_dataset
 from lexi.data.stats import DatasetStats, dataset_stats
 from lexi.io import atomic_write
 
-data_app = subgroup("data", "Inspect and convert labelled datasets (MASSIVE jsonl, JSONL, CSV, TSV).")
+data_app = subgroup(
+    "data", "Inspect and convert labelled datasets (MASSIVE jsonl, JSONL, CSV, TSV)."
+)
 
 FormatOpt = typer.Option("auto", "--format", "-f", help=f"Input format: {', '.join(FORMATS)}.")
 TextFieldOpt = typer.Option(None, "--text-field", help="Column holding the text (generic files).")
-LabelFieldOpt = typer.Option(None, "--label-field", help="Column holding the label (generic files).")
+LabelFieldOpt = typer.Option(
+    None, "--label-field", help="Column holding the label (generic files)."
+)
 SplitOpt = typer.Option(None, "--split", help="Only rows of this split (train, dev, test).")
 
 
 def data_stats(
-    path: str, format: str = "auto", text_field: str | None = None,
-    label_field: str | None = None, split: str | None = None,
+    path: str,
+    format: str = "auto",
+    text_field: str | None = None,
+    label_field: str | None = None,
+    split: str | None = None,
 ) -> DatasetStats:
     """Statistics of one dataset file."""
     return dataset_stats(
-        read_dataset(path, format=format, text_field=text_field, label_field=label_field, split=split)
+        read_dataset(
+            path, format=format, text_field=text_field, label_field=label_field, split=split
+        )
     )
 
 
@@ -68,11 +75,18 @@ def stats_command(
 
 
 def data_convert(
-    source: str, target: str, to: str = "massive", format: str = "auto",
-    text_field: str | None = None, label_field: str | None = None, split: str | None = None,
+    source: str,
+    target: str,
+    to: str = "massive",
+    format: str = "auto",
+    text_field: str | None = None,
+    label_field: str | None = None,
+    split: str | None = None,
 ) -> int:
     """Convert a dataset between formats; returns rows written. ``-`` is stdout."""
-    rows = read_dataset(source, format=format, text_field=text_field, label_field=label_field, split=split)
+    rows = read_dataset(
+        source, format=format, text_field=text_field, label_field=label_field, split=split
+    )
     with atomic_write(target) as out:
         return write_dataset(rows, out, to)
 

@@ -8,11 +8,11 @@ import typer
 from rich.markup import escape
 
 from lexi import __version__
-from lexi.cli._util import app, console
-from lexi.errors import LexiError
 
 # Importing a command module registers its commands on ``app`` (as spaCy's cli/ does).
 from lexi.cli import data, doctor, evaluate, lexicon, morph, recipe, synth, train  # noqa: E402,F401,I001
+from lexi.cli._util import app, console
+from lexi.errors import LexiError
 
 
 def _version(value: bool) -> None:
@@ -48,8 +48,10 @@ def main(argv: list[str] | None = None) -> None:
         if debug:
             raise
         console.print(
-            f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))} (rerun with --debug for details)",
-            highlight=False, soft_wrap=True,
+            f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}"
+            " (rerun with --debug for details)",
+            highlight=False,
+            soft_wrap=True,
         )
         sys.exit(1)
 

@@ -46,7 +46,9 @@ class JsonStyle:
 COMPACT = JsonStyle()
 
 
-def parse_annot(annot: str, *, path: str | None = None, line: int | None = None) -> tuple[str, tuple[SlotSpan, ...]]:
+def parse_annot(
+    annot: str, *, path: str | None = None, line: int | None = None
+) -> tuple[str, tuple[SlotSpan, ...]]:
     """Split ``"wake me at [time : five am]"`` into plain text and slot spans."""
     text_parts: list[str] = []
     spans: list[SlotSpan] = []
@@ -58,7 +60,9 @@ def parse_annot(annot: str, *, path: str | None = None, line: int | None = None)
         if close_before != -1 and (open_at == -1 or close_before < open_at):
             raise LexiError(
                 f"unbalanced ']' at column {close_before + 1} in annot_utt {annot!r}",
-                path=path, line=line, hint="expected '[slot : value]'",
+                path=path,
+                line=line,
+                hint="expected '[slot : value]'",
             )
         if open_at == -1:
             text_parts.append(annot[i:])
@@ -71,14 +75,17 @@ def parse_annot(annot: str, *, path: str | None = None, line: int | None = None)
         if close_at == -1 or (nested != -1 and nested < close_at):
             raise LexiError(
                 f"unbalanced '[' at column {open_at + 1} in annot_utt {annot!r}",
-                path=path, line=line, hint="expected '[slot : value]'",
+                path=path,
+                line=line,
+                hint="expected '[slot : value]'",
             )
         inner = annot[open_at + 1 : close_at]
         name, sep, value = inner.partition(" : ")
         if not sep or not name.strip():
             raise LexiError(
-                f"slot markup {annot[open_at:close_at + 1]!r} is not '[slot : value]'",
-                path=path, line=line,
+                f"slot markup {annot[open_at : close_at + 1]!r} is not '[slot : value]'",
+                path=path,
+                line=line,
             )
         spans.append(SlotSpan(length, length + len(value), name.strip()))
         text_parts.append(value)
@@ -99,14 +106,18 @@ def format_annot(text: str, slots: Iterable[SlotSpan]) -> str:
     return "".join(out)
 
 
-def row_to_utterance(row: dict[str, Any], *, path: str | None = None, line: int | None = None) -> Utterance:
+def row_to_utterance(
+    row: dict[str, Any], *, path: str | None = None, line: int | None = None
+) -> Utterance:
     """One decoded MASSIVE row → an :class:`Utterance` (validated)."""
     if not isinstance(row, dict):
         raise LexiError(f"expected a JSON object, got {type(row).__name__}", path=path, line=line)
     for name in REQUIRED_FIELDS:
         if name not in row:
             raise LexiError(
-                f"missing field {name!r}", path=path, line=line,
+                f"missing field {name!r}",
+                path=path,
+                line=line,
                 hint=f"MASSIVE rows need {', '.join(REQUIRED_FIELDS)}",
             )
     text = row["utt"]
@@ -119,7 +130,9 @@ def row_to_utterance(row: dict[str, Any], *, path: str | None = None, line: int 
         if plain != text:
             raise LexiError(
                 f"annot_utt without markup is {plain!r} but utt is {text!r}",
-                path=path, line=line, hint="slot values must match the text",
+                path=path,
+                line=line,
+                hint="slot values must match the text",
             )
     metadata = {k: v for k, v in row.items() if k not in MASSIVE_FIELDS or k == "scenario"}
     if "annot_utt" not in row:
@@ -146,7 +159,15 @@ def utterance_to_row(utt: Utterance) -> dict[str, Any]:
         row["scenario"] = utt.metadata["scenario"]
     row["intent"] = utt.label
     row["utt"] = utt.text
-    if not utt.metadata.get("_no_annot"):
+    # MASSIVE markup has no escape for a literal bracket: such a text without slots is
+    # written without annot_utt (readers take that as "no slots"); with slots it cannot be.
+    has_brackets = "[" in utt.text or "]" in utt.text
+    if has_brackets and utt.slots:
+        raise LexiError(
+            f"utterance {utt.id!r} has slots and a literal bracket in {utt.text!r}",
+            hint="MASSIVE annot_utt cannot represent both",
+        )
+    if not utt.metadata.get("_no_annot") and not has_brackets:
         row["annot_utt"] = format_annot(utt.text, utt.slots)
     for key, value in utt.metadata.items():
         if key != "scenario" and not key.startswith("_"):
@@ -180,7 +201,9 @@ class MassiveReader:
                 except json.JSONDecodeError as exc:
                     raise LexiError(
                         f"malformed JSON at column {exc.colno}: {exc.msg}",
-                        path=name, line=number, hint="each line must be one JSON object",
+                        path=name,
+                        line=number,
+                        hint="each line must be one JSON object",
                     ) from None
                 utt = row_to_utterance(row, path=name, line=number)
                 if self.split is None or utt.split == self.split:
@@ -195,9 +218,7 @@ def read_massive(path: str | Path, split: str | None = None) -> Iterator[Utteran
     return iter(MassiveReader(path, split))
 
 
-def write_massive(
-    utterances: Iterable[Utterance], out: IO[str], style: JsonStyle = COMPACT
-) -> int:
+def write_massive(utterances: Iterable[Utterance], out: IO[str], style: JsonStyle = COMPACT) -> int:
     """Write utterances as MASSIVE jsonl to an open text stream; returns the row count."""
     count = 0
     for utt in utterances:

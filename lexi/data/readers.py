@@ -58,7 +58,11 @@ def detect_format(path: str | Path) -> str:
                         keys = json.loads(line)
                     except json.JSONDecodeError:
                         return "jsonl"  # the reader reports the bad line precisely
-                    return "massive" if isinstance(keys, dict) and "utt" in keys and "intent" in keys else "jsonl"
+                    return (
+                        "massive"
+                        if isinstance(keys, dict) and "utt" in keys and "intent" in keys
+                        else "jsonl"
+                    )
         return "jsonl"
     raise LexiError(
         f"cannot tell the format of {name!r} from its suffix",
@@ -66,7 +70,9 @@ def detect_format(path: str | Path) -> str:
     )
 
 
-def _pick(columns: Iterable[str], wanted: str | None, candidates: tuple[str, ...], what: str, path: str) -> str | None:
+def _pick(
+    columns: Iterable[str], wanted: str | None, candidates: tuple[str, ...], what: str, path: str
+) -> str | None:
     cols = list(columns)
     if wanted is not None:
         if wanted not in cols:
@@ -100,9 +106,11 @@ def _rows_delimited(path: str, stream: IO[str], delimiter: str) -> Iterator[tupl
         return
     for row in reader:
         if None in row:
+            width = len(reader.fieldnames)
             raise LexiError(
-                f"{len(reader.fieldnames) + len(row[None])} fields, header has {len(reader.fieldnames)}",
-                path=path, line=reader.line_num,
+                f"{width + len(row[None])} fields, header has {width}",
+                path=path,
+                line=reader.line_num,
             )
         yield reader.line_num, row
 
@@ -141,7 +149,9 @@ def read_dataset(
                 text_col = _pick(row, text_field, TEXT_CANDIDATES, "text", name)
                 if text_col is None:
                     raise LexiError(
-                        f"no text column among {list(row)}", path=name, line=number,
+                        f"no text column among {list(row)}",
+                        path=name,
+                        line=number,
                         hint="pass --text-field",
                     )
                 columns = (
@@ -174,7 +184,12 @@ def read_dataset(
             stream.close()
 
 
-def write_dataset(utterances: Iterable[Utterance], out: IO[str], format: str = "massive", style: JsonStyle = COMPACT) -> int:
+def write_dataset(
+    utterances: Iterable[Utterance],
+    out: IO[str],
+    format: str = "massive",
+    style: JsonStyle = COMPACT,
+) -> int:
     """Write utterances in ``format`` (massive, jsonl, csv, tsv); returns the row count."""
     if format == "massive":
         return write_massive(utterances, out, style)
