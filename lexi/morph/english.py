@@ -1,0 +1,285 @@
+"""English source-side analysis: lemma + UniMorph features for each word of a sentence.
+
+Lemmas and inflection classes come from ``lemminflect`` (offline; its own lexicon of
+English lemmas and Penn-tagged inflections). lemminflect does not tag parts of speech;
+spaCy's English model is not on PyPI (only unofficial re-uploads) and NLTK's tagger data
+downloads at run time, so the part of speech is chosen by a small, documented
+rule layer tuned for assistant commands, on top of lemminflect's per-POS lexicon:
+
+1. closed-class words (pronouns, determiners, prepositions, auxiliaries, conjunctions,
+   numbers, wh-words) come from the word lists below;
+2. a word lemminflect knows only under one open class takes that class;
+3. otherwise context decides: the first open-class word of a command (or the word after
+   "please", "and", "then", a modal, "to", "let's") is a verb if it can be one; a word
+   after a determiner, possessive, number or adjective is a noun (or an adjective when a
+   noun follows); a word after a subject pronoun is a verb;
+4. features follow from which of the lemma's inflections the word is (``alarms`` is the
+   NNS of ``alarm`` → N;PL; ``plays`` is VBZ → V;IND;PRS;3;SG).
+
+An imperative verb gets ``V;IMP;2;SG`` (assistant commands address one listener).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from lemminflect import getAllLemmas, getAllLemmasOOV, getInflection
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One English word: its lemma, UniMorph POS and UniMorph features (POS included)."""
+
+    word: str
+    lemma: str
+    pos: str
+    features: frozenset[str]
+
+
+# Closed classes: word → (lemma, UniMorph features). Pronoun features follow UniMorph
+# (person, number, case); possessives are determiners with a possessor feature.
+_PRONOUNS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "i": ("i", ("PRO", "1", "SG", "NOM")), "me": ("i", ("PRO", "1", "SG", "ACC")),
+    "you": ("you", ("PRO", "2")), "he": ("he", ("PRO", "3", "SG", "NOM", "MASC")),
+    "him": ("he", ("PRO", "3", "SG", "ACC", "MASC")),
+    "she": ("she", ("PRO", "3", "SG", "NOM", "FEM")),
+    "her": ("she", ("PRO", "3", "SG", "ACC", "FEM")),
+    "it": ("it", ("PRO", "3", "SG")), "we": ("we", ("PRO", "1", "PL", "NOM")),
+    "us": ("we", ("PRO", "1", "PL", "ACC")), "they": ("they", ("PRO", "3", "PL", "NOM")),
+    "them": ("they", ("PRO", "3", "PL", "ACC")),
+    "myself": ("myself", ("PRO", "1", "SG", "REFL")),
+    "something": ("something", ("PRO", "3", "SG")), "anything": ("anything", ("PRO", "3", "SG")),
+    "what": ("what", ("PRO", "INT")), "who": ("who", ("PRO", "INT")),
+    "which": ("which", ("PRO", "INT")), "this": ("this", ("PRO", "PROX", "SG")),
+}
+_POSSESSIVES: dict[str, tuple[str, ...]] = {
+    "my": ("DET", "PSS1S"), "your": ("DET", "PSS2S"), "his": ("DET", "PSS3S"),
+    "its": ("DET", "PSS3S"), "our": ("DET", "PSS1P"), "their": ("DET", "PSS3P"),
+}
+_DETERMINERS: dict[str, tuple[str, ...]] = {
+    "the": ("DET", "DEF"), "a": ("DET", "INDF", "SG"), "an": ("DET", "INDF", "SG"),
+    "that": ("DET", "REMT", "SG"), "these": ("DET", "PROX", "PL"),
+    "those": ("DET", "REMT", "PL"), "some": ("DET",), "any": ("DET",), "every": ("DET", "SG"),
+    "all": ("DET", "PL"), "each": ("DET", "SG"), "no": ("DET", "NEG"), "another": ("DET", "SG"),
+}
+_ADPOSITIONS = frozenset(
+    "at in on for by to from with about of into onto over under after before until till "
+    "during near around between through without within via per as than".split()
+)
+_CONJUNCTIONS = frozenset("and or but nor so if because when while whether".split())
+_WH_ADVERBS = frozenset("how where when why".split())
+_ADVERBS = frozenset(
+    "not now today tonight tomorrow yesterday please also again just very too here there "
+    "then later soon up down off out away back".split()
+)
+# Phrasal-verb particles: "wake me up", "turn off the lights".
+_PARTICLES = frozenset("up down off out on in away back over".split())
+# Auxiliaries and modals with their lemma and UniMorph features.
+_AUXILIARIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "am": ("be", ("AUX", "IND", "PRS", "1", "SG")), "'m": ("be", ("AUX", "IND", "PRS", "1", "SG")),
+    "is": ("be", ("AUX", "IND", "PRS", "3", "SG")), "'s": ("be", ("AUX", "IND", "PRS", "3", "SG")),
+    "are": ("be", ("AUX", "IND", "PRS")), "'re": ("be", ("AUX", "IND", "PRS")),
+    "was": ("be", ("AUX", "IND", "PST", "SG")), "were": ("be", ("AUX", "IND", "PST")),
+    "be": ("be", ("AUX", "NFIN")), "been": ("be", ("AUX", "V.PTCP", "PST")),
+    "do": ("do", ("AUX", "IND", "PRS")), "does": ("do", ("AUX", "IND", "PRS", "3", "SG")),
+    "did": ("do", ("AUX", "IND", "PST")), "have": ("have", ("AUX", "IND", "PRS")),
+    "has": ("have", ("AUX", "IND", "PRS", "3", "SG")), "had": ("have", ("AUX", "IND", "PST")),
+    "can": ("can", ("AUX", "POT")), "could": ("can", ("AUX", "POT", "PST")),
+    "will": ("will", ("AUX", "FUT")), "'ll": ("will", ("AUX", "FUT")),
+    "would": ("will", ("AUX", "COND")), "shall": ("shall", ("AUX", "FUT")),
+    "should": ("shall", ("AUX", "OBLIG")), "may": ("may", ("AUX", "PERM")),
+    "might": ("may", ("AUX", "POT")), "must": ("must", ("AUX", "OBLIG")),
+}
+_MODALS = frozenset("can could will would shall should may might must 'll do does did".split())
+_NUMBERS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+    "eighty ninety hundred thousand million half".split()
+)
+# Words after which a verb in its base form is an imperative ("please play", "and turn").
+_IMPERATIVE_OPENERS = frozenset("please and then now just kindly".split())
+_SUBJECT_PRONOUNS = {
+    "i": ("1", "SG"), "you": ("2",), "we": ("1", "PL"), "they": ("3", "PL"),
+    "he": ("3", "SG"), "she": ("3", "SG"), "it": ("3", "SG"),
+}
+# lemminflect's upos → UniMorph POS.
+_UPOS = {"NOUN": "N", "VERB": "V", "ADJ": "ADJ", "ADV": "ADV", "PROPN": "PROPN", "AUX": "AUX"}
+
+
+def _clitic_split(word: str) -> tuple[str, str | None]:
+    """``what's`` → (``what``, ``'s``); ``let's`` keeps its own entry."""
+    lowered = word.lower().replace("’", "'")
+    for clitic in ("'s", "'re", "'m", "'ll", "'ve", "'d"):
+        if lowered.endswith(clitic) and len(lowered) > len(clitic) and lowered != "let's":
+            return lowered[: -len(clitic)], clitic
+    return lowered, None
+
+
+def _closed_class(word: str) -> Analysis | None:
+    lowered, _ = _clitic_split(word)
+    if word.lower() == "let's":
+        return Analysis(word, "let", "V", frozenset({"V", "IMP", "1", "PL"}))
+    if lowered in _PRONOUNS:
+        lemma, feats = _PRONOUNS[lowered]
+        return Analysis(word, lemma, "PRO", frozenset(feats))
+    if lowered in _POSSESSIVES:
+        return Analysis(word, lowered, "DET", frozenset(_POSSESSIVES[lowered]))
+    if lowered in _DETERMINERS:
+        return Analysis(word, lowered, "DET", frozenset(_DETERMINERS[lowered]))
+    if lowered in _AUXILIARIES:
+        lemma, feats = _AUXILIARIES[lowered]
+        return Analysis(word, lemma, "AUX", frozenset(feats))
+    if lowered in _ADPOSITIONS:
+        return Analysis(word, lowered, "ADP", frozenset({"ADP"}))
+    if lowered in _CONJUNCTIONS:
+        return Analysis(word, lowered, "CONJ", frozenset({"CONJ"}))
+    if lowered in _WH_ADVERBS:
+        return Analysis(word, lowered, "ADV", frozenset({"ADV", "INT"}))
+    if lowered in _NUMBERS or lowered.replace(":", "").replace(".", "").isdigit():
+        return Analysis(word, lowered, "NUM", frozenset({"NUM"}))
+    return None
+
+
+def _verb_features(word: str, lemma: str, context: str) -> tuple[str, frozenset[str]]:
+    """UniMorph features of a verb form, from which of the lemma's inflections it is."""
+    word = word.lower()
+
+    def is_form(tag: str) -> bool:
+        return word in getInflection(lemma, tag=tag)
+
+    if word != lemma and is_form("VBG"):
+        return "V.PTCP", frozenset({"V.PTCP", "PRS"})
+    if word != lemma and is_form("VBZ"):
+        return "V", frozenset({"V", "IND", "PRS", "3", "SG"})
+    agreement: tuple[str, ...] = ()
+    if context.startswith("subject:"):
+        agreement = _SUBJECT_PRONOUNS[context.split(":", 1)[1]]
+    if word != lemma and is_form("VBD"):
+        return "V", frozenset({"V", "IND", "PST", *agreement})
+    if word != lemma and is_form("VBN"):
+        return "V.PTCP", frozenset({"V.PTCP", "PST"})
+    if context == "imperative":
+        return "V", frozenset({"V", "IMP", "2", "SG"})
+    if agreement:
+        return "V", frozenset({"V", "IND", "PRS", *agreement})
+    return "V", frozenset({"V", "NFIN"})
+
+
+def _open_class(word: str, upos: str) -> tuple[str, str]:
+    """(lemma, UniMorph POS) of ``word`` read as lemminflect's ``upos``."""
+    lowered = word.lower()
+    lemmas = getAllLemmas(lowered, upos=upos).get(upos) or getAllLemmasOOV(lowered, upos=upos).get(
+        upos
+    )
+    return (lemmas[0] if lemmas else lowered), _UPOS[upos]
+
+
+def analyze_english(words: Sequence[str]) -> list[Analysis]:
+    """One :class:`Analysis` per word of one English sentence (punctuation included).
+
+    >>> [(a.lemma, sorted(a.features)) for a in analyze_english(["set", "alarms"])]
+    [('set', ['2', 'IMP', 'SG', 'V']), ('alarm', ['N', 'PL'])]
+    """
+    analyses: list[Analysis] = []
+    seen_verb = False
+    for position, word in enumerate(words):
+        previous = analyses[-1] if analyses else None
+        following = words[position + 1].lower() if position + 1 < len(words) else ""
+        if not any(ch.isalnum() for ch in word):
+            analyses.append(Analysis(word, word, "PUNCT", frozenset()))
+            continue
+        lowered = word.lower()
+        # A particle right after a verb (or verb + object pronoun) is part of a phrasal verb.
+        if lowered in _PARTICLES and previous is not None and (
+            previous.pos == "V"
+            or (previous.pos == "PRO" and len(analyses) > 1 and analyses[-2].pos == "V")
+        ):
+            analyses.append(Analysis(word, lowered, "PART", frozenset({"PART"})))
+            continue
+        if lowered == "like" and (previous is None or previous.pos not in ("PRO", "AUX")):
+            # "what's the weather like", "songs like this": a preposition, not the verb.
+            analyses.append(Analysis(word, lowered, "ADP", frozenset({"ADP"})))
+            continue
+        if lowered == "to" and previous is not None and previous.pos == "V" and (
+            "VERB" in getAllLemmas(following)
+        ):
+            # Infinitive marker: "i want to hear".
+            analyses.append(Analysis(word, lowered, "PART", frozenset({"PART"})))
+            continue
+        closed = _closed_class(word)
+        if closed is not None:
+            analyses.append(closed)
+            continue
+        if lowered in _ADVERBS:
+            analyses.append(Analysis(word, lowered, "ADV", frozenset({"ADV"})))
+            continue
+        candidates = set(getAllLemmas(lowered))
+        context = _context(analyses, previous, seen_verb)
+        upos = _choose_upos(candidates, context, following, word)
+        if upos is None:
+            # Unknown to the lexicon: a name ("adele", "olly") or a rare noun.
+            pos = "N" if previous is not None and previous.pos in ("DET", "ADJ") else "PROPN"
+            analyses.append(Analysis(word, lowered, pos, frozenset({pos, "SG"})))
+            continue
+        lemma, pos = _open_class(word, upos)
+        if pos == "V":
+            pos, features = _verb_features(word, lemma, context)
+            seen_verb = True
+        elif pos in ("N", "PROPN"):
+            plural = lowered != lemma and lowered in getInflection(lemma, tag="NNS")
+            features = frozenset({pos, "PL" if plural else "SG"})
+        elif pos == "ADJ":
+            degree = (
+                "CMPR" if lowered != lemma and lowered in getInflection(lemma, tag="JJR")
+                else "SPRL" if lowered != lemma and lowered in getInflection(lemma, tag="JJS")
+                else None
+            )
+            features = frozenset({"ADJ", degree} - {None})
+        else:
+            features = frozenset({pos})
+        analyses.append(Analysis(word, lemma, pos, features))
+    return analyses
+
+
+def _context(analyses: list[Analysis], previous: Analysis | None, seen_verb: bool) -> str:
+    """What the words before suggest about the next open-class word."""
+    if previous is None:
+        return "imperative"
+    prev = previous.word.lower()
+    if prev in _IMPERATIVE_OPENERS and not seen_verb:
+        return "imperative"
+    if prev in ("and", "then") and seen_verb and analyses[0].features >= {"IMP"}:
+        return "imperative"  # "turn off the lights and play music"
+    if prev in _MODALS or prev == "to" or prev == "let's":
+        return "infinitive"
+    if prev in _SUBJECT_PRONOUNS and previous.pos == "PRO":
+        if len(analyses) > 1 and analyses[-2].word.lower() in _MODALS:
+            return "infinitive"  # "can you play ..."
+        return f"subject:{prev}"
+    if previous.pos in ("DET", "NUM", "ADJ") or (previous.pos == "ADP" and prev != "to"):
+        return "nominal"
+    if previous.pos == "AUX":
+        return "after-aux"
+    return "other"
+
+
+def _choose_upos(candidates: set[str], context: str, following: str, word: str) -> str | None:
+    open_classes = candidates & {"NOUN", "VERB", "ADJ", "ADV"}
+    if not open_classes:
+        return "PROPN" if "PROPN" in candidates else None
+    if len(open_classes) == 1:
+        return next(iter(open_classes))
+    if context in ("imperative", "infinitive") or context.startswith("subject:"):
+        if "VERB" in open_classes:
+            return "VERB"
+    if context == "after-aux" and "VERB" in open_classes and word.lower().endswith(("ing", "ed")):
+        return "VERB"
+    if context == "nominal" and "ADJ" in open_classes and following and "NOUN" in set(
+        getAllLemmas(following)
+    ):
+        return "ADJ"
+    for upos in ("NOUN", "ADJ", "VERB", "ADV"):
+        if upos in open_classes:
+            return upos
+    return None
