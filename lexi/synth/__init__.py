@@ -1,0 +1,23 @@
+"""Synthesis: English labelled utterances → target-language training data.
+
+Operators (``translate``, ``codeswitch``, ``phonetic``, and the ``inflect`` modifier) are
+pure, seeded functions of one :class:`~lexi.data.records.Utterance`; they live in
+:mod:`lexi.synth.operators`, the slot-preserving text rendering they share in
+:mod:`lexi.synth.align`, epitran transcription in :mod:`lexi.synth.phonetic`, and the
+streaming file-to-file run with its summary in :mod:`lexi.synth.pipeline`.
+"""
+
+from lexi.synth.config import GENERATORS, MODIFIERS, SynthConfig
+from lexi.synth.operators import Synthesizer, SynthResult
+from lexi.synth.pipeline import SynthSummary, build_synthesizer, synthesize_file
+
+__all__ = [
+    "GENERATORS",
+    "MODIFIERS",
+    "SynthConfig",
+    "SynthResult",
+    "SynthSummary",
+    "Synthesizer",
+    "build_synthesizer",
+    "synthesize_file",
+]

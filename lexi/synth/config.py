@@ -1,0 +1,105 @@
+"""What a synthesis run does: the operators and their parameters, as one dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from lexi.errors import LexiError
+
+# Generators each write their own rows; modifiers change how every generator writes
+# target words. Order in ``--ops`` does not matter: the composition is fixed (see docs).
+GENERATORS = ("translate", "codeswitch", "phonetic")
+MODIFIERS = ("inflect",)
+SENSES = ("weight", "random", "first")
+UNKNOWN = ("keep", "drop")
+SLOT_MODES = ("keep", "translate", "localise")
+PHONETIC_STYLES = ("ipa", "ascii")
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Parameters of a synthesis run.
+
+    ops: generators (``translate``, ``codeswitch``, ``phonetic``) and modifiers
+        (``inflect``); each generator writes ``per_utterance`` rows per source row.
+    per_utterance: rows each generator writes per source row (variants differ by seed).
+    seed: global seed; each row's randomness comes from (seed, source id, op, index).
+    locale: the target locale written into every row (``sw-KE``); ``None`` omits it.
+    sense: which translation of a word: ``weight`` (sampled by lexicon weight),
+        ``random`` (uniform) or ``first`` (the lexicon's best).
+    unknown: words without a translation are kept (``keep``) or dropped (``drop``,
+        outside slot values only, so that no slot ever becomes empty).
+    slot_mode: slot values are kept verbatim (``keep``), translated like the rest
+        (``translate``; a slot lexicon, when given, is tried first) or localised
+        (``localise``: only words the slot lexicon knows, e.g. CLDR weekdays, change).
+    token_ratio: codeswitch replaces this share of the translatable words.
+    sentence_ratio: codeswitch switches this share of sentences (the rest yield nothing).
+    phonetic_style: ``ipa`` (epitran's output) or ``ascii`` (IPA folded to plain letters).
+    keep_source: also write each source row, unchanged, before its synthetic rows.
+    """
+
+    ops: tuple[str, ...] = ("translate",)
+    per_utterance: int = 1
+    seed: int = 0
+    locale: str | None = None
+    sense: str = "weight"
+    unknown: str = "keep"
+    slot_mode: str = "translate"
+    token_ratio: float = 0.5
+    sentence_ratio: float = 1.0
+    phonetic_style: str = "ipa"
+    keep_source: bool = False
+
+    def __post_init__(self) -> None:
+        known = GENERATORS + MODIFIERS
+        for op in self.ops:
+            if op not in known:
+                raise LexiError(f"unknown operator {op!r}", hint=f"one of {', '.join(known)}")
+        if not self.ops:
+            raise LexiError("no operators given", hint=f"e.g. --ops {','.join(GENERATORS[:2])}")
+        if len(set(self.ops)) != len(self.ops):
+            raise LexiError(f"an operator is listed twice in {','.join(self.ops)}")
+        for name, value, allowed in (
+            ("sense", self.sense, SENSES),
+            ("unknown", self.unknown, UNKNOWN),
+            ("slot mode", self.slot_mode, SLOT_MODES),
+            ("phonetic style", self.phonetic_style, PHONETIC_STYLES),
+        ):
+            if value not in allowed:
+                raise LexiError(f"unknown {name} {value!r}", hint=f"one of {', '.join(allowed)}")
+        if self.per_utterance < 1:
+            raise LexiError(f"per_utterance must be at least 1, got {self.per_utterance}")
+        ratios = (("token_ratio", self.token_ratio), ("sentence_ratio", self.sentence_ratio))
+        for name, ratio in ratios:
+            if not 0.0 <= ratio <= 1.0:
+                raise LexiError(f"{name} must be between 0 and 1, got {ratio}")
+
+    @property
+    def generators(self) -> tuple[str, ...]:
+        """The generators in ``ops``; ``inflect`` alone means ``translate`` + ``inflect``."""
+        found = tuple(op for op in self.ops if op in GENERATORS)
+        return found or ("translate",)
+
+    @property
+    def inflect(self) -> bool:
+        return "inflect" in self.ops
+
+    def params_for(self, op: str) -> dict[str, Any]:
+        """The parameters that shaped a row of generator ``op`` (recorded as provenance)."""
+        params: dict[str, Any] = {
+            "sense": self.sense, "slot_mode": self.slot_mode, "inflect": self.inflect,
+        }
+        if op == "codeswitch":
+            params["token_ratio"] = self.token_ratio
+            params["sentence_ratio"] = self.sentence_ratio
+        else:
+            params["unknown"] = self.unknown
+        if op == "phonetic":
+            params["phonetic_style"] = self.phonetic_style
+        return params
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["ops"] = list(self.ops)
+        return data

@@ -1,0 +1,582 @@
+"""The operators: seeded, pure functions from one source utterance to synthetic ones.
+
+How they compose (fixed, whatever the order in ``--ops``):
+
+* ``translate`` writes every word the lexicon knows in the target language (longest
+  multi-word match first); unknown words are kept or dropped.
+* ``codeswitch`` is ``translate`` restricted to a random ``token_ratio`` of the translatable
+  words, in a random ``sentence_ratio`` of the sentences (CoSDA-ML); with several lexicons
+  each switched word comes from a random one of them.
+* ``phonetic`` is ``translate`` whose target words are then written through epitran.
+* ``inflect`` is a modifier: every generator puts a translated single word into the form
+  the morphology module derives from the English word's analysis (``alarms`` →
+  plural of ``kengele``).
+* Slot values follow ``slot_mode`` in every generator.
+
+Each generator writes ``per_utterance`` rows per source row; row ``i`` of generator ``op``
+draws all its randomness from a :class:`SeededStream` keyed by (seed, source id, op, i), so
+a row does not depend on which other rows, operators or source rows were produced, nor in
+what order.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import Any, NamedTuple, Protocol
+
+from lexi.data.records import Utterance
+from lexi.errors import LexiError
+from lexi.synth.align import Chunk, render, split_chunks
+from lexi.synth.config import GENERATORS, SynthConfig
+
+_UNUSABLE = re.compile(r"[\[\]\n\r]")
+SLOT_LEXICON = -1  # Site.lexicon for a match in the slot lexicon
+# Source-row fields that describe the English text and would be false for a synthetic row.
+SOURCE_ONLY_FIELDS = ("judgments", "lexi")
+# Memos are per Synthesizer; past this many keys one is emptied (bounded memory on streams).
+MEMO_LIMIT = 500_000
+
+
+class LexiconLike(Protocol):
+    """What synthesis needs of a lexicon (:class:`lexi.lexicon.view.LexiconView`)."""
+
+    def match(self, words: Sequence[str], start: int) -> Any: ...
+
+
+class MorphologyLike(Protocol):
+    """What synthesis needs of a morphology (:class:`lexi.morph.Morphology`)."""
+
+    def inflect(self, target_lemma: str, source: Any) -> Any: ...
+
+
+Analyzer = Callable[[Sequence[str]], Sequence[Any]]
+Transcriber = Callable[[str], str]
+
+
+class SeededStream:
+    """Random numbers as a pure function of a key: BLAKE2b of (key, draw number).
+
+    One stream per synthetic row. ``random.Random`` would do, but seeding its Mersenne
+    Twister costs about 10 µs, half of a row's budget at 20,000 rows/s; a hashed draw
+    costs under 1 µs and a row needs a handful.
+    """
+
+    __slots__ = ("_key", "_count")
+
+    def __init__(self, key: str) -> None:
+        self._key = key.encode("utf-8")
+        self._count = 0
+
+    def random(self) -> float:
+        """A float in [0, 1)."""
+        self._count += 1
+        digest = hashlib.blake2b(
+            self._key + self._count.to_bytes(4, "little"), digest_size=8
+        ).digest()
+        return (int.from_bytes(digest, "little") >> 11) * (1.0 / 9007199254740992.0)
+
+    def below(self, n: int) -> int:
+        """An int in [0, n)."""
+        return min(int(self.random() * n), n - 1)
+
+    def weighted(self, cumulative: Sequence[float]) -> int:
+        """An index drawn with probability proportional to the weights whose running sum
+        is ``cumulative`` (last element > 0)."""
+        draw = self.random() * cumulative[-1]
+        return min(bisect.bisect_right(cumulative, draw), len(cumulative) - 1)
+
+    def shuffle(self, items: list) -> None:
+        """Fisher–Yates, in place."""
+        for i in range(len(items) - 1, 0, -1):
+            j = self.below(i + 1)
+            items[i], items[j] = items[j], items[i]
+
+
+class Site(NamedTuple):
+    """A lexicon match in a chunk: tokens ``token .. token+length-1`` (``text``, ``words``
+    of them words) translate to ``entries`` (best first) of lexicon ``lexicon``
+    (:data:`SLOT_LEXICON`: the slot one). ``targets`` are the entries' targets as written
+    here (single spaces, capitalised after a capitalised source word); ``cumulative``
+    holds the running sum of the entries' weights (``None`` when all are zero)."""
+
+    token: int
+    length: int
+    text: str
+    source: str
+    entries: tuple[Any, ...]
+    targets: tuple[str, ...]
+    cumulative: tuple[float, ...] | None
+    lexicon: int
+    via_lemma: bool
+    words: int
+    capital: bool
+
+
+# Per chunk: its sites, and the positions of its words no lexicon knows.
+ChunkMatches = tuple[tuple[Site, ...], tuple[int, ...]]
+
+
+@dataclass
+class Prepared:
+    """A source utterance cut into chunks, with its lexicon matches (per main lexicon,
+    per chunk), computed once and shared by every row made from it."""
+
+    utt: Utterance
+    chunks: tuple[Chunk, ...]
+    word_count: int
+    analyses: Sequence[Any] | None = None
+    matches: dict[int, tuple[ChunkMatches, ...]] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> list[str]:
+        return [word for chunk in self.chunks for word in chunk.words]
+
+
+@dataclass
+class SynthResult:
+    """What one source row gave: ``rows`` (the source first under ``keep_source``), and the
+    counts the summary adds up."""
+
+    source: Utterance
+    rows: list[Utterance]
+    words: int = 0
+    replaced: list[int] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)
+    untranslated: tuple[str, ...] = ()
+    inflections: Counter = field(default_factory=Counter)
+
+
+def usable_entries(entries: Sequence[Any]) -> tuple[Any, ...]:
+    """Entries that can stand in running text: not empty (it would erase a word), no
+    brackets or line breaks (they would break ``annot_utt`` markup or jsonl), and not a
+    bound morpheme such as Wiktionary's ``-li-`` (an affix, not a word)."""
+    return tuple(
+        e for e in entries
+        if e.target.strip() and not _UNUSABLE.search(e.target)
+        and not e.target.startswith("-") and not e.target.endswith("-")
+    )
+
+
+_UNSEEN = object()  # memo marker: this word was not looked at yet
+_IN_PHRASE = object()  # memo marker: a multi-word phrase may start here; ask the lexicon
+
+
+def _phrase_starts(lexicon: LexiconLike) -> frozenset[str] | None:
+    phrases = getattr(lexicon, "phrases", None)
+    if phrases is None or not callable(getattr(lexicon, "normalizer", None)):
+        return None
+    return frozenset(p.split(" ", 1)[0] for p in phrases() if " " in p)
+
+
+# A source phrase's usable entries, their targets as written, and their cumulative weights.
+_Senses = tuple[tuple[Any, ...], tuple[str, ...], "tuple[float, ...] | None"]
+
+
+def _senses(entries: Sequence[Any], capital: bool) -> _Senses:
+    usable = usable_entries(entries)
+    if not usable:
+        return (), (), None
+    weights = list(accumulate(max(float(e.weight), 0.0) for e in usable))
+    targets = tuple(_written(e.target, capital) for e in usable)
+    return usable, targets, tuple(weights) if weights[-1] > 0 else None
+
+
+def _written(form: str, capital: bool) -> str:
+    """``form`` as it goes into text: single spaces, capitalised after a capital."""
+    form = " ".join(form.split())
+    if capital and form[:1].islower():
+        return form[:1].upper() + form[1:]
+    return form
+
+
+def _remember(memo: dict, key: Any, value: Any) -> Any:
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+class Synthesizer:
+    """Turns source utterances into synthetic target-language ones.
+
+    ``lexicons``: one or more source→target lexicons (several: codeswitch mixes them,
+    translate picks one per row). ``slot_lexicon``: values for slots (e.g. CLDR weekdays).
+    ``analyze``: English analyser (``lexi.morph.english.analyze_english``): a word the
+    lexicon lacks is looked up again by its lemma, and ``inflect`` reads the features of
+    the analysed sentence. ``morphology``: target inflection, needed by ``inflect``.
+    ``transcribe``: word → phonetic form, needed by ``phonetic``. ``lexicon_names`` label
+    lexicons in provenance.
+
+    Results depend only on the configuration, the resources and the source row; the
+    memos the instance keeps (tokenisation, matches, inflections) only save time.
+    """
+
+    def __init__(
+        self,
+        config: SynthConfig,
+        lexicons: Sequence[LexiconLike],
+        *,
+        slot_lexicon: LexiconLike | None = None,
+        analyze: Analyzer | None = None,
+        morphology: MorphologyLike | None = None,
+        transcribe: Transcriber | None = None,
+        lexicon_names: Sequence[str] | None = None,
+    ) -> None:
+        if not lexicons:
+            raise LexiError("synthesis needs at least one lexicon", hint="pass --lexicon")
+        if config.slot_mode == "localise" and slot_lexicon is None:
+            raise LexiError(
+                "slot mode 'localise' needs a slot lexicon",
+                hint="pass --slot-lexicon (e.g. a CLDR lexicon), or use --slot-mode translate",
+            )
+        if config.inflect and morphology is None:
+            raise LexiError("operator 'inflect' needs a morphology", hint="pass --morph LANG")
+        if "phonetic" in config.generators and transcribe is None:
+            raise LexiError("operator 'phonetic' needs a transcriber", hint="pass --phonetic-lang")
+        self.config = config
+        self.lexicons = tuple(lexicons)
+        self.slot_lexicon = slot_lexicon
+        self.analyze = analyze
+        self.morphology = morphology
+        self.transcribe = transcribe
+        self.lexicon_names = tuple(lexicon_names or (f"lexicon{i}" for i in range(len(lexicons))))
+        self._params = {op: config.params_for(op) for op in config.generators}
+        # Per-instance memos: each maps arguments to a result that depends on nothing else.
+        self._layouts: dict = {}
+        self._matches: dict[tuple[str, bool, int], ChunkMatches] = {}
+        self._senses: dict[tuple[int, str, bool], _Senses] = {}
+        self._word_sites: dict[tuple[int, str], Any] = {}
+        # Per lexicon: the first words of its multi-word phrases (None: unknown, so every
+        # lookup goes to the lexicon).
+        self._phrase_starts = {
+            index: _phrase_starts(lexicon)
+            for index, lexicon in [*enumerate(self.lexicons), (SLOT_LEXICON, slot_lexicon)]
+            if lexicon is not None
+        }
+        self._lemmas: dict[str, str | None] = {}
+        self._inflected: dict[tuple, tuple[str, str]] = {}
+        self._transcribed: dict[str, str] = {}
+
+    # -- preparing a source row ---------------------------------------------------------
+
+    def prepare(self, utt: Utterance) -> Prepared:
+        chunks = split_chunks(utt, self._layouts)
+        if len(self._layouts) >= MEMO_LIMIT:
+            self._layouts.clear()
+        words = sum(sum(chunk.is_word) for chunk in chunks)
+        # The source fields every synthetic row of this source carries over.
+        metadata = {k: v for k, v in utt.metadata.items() if k not in SOURCE_ONLY_FIELDS}
+        return Prepared(utt, chunks, words, metadata=metadata)
+
+    def _analyses(self, prep: Prepared) -> Sequence[Any] | None:
+        if prep.analyses is None and self.analyze is not None:
+            tokens = prep.tokens
+            analyses = self.analyze(tokens) if tokens else ()
+            prep.analyses = analyses if len(analyses) == len(tokens) else ()
+        return prep.analyses or None
+
+    def _lemma(self, word: str) -> str | None:
+        """The lemma of ``word`` taken alone (memoised): a lemma hardly depends on context,
+        and looking it up per word keeps lexicon matches cacheable per chunk."""
+        if word in self._lemmas:
+            return self._lemmas[word]
+        lemma = None
+        if self.analyze is not None:
+            analyses = self.analyze([word])
+            if len(analyses) == 1 and analyses[0].lemma.lower() != word.lower():
+                lemma = analyses[0].lemma
+        return _remember(self._lemmas, word, lemma)
+
+    def _chunk_lexicons(self, is_slot: bool, main: int) -> list[tuple[int, LexiconLike]]:
+        mode = self.config.slot_mode
+        if not is_slot:
+            return [(main, self.lexicons[main])]
+        if mode == "keep":
+            return []
+        found = [(SLOT_LEXICON, self.slot_lexicon)] if self.slot_lexicon is not None else []
+        if mode == "translate":
+            found.append((main, self.lexicons[main]))
+        return found
+
+    def matches(self, prep: Prepared, main: int = 0) -> tuple[ChunkMatches, ...]:
+        """Per chunk of ``prep``: greedy longest-match sites against lexicon ``main`` (and
+        the slot lexicon inside slots; the surface word first, then its lemma), and the
+        positions of words with no match."""
+        found = prep.matches.get(main)
+        if found is None:
+            found = prep.matches[main] = tuple(
+                self._chunk_matches(chunk, main) for chunk in prep.chunks
+            )
+        return found
+
+    def _chunk_matches(self, chunk: Chunk, main: int) -> ChunkMatches:
+        key = (chunk.text, chunk.slot is not None, main)
+        cached = self._matches.get(key)
+        if cached is not None:
+            return cached
+        lexicons = self._chunk_lexicons(chunk.slot is not None, main)
+        sites: list[Site] = []
+        unknown: list[int] = []
+        if lexicons:
+            words, is_word = chunk.words, chunk.is_word
+            k = 0
+            while k < len(words):
+                if not is_word[k]:
+                    k += 1
+                    continue
+                site = self._site_at(words, is_word, k, lexicons)
+                if site is None:
+                    unknown.append(k)
+                    k += 1
+                else:
+                    sites.append(site)
+                    k += site.length
+        return _remember(self._matches, key, (tuple(sites), tuple(unknown)))
+
+    def _site_at(
+        self, words: tuple[str, ...], is_word: tuple[bool, ...], k: int,
+        lexicons: list[tuple[int, LexiconLike]],
+    ) -> Site | None:
+        for index, lexicon in lexicons:
+            # Most words can start no multi-word phrase: then the match depends on the word
+            # alone, and is memoised per word (with token 0) instead of asked again.
+            word = words[k]
+            known = self._word_sites.get((index, word), _UNSEEN)
+            if known is None:
+                continue
+            if known is not _UNSEEN and known is not _IN_PHRASE:
+                return known if k == 0 else known._replace(token=k)
+            if known is _UNSEEN:
+                alone = self._single_word(index, lexicon, word)
+                _remember(self._word_sites, (index, word), alone)
+                if alone is None:
+                    continue
+                if alone is not _IN_PHRASE:
+                    return alone if k == 0 else alone._replace(token=k)
+            site = self._match_at(index, lexicon, words, is_word, k)
+            if site is not None:
+                return site
+        return None
+
+    def _single_word(self, index: int, lexicon: LexiconLike, word: str) -> Any:
+        """The site of ``word`` at token 0 when no multi-word phrase can start with it (or
+        with its lemma, when the lemma is looked up), ``None`` when it has no translation,
+        else ``_IN_PHRASE``."""
+        firsts = self._phrase_starts[index]
+        normalize = lexicon.normalizer
+        if firsts is None or normalize(word) in firsts:
+            return _IN_PHRASE
+        if lexicon.match((word,), 0) is None:
+            lemma = self._lemma(word)
+            if lemma and normalize(lemma) in firsts:
+                return _IN_PHRASE
+        return self._match_at(index, lexicon, (word,), (True,), 0)
+
+    def _match_at(
+        self, index: int, lexicon: LexiconLike, words: tuple[str, ...],
+        is_word: tuple[bool, ...], k: int,
+    ) -> Site | None:
+        via_lemma = False
+        match = lexicon.match(words, k)
+        if match is None:
+            lemma = self._lemma(words[k])
+            if lemma:
+                match = lexicon.match((*words[:k], lemma, *words[k + 1 :]), k)
+                via_lemma = match is not None
+        if match is None:
+            return None
+        end = k + match.length
+        capital = words[k][:1].isupper()
+        senses = self._senses.get((index, match.source, capital))
+        if senses is None:
+            senses = _remember(
+                self._senses, (index, match.source, capital), _senses(match.entries, capital)
+            )
+        if not senses[0]:
+            return None
+        return Site(
+            k, match.length, " ".join(words[k:end]), match.source, *senses, index,
+            via_lemma, sum(is_word[k:end]), capital,
+        )
+
+    # -- making rows ----------------------------------------------------------------------
+
+    def stream(self, utt_id: str, op: str, index: int) -> SeededStream:
+        """The random stream of row ``index`` of ``op`` for source ``utt_id``."""
+        return SeededStream(f"{self.config.seed}\x1f{utt_id}\x1f{op}\x1f{index}")
+
+    def synthesize(self, utt: Utterance) -> SynthResult:
+        """Every row the configured generators make from ``utt``."""
+        self._check_source(utt)
+        prep = self.prepare(utt)
+        result = SynthResult(utt, [utt] if self.config.keep_source else [], prep.word_count)
+        seen = {utt.text}
+        result.untranslated = tuple(
+            chunk.words[k].lower()
+            for chunk, (_, unknown) in zip(prep.chunks, self.matches(prep, 0), strict=True)
+            for k in unknown
+        )
+        for op in self.config.generators:
+            for index in range(self.config.per_utterance):
+                row, replaced, reason = self._row(prep, op, index, result.inflections)
+                if row is None:
+                    result.skipped[reason] += 1
+                elif row.text in seen:
+                    result.skipped["unchanged" if row.text == utt.text else "duplicate"] += 1
+                else:
+                    seen.add(row.text)
+                    result.rows.append(row)
+                    result.replaced.append(replaced)
+        return result
+
+    def variant(self, utt: Utterance, op: str, index: int = 0) -> Utterance | None:
+        """Row ``index`` of generator ``op`` for ``utt`` alone (``None``: nothing to write,
+        e.g. no known word or a sentence codeswitch did not select)."""
+        if op not in GENERATORS:
+            raise LexiError(f"unknown generator {op!r}", hint=f"one of {', '.join(GENERATORS)}")
+        self._check_source(utt)
+        return self._row(self.prepare(utt), op, index, Counter())[0]
+
+    def _check_source(self, utt: Utterance) -> None:
+        # Honest zero-shot: refuse rows already in the target language.
+        target = self.config.locale
+        if target and utt.locale and utt.locale.split("-")[0] == target.split("-")[0]:
+            raise LexiError(
+                f"source row {utt.id} is in {utt.locale}, the target language ({target})",
+                hint="synthesis reads source-language (English) data only",
+            )
+
+    def _choose(self, site: Site, rng: SeededStream) -> int:
+        """The index of the sense to write at ``site``."""
+        count = len(site.entries)
+        sense = self.config.sense
+        if count == 1 or sense == "first":
+            return 0
+        if sense == "random" or site.cumulative is None:
+            return rng.below(count)
+        return rng.weighted(site.cumulative)
+
+    def _pick_codeswitch(self, prep: Prepared, rng: SeededStream) -> list[tuple[int, Site]]:
+        per_lexicon = [self.matches(prep, main) for main in range(len(self.lexicons))]
+        candidates = [
+            (ci, site) for matches in per_lexicon
+            for ci, (sites, _) in enumerate(matches) for site in sites
+        ]
+        largest = max(sum(len(sites) for sites, _ in matches) for matches in per_lexicon)
+        wanted = round(self.config.token_ratio * largest)
+        if wanted == 0 and self.config.token_ratio > 0 and largest:
+            wanted = 1
+        rng.shuffle(candidates)
+        taken: set[tuple[int, int]] = set()
+        chosen: list[tuple[int, Site]] = []
+        for ci, site in candidates:
+            if len(chosen) == wanted:
+                break
+            cells = {(ci, site.token + j) for j in range(site.length)}
+            if taken.isdisjoint(cells):
+                taken |= cells
+                chosen.append((ci, site))
+        return chosen
+
+    def _inflect(self, target: str, analysis: Any) -> tuple[str, str]:
+        key = (target, analysis.word, analysis.lemma, analysis.pos, analysis.features)
+        found = self._inflected.get(key)
+        if found is None:
+            inflection = self.morphology.inflect(target, analysis)
+            form = inflection.form
+            if not form or not form.strip() or _UNUSABLE.search(form):
+                form = target
+            found = _remember(self._inflected, key, (form, inflection.method))
+        return found
+
+    def _phonetic(self, form: str) -> str:
+        found = self._transcribed.get(form)
+        if found is None:
+            spelled = self.transcribe(form)
+            usable = spelled.strip() and not _UNUSABLE.search(spelled)
+            found = _remember(self._transcribed, form, spelled if usable else form)
+        return found
+
+    def _row(
+        self, prep: Prepared, op: str, index: int, inflections: Counter
+    ) -> tuple[Utterance | None, int, str]:
+        """One synthetic row, the number of source words it replaced, and why it is
+        missing when it is (``not_selected``, ``unchanged``)."""
+        config = self.config
+        rng = self.stream(prep.utt.id, op, index)
+        main: int | None = None
+        if op == "codeswitch":
+            if config.sentence_ratio < 1.0 and rng.random() >= config.sentence_ratio:
+                return None, 0, "not_selected"
+            chosen = self._pick_codeswitch(prep, rng)
+        else:
+            main = rng.below(len(self.lexicons)) if len(self.lexicons) > 1 else 0
+            chosen = [
+                (ci, site) for ci, (sites, _) in enumerate(self.matches(prep, main))
+                for site in sites
+            ]
+        if not chosen:
+            return None, 0, "unchanged"
+        inflect, phonetic = config.inflect, op == "phonetic"
+        outputs: list[list[str | None]] = [list(chunk.words) for chunk in prep.chunks]
+        replaced: list[dict[str, Any]] = []
+        replaced_words = 0
+        for ci, site in chosen:
+            chunk = prep.chunks[ci]
+            choice = self._choose(site, rng)
+            entry = site.entries[choice]
+            form = site.targets[choice]
+            record: dict[str, Any] = {"src": site.text, "tgt": form, "entry": entry.provenance}
+            if inflect and site.length == 1 and site.lexicon != SLOT_LEXICON:
+                analyses = self._analyses(prep)
+                if analyses:
+                    lemma = entry.target
+                    inflected, method = self._inflect(lemma, analyses[chunk.offset + site.token])
+                    inflections[method] += 1
+                    if inflected != lemma:
+                        form = record["tgt"] = _written(inflected, site.capital)
+                        record["lemma"] = lemma
+                        record["morph"] = method
+            if phonetic:
+                form = record["tgt"] = _written(self._phonetic(form), site.capital)
+            if site.lexicon == SLOT_LEXICON:
+                record["lexicon"] = "slot"
+            elif len(self.lexicons) > 1:
+                record["lexicon"] = self.lexicon_names[site.lexicon]
+            out = outputs[ci]
+            out[site.token] = form
+            for j in range(1, site.length):
+                out[site.token + j] = None
+            replaced.append(record)
+            replaced_words += site.words
+        if main is not None and config.unknown == "drop":
+            for ci, (_, unknown) in enumerate(prep.matches[main]):
+                if prep.chunks[ci].slot is None:
+                    for k in unknown:
+                        outputs[ci][k] = None
+        text, slots = render(prep.chunks, outputs, prep.utt.text)
+        metadata = dict(prep.metadata)
+        provenance: dict[str, Any] = {
+            "source_id": prep.utt.id, "op": op, "index": index, "seed": config.seed,
+            "params": dict(self._params.get(op) or config.params_for(op)), "replaced": replaced,
+        }
+        if main is not None and len(self.lexicons) > 1:
+            provenance["lexicon"] = self.lexicon_names[main]
+        metadata["lexi"] = provenance
+        row = Utterance(
+            id=f"{prep.utt.id}-{op}-{index}",
+            text=text,
+            label=prep.utt.label,
+            slots=slots,
+            locale=config.locale,
+            split=prep.utt.split,
+            metadata=metadata,
+        )
+        return row, replaced_words, ""

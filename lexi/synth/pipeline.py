@@ -1,0 +1,177 @@
+"""A synthesis run from file to file: load the resources, stream rows through a
+:class:`~lexi.synth.operators.Synthesizer`, write MASSIVE jsonl, and add up a summary."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lexi.data.massive import write_massive
+from lexi.data.readers import read_dataset
+from lexi.data.records import Utterance
+from lexi.errors import LexiError
+from lexi.io import atomic_write
+from lexi.synth.config import SynthConfig
+from lexi.synth.operators import Synthesizer, SynthResult
+
+
+@dataclass
+class SynthSummary:
+    """What a run wrote: row counts per operator and label, the share of source words that
+    were replaced in synthetic rows (``words`` counts a source row's words once per
+    synthetic row made from it), words with no translation in the first lexicon (counted
+    once per source row they occur in), rows not written and why, and how inflected forms
+    were found (``table``, ``learned``, ``lemma``)."""
+
+    source_rows: int = 0
+    rows_written: int = 0
+    synthetic_rows: int = 0
+    words: int = 0
+    replaced_words: int = 0
+    by_op: Counter = field(default_factory=Counter)
+    labels: Counter = field(default_factory=Counter)
+    untranslated: Counter = field(default_factory=Counter)
+    untranslated_tokens: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    inflections: Counter = field(default_factory=Counter)
+
+    @property
+    def replaced_share(self) -> float:
+        """Replaced source words / source words, over the synthetic rows."""
+        return self.replaced_words / self.words if self.words else 0.0
+
+    def add(self, result: SynthResult) -> None:
+        self.source_rows += 1
+        self.untranslated.update(result.untranslated)
+        self.untranslated_tokens += len(result.untranslated)
+        self.skipped.update(result.skipped)
+        self.inflections.update(result.inflections)
+        self.replaced_words += sum(result.replaced)
+        self.words += result.words * len(result.replaced)
+        for row in result.rows:
+            self.rows_written += 1
+            provenance = row.metadata.get("lexi") if row is not result.source else None
+            self.by_op[provenance["op"] if provenance else "source"] += 1
+            self.labels[row.label] += 1
+        self.synthetic_rows += len(result.replaced)
+
+    def as_dict(self, top: int = 20) -> dict[str, Any]:
+        return {
+            "source_rows": self.source_rows,
+            "rows_written": self.rows_written,
+            "synthetic_rows": self.synthetic_rows,
+            "words": self.words,
+            "replaced_words": self.replaced_words,
+            "replaced_share": round(self.replaced_share, 4),
+            "by_op": dict(self.by_op.most_common()),
+            "labels": dict(self.labels.most_common()),
+            "untranslated_tokens": self.untranslated_tokens,
+            "untranslated_top": dict(self.untranslated.most_common(top)),
+            "skipped": dict(self.skipped.most_common()),
+            "inflections": dict(self.inflections.most_common()),
+        }
+
+
+def build_synthesizer(
+    config: SynthConfig,
+    lexicons: Sequence[str | Path],
+    *,
+    slot_lexicon: str | Path | None = None,
+    morph: str | None = None,
+    unimorph: str | Path | None = None,
+    morph_model: str | Path | None = None,
+    phonetic_lang: str | None = None,
+    lemma_fallback: bool = True,
+) -> Synthesizer:
+    """A :class:`Synthesizer` over lexicon files (SQLite store or TSV) and, when asked
+    for, a morphology (``morph`` = target language code, ``unimorph`` = its paradigm
+    table) and an epitran transcriber (``phonetic_lang``, default: the config's locale).
+    """
+    # Imported here so that the operators stay usable with any lexicon-like object.
+    from lexi.lexicon import load_lexicon
+
+    views = [load_lexicon(path) for path in lexicons]
+    slot_view = load_lexicon(slot_lexicon) if slot_lexicon is not None else None
+    analyze = None
+    if lemma_fallback or config.inflect:
+        from lexi.morph.english import analyze_english
+
+        analyze = analyze_english
+    morphology = None
+    if config.inflect:
+        if not morph:
+            raise LexiError("operator 'inflect' needs the target language", hint="pass --morph swc")
+        from lexi.morph import load_morphology
+
+        morphology = load_morphology(
+            morph,
+            table=None if unimorph is None else Path(unimorph),
+            model=None if morph_model is None else Path(morph_model),
+        )
+    transcribe = None
+    if "phonetic" in config.generators:
+        lang = phonetic_lang or config.locale
+        if not lang:
+            raise LexiError("operator 'phonetic' needs a language", hint="pass --phonetic-lang sw")
+        from lexi.synth.phonetic import EpitranTranscriber
+
+        transcribe = EpitranTranscriber(lang, config.phonetic_style)
+    return Synthesizer(
+        config, views, slot_lexicon=slot_view, analyze=analyze, morphology=morphology,
+        transcribe=transcribe, lexicon_names=[Path(p).name for p in lexicons],
+    )
+
+
+def synthesize_stream(
+    utterances: Iterable[Utterance], synthesizer: Synthesizer, summary: SynthSummary
+) -> Iterator[Utterance]:
+    """Synthetic rows for a stream of source rows, one source row at a time."""
+    for utt in utterances:
+        result = synthesizer.synthesize(utt)
+        summary.add(result)
+        yield from result.rows
+
+
+def synthesize_file(
+    source: str | Path,
+    output: str | Path,
+    synthesizer: Synthesizer,
+    *,
+    split: str | None = None,
+    format: str = "auto",
+    summary_json: str | Path | None = None,
+    progress: bool = False,
+) -> SynthSummary:
+    """Read ``source`` (``-``: stdin), write synthetic MASSIVE jsonl to ``output``
+    (``-``: stdout; a file appears only when complete) and return the summary."""
+    summary = SynthSummary()
+    rows: Iterable[Utterance] = read_dataset(source, format=format, split=split)
+    with atomic_write(output) as out:
+        if progress:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            columns = (
+                SpinnerColumn(), TextColumn("synthesising {task.completed} source rows"),
+                TimeElapsedColumn(),
+            )
+            with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task("synth", total=None)
+
+                def counted(stream: Iterable[Utterance]) -> Iterator[Utterance]:
+                    for utt in stream:
+                        yield utt
+                        bar.advance(task)
+
+                write_massive(synthesize_stream(counted(rows), synthesizer, summary), out)
+        else:
+            write_massive(synthesize_stream(rows, synthesizer, summary), out)
+    if summary_json is not None:
+        with atomic_write(summary_json) as handle:
+            json.dump(summary.as_dict(), handle, ensure_ascii=False, indent=2)
+            handle.write("\n")
+    return summary
