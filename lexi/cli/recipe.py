@@ -1,1 +1,179 @@
-"""`lexi recipe` commands (being built)."""
+"""`lexi recipe run|show`, `lexi bootstrap LANG` and `lexi demo-data`: run whole chains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from lexi.cli._util import app, console, print_json, subgroup
+from lexi.data.demo import DemoFiles, write_demo_data
+from lexi.errors import LexiError
+from lexi.recipe.config import Recipe, Step, load_recipe
+from lexi.recipe.runner import StepOutcome, run_recipe, shell_script, why_run
+
+recipe_app = subgroup(
+    "recipe", "Run recipes: chains of lexi commands that skip steps whose inputs did not change.")
+
+VarOpt = typer.Option(
+    None, "--var", "-v", help="Set a recipe variable, NAME=VALUE (repeatable).")
+ForceOpt = typer.Option(
+    None, "--force", help="Run this step even if unchanged (repeatable; `all` for every step).")
+
+
+def parse_vars(pairs: list[str] | None) -> dict[str, str]:
+    """``["lang=sw", "epochs=3"]`` → ``{"lang": "sw", "epochs": "3"}``."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise LexiError(f"--var {pair!r}: expected NAME=VALUE", hint="e.g. --var lang=sw")
+        out[name.strip()] = value
+    return out
+
+
+def _progress(step: Step, outcome: StepOutcome | None, reason: str) -> None:
+    if outcome is None:
+        console.print(f"[bold cyan]▶ {step.name}[/] ({escape(reason)}): {escape(step.run)}",
+                      highlight=False, soft_wrap=True)
+    elif outcome.status == "ran":
+        console.print(f"[green]✓ {step.name}[/] done in {outcome.seconds:.1f}s")
+    elif outcome.status == "skipped":
+        console.print(f"[dim]· {step.name} skipped ({outcome.reason})[/]")
+    else:
+        console.print(f"{outcome.status} {step.name} ({escape(outcome.reason)}): "
+                      f"{escape(step.run)}", highlight=False, soft_wrap=True)
+
+
+def recipe_run(
+    recipe: str, variables: dict[str, str] | None = None, force: list[str] | None = None,
+    dry_run: bool = False, progress: bool = True, until: str | None = None,
+) -> tuple[Recipe, list[StepOutcome]]:
+    """Load a recipe (file or built-in name) and run it; returns it and what each step did."""
+    loaded = load_recipe(recipe, variables)
+    outcomes = run_recipe(loaded, force or [], dry_run, _progress if progress else None,
+                          until)
+    return loaded, outcomes
+
+
+@recipe_app.command("run")
+def run_command(
+    recipe: str = typer.Argument(..., help="Recipe file or built-in name: demo, massive, sib200."),
+    var: list[str] = VarOpt,
+    force: list[str] = ForceOpt,
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Say what would run, run nothing."),
+    until: str = typer.Option(None, "--until", help="Stop after this step (e.g. synth)."),
+    as_json: bool = typer.Option(False, "--json", help="Print each step's outcome as JSON."),
+) -> None:
+    """Run a recipe's steps in order; unchanged steps are skipped, an interrupted run resumes.
+
+    Example: `lexi recipe run recipes/massive.yml --var locale=sw-KE --var lexicon=en-sw.tsv`
+    """
+    loaded, outcomes = recipe_run(recipe, parse_vars(var), force, dry_run, until=until)
+    if as_json:
+        print_json([o.__dict__ for o in outcomes])
+    if loaded.report and not dry_run and until is None:
+        console.print(f"report: {loaded.report / 'report.html'}")
+
+
+@recipe_app.command("show")
+def show_command(
+    recipe: str = typer.Argument(..., help="Recipe file, or a built-in name."),
+    var: list[str] = VarOpt,
+    script: bool = typer.Option(False, "--script", help="Print the chain as a shell script."),
+) -> None:
+    """Variables, steps (with their commands) and whether each would run now.
+
+    `lexi recipe show demo --script > demo.sh` writes the same chain as a plain shell script.
+    """
+    loaded = load_recipe(recipe, parse_vars(var))
+    if script:
+        typer.echo(shell_script(loaded))
+        return
+    console.print(f"[bold]{escape(loaded.title)}[/] ({loaded.path})")
+    if loaded.description:
+        console.print(escape(loaded.description))
+    variables = Table(title="variables", show_header=False)
+    for name, value in loaded.variables.items():
+        variables.add_row(name, value)
+    console.print(variables)
+    from lexi.recipe.runner import RecipeState
+
+    state = RecipeState.load(loaded.directory)
+    steps = Table(title=f"steps (state in {loaded.directory})")
+    for column in ("step", "status", "command"):
+        steps.add_column(column)
+    for step in loaded.steps:
+        reason = why_run(step, state, set())
+        steps.add_row(step.name, "up to date" if reason is None else f"runs: {reason}", step.run)
+    console.print(steps)
+
+
+def demo_data(output: str | Path) -> DemoFiles:
+    """Write the demo data set (English intents, Swahili test set, lexicon, verb table)."""
+    return write_demo_data(output)
+
+
+@app.command("demo-data")
+def demo_data_command(
+    output: str = typer.Option(..., "--output", "-o", help="Folder to write the files into."),
+) -> None:
+    """Write lexi's own demo data: English intents (train/dev), a Swahili test set, an
+    English→Swahili word list and a Swahili verb table (UniMorph format).
+
+    Example: `lexi demo-data -o demo/ && lexi data stats demo/sw-KE.jsonl`
+    """
+    files = demo_data(output)
+    for name, path in files.__dict__.items():
+        console.print(f"{name}: {path}")
+
+
+@app.command("bootstrap")
+def bootstrap_command(
+    lang: str = typer.Argument(..., help="`demo`, or a language code: sw, tr, ln, ... "
+                               "(or a MASSIVE locale such as sw-KE)."),
+    source: str = typer.Option(None, "--source", help="English training data (MASSIVE jsonl "
+                               "for MASSIVE, the eng_Latn train TSV for SIB-200)."),
+    dev: str = typer.Option(None, "--dev", help="English dev data [default: --source for "
+                            "MASSIVE, eng_Latn/dev.tsv for SIB-200]."),
+    target: str = typer.Option(None, "--target", help="Target-language test data."),
+    lexicon: str = typer.Option(None, "--lexicon", help="English→target word list (TSV)."),
+    unimorph: str = typer.Option(None, "--unimorph", help="UniMorph table of the language."),
+    data_root: str = typer.Option(None, "--data-root", help="Folder laid out like lexi's "
+                                  "reference data (massive/, lexicons/, unimorph/, sib200/) "
+                                  "[default: $LEXI_DATA_ROOT]."),
+    task: str = typer.Option("auto", "--task", help="massive, sib200, or auto (MASSIVE when "
+                             "it has the language)."),
+    work: str = typer.Option(None, "--work", "-o", help="Run folder [default: the recipe's]."),
+    var: list[str] = VarOpt,
+    force: list[str] = ForceOpt,
+    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Say what would run."),
+    as_json: bool = typer.Option(False, "--json", help="Print the final metrics as JSON."),
+) -> None:
+    """Run the whole chain for a language: lexicon → synth → baseline and augmented training
+    → evaluation; ends with the report path and baseline / augmented / gain.
+
+    Examples:
+
+    `lexi bootstrap demo` (offline, a few minutes on 2 CPU cores)
+
+    `lexi bootstrap sw --data-root ../shared/data --unimorph ~/.unimorph/swc/swc`
+    """
+    from lexi.recipe.bootstrap import Resources, bootstrap
+
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value else None
+
+    given = Resources(path(source), path(dev), path(target), path(lexicon), path(unimorph))
+    result = bootstrap(lang, task, data_root, given, work, parse_vars(var), force, dry_run,
+                       _progress)
+    if dry_run:
+        return
+    if as_json:
+        print_json(result.metrics)
+    if result.report:
+        console.print(f"\nreport: [bold]{result.report / 'report.html'}[/]")
+    for line in result.summary():
+        console.print(line)

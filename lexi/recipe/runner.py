@@ -1,0 +1,230 @@
+"""Run a recipe make-style: a step reruns only when its command or its inputs changed.
+
+The state file ``<directory>/.lexi-recipe-state.json`` records, for every step that
+succeeded, its command line and the SHA-256 of each input and output. A step is skipped
+when that record matches now and its outputs still exist. The record is written right
+after each step succeeds, so an interrupted run resumes at the step that did not finish.
+Hashes are remembered with each file's size and mtime so that unchanged large files
+(model weights) are not read again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lexi.errors import LexiError
+from lexi.io import atomic_write
+from lexi.recipe.config import Recipe, Step
+
+STATE_FILE = ".lexi-recipe-state.json"
+STATE_VERSION = 1
+ALL_STEPS = "all"
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    """What happened to one step: ``status`` is ran, skipped, would-run or would-skip."""
+
+    name: str
+    status: str
+    reason: str
+    seconds: float = 0.0
+
+
+@dataclass
+class RecipeState:
+    """The state file: per step, the command and input/output hashes of its last success."""
+
+    steps: dict[str, dict] = field(default_factory=dict)
+    # path -> [size, mtime_ns, sha256]: a hash is reused while size and mtime are unchanged.
+    hashes: dict[str, list] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, directory: Path) -> RecipeState:
+        path = directory / STATE_FILE
+        if not path.is_file():
+            return cls()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            # A damaged state file only costs reruns; say so rather than fail.
+            return cls()
+        if data.get("version") != STATE_VERSION:
+            return cls()
+        return cls(dict(data.get("steps", {})), dict(data.get("hashes", {})))
+
+    def save(self, directory: Path) -> None:
+        with atomic_write(directory / STATE_FILE) as out:
+            json.dump({"version": STATE_VERSION, "steps": self.steps, "hashes": self.hashes},
+                      out, indent=2, sort_keys=True)
+
+    def file_hash(self, path: Path) -> str:
+        stat = path.stat()
+        key = str(path.resolve())
+        known = self.hashes.get(key)
+        if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
+            return known[2]
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        self.hashes[key] = [stat.st_size, stat.st_mtime_ns, digest.hexdigest()]
+        return digest.hexdigest()
+
+    def path_hash(self, path: str | Path) -> str | None:
+        """SHA-256 of a file, or of a folder's (relative name, file hash) list; None if absent."""
+        path = Path(path)
+        if path.is_file():
+            return self.file_hash(path)
+        if path.is_dir():
+            digest = hashlib.sha256()
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                digest.update(f"{child.relative_to(path).as_posix()}\0"
+                              f"{self.file_hash(child)}\n".encode())
+            return "dir:" + digest.hexdigest()
+        return None
+
+
+def command_argv(step: Step) -> list[str]:
+    """The argv to run: ``lexi ...`` runs with this Python (no console script on PATH needed)."""
+    argv = step.argv
+    if not argv:
+        raise LexiError(f"step {step.name} has an empty command")
+    if argv[0] == "lexi":
+        return [sys.executable, "-m", "lexi.cli.main", *argv[1:]]
+    if shutil.which(argv[0]) is None and not Path(argv[0]).exists():
+        raise LexiError(f"step {step.name}: program {argv[0]!r} not found")
+    return argv
+
+
+def why_run(step: Step, state: RecipeState, changed: set[str]) -> str | None:
+    """Why ``step`` must run, or None when its last success still holds.
+
+    ``changed`` holds paths that earlier steps will rewrite (used by dry runs, where those
+    steps do not actually run).
+    """
+    record = state.steps.get(step.name)
+    if record is None:
+        return "never ran"
+    if record.get("run") != step.run:
+        return "command changed"
+    if set(record.get("inputs", {})) != set(step.inputs):
+        return "inputs changed"
+    for path in step.inputs:
+        if path in changed:
+            return f"input {path} is rewritten by an earlier step"
+        if state.path_hash(path) != record["inputs"][path]:
+            return f"input {path} changed"
+    for path in step.outputs:
+        current = state.path_hash(path)
+        if current is None:
+            return f"output {path} is missing"
+        if current != record.get("outputs", {}).get(path):
+            return f"output {path} was modified"
+    return None
+
+
+def run_recipe(
+    recipe: Recipe, force: Iterable[str] = (), dry_run: bool = False,
+    on_event: Callable[[Step, StepOutcome | None, str], None] | None = None,
+    until: str | None = None,
+) -> list[StepOutcome]:
+    """Run the recipe's steps in order, skipping unchanged ones; returns what happened.
+
+    ``force`` names steps to run regardless (``all`` for every step). ``on_event`` is
+    called with (step, None, reason) before a step runs and (step, outcome, "") after it
+    runs or is skipped, for progress display. ``until`` stops after that step (the
+    steps after it are left as they are). A failing step raises :class:`LexiError`;
+    the steps before it stay recorded, so the next run resumes there.
+    """
+    if until is not None:
+        recipe.step(until)  # raises, naming the steps, when there is no such step
+    forced = set(force)
+    unknown = forced - {s.name for s in recipe.steps} - {ALL_STEPS}
+    if unknown:
+        raise LexiError(f"--force: no step named {', '.join(sorted(unknown))}", path=recipe.path,
+                        hint=f"steps: {', '.join(s.name for s in recipe.steps)}")
+    directory = recipe.directory
+    state = RecipeState.load(directory)
+    outcomes: list[StepOutcome] = []
+    changed: set[str] = set()  # outputs a dry run pretends were rewritten
+    for step in recipe.steps:
+        reason = ("forced" if step.name in forced or ALL_STEPS in forced
+                  else why_run(step, state, changed))
+        if reason is None:
+            outcome = StepOutcome(step.name, "would-skip" if dry_run else "skipped", "unchanged")
+            outcomes.append(outcome)
+            if on_event:
+                on_event(step, outcome, "")
+            if step.name == until:
+                break
+            continue
+        if dry_run:
+            changed.update(step.outputs)
+            outcome = StepOutcome(step.name, "would-run", reason)
+            outcomes.append(outcome)
+            if on_event:
+                on_event(step, outcome, "")
+            if step.name == until:
+                break
+            continue
+        missing = [p for p in step.inputs if not Path(p).exists()]
+        if missing:
+            raise LexiError(f"step {step.name}: input {missing[0]} does not exist",
+                            path=recipe.path, hint="give its path with --var, or check the "
+                            "step that should write it")
+        if on_event:
+            on_event(step, None, reason)
+        # Forget the old record first: if this run is interrupted the step reruns next time.
+        state.steps.pop(step.name, None)
+        directory.mkdir(parents=True, exist_ok=True)
+        state.save(directory)
+        started = time.monotonic()
+        env = dict(os.environ, LEXI_RECIPE_STEP=step.name)
+        result = subprocess.run(command_argv(step), env=env, check=False)
+        seconds = time.monotonic() - started
+        if result.returncode != 0:
+            how = (f"was stopped by signal {-result.returncode}" if result.returncode < 0
+                   else f"failed (exit code {result.returncode})")
+            raise LexiError(f"step {step.name} {how}",
+                            path=recipe.path, hint="fix it and rerun: finished steps are skipped")
+        absent = [p for p in step.outputs if not Path(p).exists()]
+        if absent:
+            raise LexiError(f"step {step.name} did not write its output {absent[0]}",
+                            path=recipe.path, hint="check the step's outputs: list")
+        state.steps[step.name] = {
+            "run": step.run,
+            "inputs": {p: state.path_hash(p) for p in step.inputs},
+            "outputs": {p: state.path_hash(p) for p in step.outputs},
+            "seconds": round(seconds, 3),
+        }
+        state.save(directory)
+        outcome = StepOutcome(step.name, "ran", reason, seconds)
+        outcomes.append(outcome)
+        if on_event:
+            on_event(step, outcome, "")
+        if step.name == until:
+            break
+    return outcomes
+
+
+def shell_script(recipe: Recipe) -> str:
+    """The same chain as a plain shell script (what the recipe runs, without the skipping)."""
+    lines = ["#!/usr/bin/env bash", f"# {recipe.title}", f"# generated from {recipe.path}",
+             "set -euo pipefail", ""]
+    for step in recipe.steps:
+        if step.help:
+            lines.append(f"# {step.name}: {step.help}")
+        else:
+            lines.append(f"# {step.name}")
+        lines += [step.run, ""]
+    return "\n".join(lines)

@@ -1,0 +1,213 @@
+"""The recipe runner with cheap steps: substitution, skip, force, dry run, resume."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lexi.errors import LexiError
+from lexi.recipe.config import builtin_recipes, load_recipe
+from lexi.recipe.runner import STATE_FILE, run_recipe, shell_script
+
+# Three cheap lexi commands: write the demo data, convert it, convert the conversion.
+RECIPE = """\
+title: cheap chain for ${lang}
+vars:
+  lang: sw
+  work: WORKDIR
+  data: ${{work}}/data
+  to: tsv
+directory: ${{work}}
+steps:
+  - name: data
+    help: demo data
+    run: lexi demo-data -o ${{data}}
+    outputs:
+      - ${{data}}/sw-KE.jsonl
+  - name: convert
+    run: lexi data convert ${{data}}/sw-KE.jsonl ${{work}}/sw.${{to}} --to ${{to}}
+    inputs:
+      - ${{data}}/sw-KE.jsonl
+    outputs:
+      - ${{work}}/sw.${{to}}
+  - name: back
+    run: lexi data convert ${{work}}/sw.${{to}} ${{work}}/back.jsonl --to massive
+    inputs:
+      - ${{work}}/sw.${{to}}
+    outputs:
+      - ${{work}}/back.jsonl
+"""
+
+
+@pytest.fixture
+def recipe_file(tmp_path) -> Path:
+    path = tmp_path / "chain.yml"
+    path.write_text(RECIPE.replace("{{", "{").replace("}}", "}")
+                    .replace("WORKDIR", str(tmp_path / "work")))
+    return path
+
+
+def statuses(outcomes) -> dict[str, str]:
+    return {o.name: o.status for o in outcomes}
+
+
+def test_substitution_nested_variables_and_overrides(recipe_file, tmp_path):
+    recipe = load_recipe(recipe_file, {"to": "csv"})
+    assert recipe.title == "cheap chain for sw"
+    assert recipe.variables["data"] == f"{tmp_path}/work/data"
+    convert = recipe.step("convert")
+    assert convert.run.endswith(f"{tmp_path}/work/sw.csv --to csv")
+    assert convert.outputs == (f"{tmp_path}/work/sw.csv",)
+    assert recipe.directory == tmp_path / "work"
+
+
+@pytest.mark.parametrize("text, message, line", [
+    ("vars: {a: x}\nsteps:\n  - name: s\n    run: echo ${b}\n", r"undefined variable \$\{b\}", 4),
+    ("vars: {a: '${b}', b: '${a}'}\nsteps: []\n", "cycle", None),
+    ("steps:\n  - name: s\n    run: a\n  - name: s\n    run: b\n", "two steps are named 's'", 4),
+    ("steps:\n  - name: s\n    run: a\n    input: [x]\n", "unknown field", 2),
+    ("steps: [\n", "not valid YAML", None),
+])
+def test_recipe_errors_name_file_and_line(tmp_path, text, message, line):
+    path = tmp_path / "bad.yml"
+    path.write_text(text)
+    with pytest.raises(LexiError, match=message) as info:
+        load_recipe(path)
+    assert info.value.path == str(path)
+    if line is not None:
+        assert info.value.line == line
+
+
+def test_unknown_override_is_refused(recipe_file):
+    with pytest.raises(LexiError, match="no such variable"):
+        load_recipe(recipe_file, {"lnag": "tr"})
+
+
+def test_run_skip_change_force_and_dry_run(recipe_file, tmp_path):
+    work = tmp_path / "work"
+    recipe = load_recipe(recipe_file)
+    assert statuses(run_recipe(recipe, dry_run=True)) == dict.fromkeys(
+        ("data", "convert", "back"), "would-run")
+    assert not work.exists()  # a dry run runs nothing
+
+    assert statuses(run_recipe(recipe)) == dict.fromkeys(("data", "convert", "back"), "ran")
+    back = (work / "back.jsonl").read_text()
+    assert back.count("\n") == 90
+    state = json.loads((work / STATE_FILE).read_text())
+    assert set(state["steps"]) == {"data", "convert", "back"}
+
+    assert statuses(run_recipe(recipe)) == dict.fromkeys(("data", "convert", "back"), "skipped")
+
+    # An edited output reruns its step; the steps after it compare content, and the demo
+    # data step writes the same bytes again, so they stay skipped.
+    data_file = work / "data" / "sw-KE.jsonl"
+    data_file.write_text("\n".join(data_file.read_text().splitlines()[:10]) + "\n")
+    outcomes = run_recipe(recipe)
+    assert statuses(outcomes) == {"data": "ran", "convert": "skipped", "back": "skipped"}
+    assert outcomes[0].reason == f"output {data_file} was modified"
+    assert (work / "back.jsonl").read_text() == back
+
+    forced = run_recipe(recipe, force=["convert"])
+    # convert rewrites identical bytes, so back stays skipped (make-like, by content).
+    assert statuses(forced) == {"data": "skipped", "convert": "ran", "back": "skipped"}
+    assert forced[1].reason == "forced"
+
+    # A deleted output reruns its step; a dry run says so and that downstream follows.
+    (work / "sw.tsv").unlink()
+    planned = run_recipe(recipe, dry_run=True)
+    assert statuses(planned) == {"data": "would-skip", "convert": "would-run",
+                                 "back": "would-run"}
+    assert planned[1].reason == f"output {work}/sw.tsv is missing"
+    assert "rewritten by an earlier step" in planned[2].reason
+
+    # A changed command (a variable) reruns the steps that use it.
+    other = load_recipe(recipe_file, {"to": "csv"})
+    assert statuses(run_recipe(other)) == {"data": "skipped", "convert": "ran", "back": "ran"}
+
+    with pytest.raises(LexiError, match="no step named nope"):
+        run_recipe(recipe, force=["nope"])
+
+    # --until stops after a step; the rest are left alone.
+    assert statuses(run_recipe(recipe, force=["all"], until="convert")) == {
+        "data": "ran", "convert": "ran"}
+    with pytest.raises(LexiError, match="no step 'nope'"):
+        run_recipe(recipe, until="nope")
+
+
+def test_failed_step_resumes_after_the_fix(tmp_path):
+    work = tmp_path / "work"
+    path = tmp_path / "r.yml"
+    text = f"""\
+vars:
+  src: {tmp_path}/missing.jsonl
+directory: {work}
+steps:
+  - name: data
+    run: lexi demo-data -o {work}/data
+    outputs: [{work}/data/en-US.jsonl]
+  - name: convert
+    run: lexi data convert ${{src}} {work}/out.tsv --to tsv
+    inputs: ["${{src}}"]
+    outputs: [{work}/out.tsv]
+"""
+    path.write_text(text)
+    with pytest.raises(LexiError, match="missing.jsonl does not exist"):
+        run_recipe(load_recipe(path))
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{not json\n")
+    with pytest.raises(LexiError, match=r"step convert failed \(exit code 2\)"):
+        run_recipe(load_recipe(path, {"src": str(broken)}))
+    assert "convert" not in json.loads((work / STATE_FILE).read_text())["steps"]
+    source = tmp_path / "source.jsonl"
+    source.write_text((work / "data" / "en-US.jsonl").read_text())
+    recipe = load_recipe(path, {"src": str(source)})
+    assert statuses(run_recipe(recipe)) == {"data": "skipped", "convert": "ran"}
+    assert statuses(run_recipe(recipe)) == {"data": "skipped", "convert": "skipped"}
+    source.write_text("\n".join(source.read_text().splitlines()[:5]) + "\n")
+    outcomes = run_recipe(recipe)
+    assert statuses(outcomes) == {"data": "skipped", "convert": "ran"}
+    assert outcomes[1].reason == f"input {source} changed"
+    assert (work / "out.tsv").read_text().count("\n") == 6  # header + 5 rows
+
+
+def test_a_step_that_does_not_write_its_output_fails(tmp_path):
+    path = tmp_path / "r.yml"
+    path.write_text(f"directory: {tmp_path}/w\nsteps:\n  - name: s\n    run: lexi --version\n"
+                    f"    outputs: [{tmp_path}/w/never]\n")
+    with pytest.raises(LexiError, match="did not write its output"):
+        run_recipe(load_recipe(path))
+
+
+def test_shell_script_runs_the_same_chain(recipe_file, tmp_path):
+    recipe = load_recipe(recipe_file)
+    script = shell_script(recipe)
+    assert script.startswith("#!/usr/bin/env bash") and "set -euo pipefail" in script
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "lexi").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m lexi.cli.main "$@"\n')
+    (bin_dir / "lexi").chmod(0o755)
+    result = subprocess.run(["bash", "-c", script], env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "work" / "back.jsonl").read_text().count("\n") == 90
+
+
+@pytest.mark.parametrize("name", ["demo", "massive", "sib200"])
+def test_builtin_recipes_load_and_end_with_an_evaluation(name):
+    assert name in builtin_recipes()
+    recipe = load_recipe(name)
+    assert recipe.steps[-1].name == "eval"
+    assert recipe.report is not None
+    assert all(str(recipe.report) in out for out in recipe.steps[-1].outputs)
+    names = [s.name for s in recipe.steps]
+    assert names.index("train-baseline") < names.index("train-augmented") < names.index("eval")
+
+
+def test_repository_recipes_are_the_packaged_ones():
+    repo_dir = Path(__file__).resolve().parents[1] / "recipes"
+    for name, path in builtin_recipes().items():
+        assert (repo_dir / f"{name}.yml").read_text() == path.read_text()
