@@ -1,1 +1,192 @@
-"""`lexi train` commands (being built)."""
+"""`lexi train`, `lexi predict`, `lexi export`: fine-tune, classify, deploy."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lexi.cli._util import app, console, print_json
+from lexi.errors import LexiError
+
+
+def _quiet_transformers() -> None:
+    # transformers draws its own bars for every load and save; lexi's progress is enough.
+    import warnings
+
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    # peft calls a transformers method that warns of its own deprecation on every load.
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+
+
+def _split(value: str) -> str | None:
+    return None if value.lower() in ("all", "none", "") else value
+
+
+@app.command("train")
+def train_cmd(
+    data: Annotated[list[str], typer.Option(
+        "--data", help="Training file (repeatable): MASSIVE jsonl, JSONL, CSV, TSV.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Run directory to create.")],
+    dev: Annotated[str | None, typer.Option(
+        "--dev", help="Source-language dev file for early stopping and model selection "
+        "(never target-language data).")] = None,
+    model: Annotated[str, typer.Option(
+        "--model", help="`default` (embedded multilingual-e5-small), a model folder or a "
+        "Hugging Face id.")] = "default",
+    split: Annotated[str, typer.Option(
+        "--split", help="Training rows of this split (rows without one are kept); `all` keeps "
+        "every row.")] = "train",
+    dev_split: Annotated[str, typer.Option(
+        "--dev-split", help="Dev rows of this split; `all` keeps every row.")] = "dev",
+    method: Annotated[str, typer.Option("--method", help="`lora` or `full` fine-tuning.")] = "lora",
+    epochs: Annotated[int, typer.Option("--epochs", help="Passes over the training data.")] = 3,
+    lr: Annotated[float | None, typer.Option(
+        "--lr", help="Peak learning rate [default: 5e-4 LoRA, 3e-5 full].")] = None,
+    batch_size: Annotated[int, typer.Option(
+        "--batch-size", help="Examples per step and process.")] = 32,
+    grad_accum: Annotated[int, typer.Option(
+        "--grad-accum", help="Micro-batches per optimizer step.")] = 1,
+    lora_r: Annotated[int, typer.Option("--lora-r", help="LoRA rank.")] = 16,
+    lora_alpha: Annotated[int, typer.Option(
+        "--lora-alpha", help="LoRA alpha (scale alpha/r).")] = 32,
+    lora_dropout: Annotated[float, typer.Option("--lora-dropout")] = 0.1,
+    target_modules: Annotated[str, typer.Option(
+        "--target-modules", help="Comma-separated encoder layers that get LoRA.")
+    ] = "query,key,value,dense",
+    max_length: Annotated[int, typer.Option(
+        "--max-length", help="Tokens kept per utterance.")] = 64,
+    warmup_ratio: Annotated[float, typer.Option(
+        "--warmup-ratio", help="Share of steps with a linear warm-up.")] = 0.06,
+    patience: Annotated[int, typer.Option(
+        "--patience", help="Epochs without dev gain before stopping.")] = 2,
+    seed: Annotated[int, typer.Option("--seed")] = 13,
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    threads: Annotated[int | None, typer.Option(
+        "--threads", help="CPU threads [default: all cores].")] = None,
+    max_steps: Annotated[int | None, typer.Option(
+        "--max-steps", help="Stop after N optimizer steps (smoke tests, benchmarks).")] = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Continue from the last epoch checkpoint.")] = False,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace an existing run directory.")] = False,
+    text_field: Annotated[str | None, typer.Option("--text-field")] = None,
+    label_field: Annotated[str | None, typer.Option("--label-field")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Fine-tune the encoder (LoRA by default) and write a run directory.
+
+    Example (MASSIVE keeps train and dev in one file; the splits pick them):
+
+        lexi train --data en-US.jsonl --dev en-US.jsonl -o runs/en
+
+    Many processes or GPUs: `torchrun --nproc_per_node 2 -m lexi.cli.main train ...`.
+    Prints the run directory on stdout (or the result with --json).
+    """
+    from lexi.model.config import TrainConfig
+    from lexi.model.train import train
+
+    _quiet_transformers()
+    config = TrainConfig(
+        data=data, dev=dev, output=str(output), model=model, split=_split(split),
+        dev_split=_split(dev_split), text_field=text_field, label_field=label_field,
+        method=method, lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
+        target_modules=[m.strip() for m in target_modules.split(",") if m.strip()],
+        lr=lr, epochs=epochs, batch_size=batch_size, grad_accum=grad_accum,
+        warmup_ratio=warmup_ratio, max_length=max_length, max_steps=max_steps,
+        patience=patience, seed=seed, device=device, threads=threads, resume=resume,
+        overwrite=overwrite,
+    )
+    result = train(config)
+    from lexi.model.train import Distributed
+
+    if not Distributed.from_env().is_main:
+        return
+    if as_json:
+        print_json({"run_dir": str(result.run_dir), "best_epoch": result.best_epoch,
+                    "metrics": result.metrics, "history": result.history, "steps": result.steps,
+                    "wall_time_s": result.wall_time_s,
+                    "peak_memory_bytes": result.peak_memory_bytes})
+    else:
+        console.print(f"[green]run written to {result.run_dir}[/] (best epoch "
+                      f"{result.best_epoch}: {result.metrics})", highlight=False)
+        sys.stdout.write(f"{result.run_dir}\n")
+
+
+def predict_rows(run: Path, texts: list[str], input: str | None, top_k: int, batch_size: int,
+                 device: str | None, text_field: str | None = None) -> list[dict]:
+    """Classify ``texts`` and/or the rows of ``input``: one JSON-ready dict per text."""
+    from lexi.data.readers import read_dataset
+    from lexi.model.predict import load_predictor
+
+    rows: list[dict] = [{"text": text} for text in texts]
+    if input is not None:
+        for utt in read_dataset(input, text_field=text_field):
+            row = {"id": utt.id, "text": utt.text}
+            if utt.label is not None:
+                row["gold"] = utt.label
+            rows.append(row)
+    if not rows:
+        raise LexiError("nothing to classify", hint='pass texts, or --input FILE (- for stdin)')
+    predictor = load_predictor(run, device=device)
+    ranked = predictor.predict([row["text"] for row in rows], top_k=top_k, batch_size=batch_size)
+    for row, best in zip(rows, ranked, strict=True):
+        row["label"], row["score"] = best[0]
+        row["top_k"] = [{"label": label, "score": score} for label, score in best]
+    return rows
+
+
+@app.command("predict")
+def predict_cmd(
+    run: Annotated[Path, typer.Option(
+        "--run", help="A run directory (or a `lexi export` folder).")],
+    texts: Annotated[list[str] | None, typer.Argument(help="Texts to classify.")] = None,
+    input: Annotated[str | None, typer.Option(
+        "--input", "-i", help="A dataset file to classify (any format `lexi train` reads; "
+        "- for stdin).")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", help="Labels per text, best first.")] = 1,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 64,
+    device: Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda.")] = None,
+    text_field: Annotated[str | None, typer.Option("--text-field")] = None,
+) -> None:
+    """Classify texts with a trained run: one JSON line per text on stdout.
+
+    Example:
+
+        lexi predict --run runs/en "wake me up at seven" --top-k 3
+        lexi predict --run runs/en --input sw-KE.jsonl > predictions.jsonl
+    """
+    _quiet_transformers()
+    for row in predict_rows(run, texts or [], input, top_k, batch_size, device, text_field):
+        sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+@app.command("export")
+def export_cmd(
+    run: Annotated[Path, typer.Option("--run", help="A finished run directory.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write.")],
+    merge: Annotated[bool, typer.Option(
+        "--merge/--no-merge", help="Merge the LoRA adapter into the encoder (the only export "
+        "written).")] = True,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace an existing folder.")] = False,
+) -> None:
+    """Write a merged transformers model + head that loads without peft.
+
+    Example:
+
+        lexi export --run runs/en --merge -o deploy/en
+
+    `AutoModel.from_pretrained("deploy/en")` loads the encoder; `lexi predict --run deploy/en`
+    classifies with it. Prints the folder on stdout.
+    """
+    from lexi.model.export import export_run
+
+    _quiet_transformers()
+    written = export_run(run, output, merge=merge, overwrite=overwrite)
+    sys.stdout.write(f"{written}\n")
