@@ -8,7 +8,6 @@ Outputs in the report directory: ``metrics.json``, ``predictions/<run>.jsonl``,
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from lexi.evaluate.predictions import (
     read_predictions,
     write_predictions,
 )
-from lexi.io import atomic_write
+from lexi.io import atomic_write, file_sha256
 
 # Files a run directory may hold that describe how it was trained (shown as provenance).
 RUN_DESCRIPTION_FILES = ("train_config.json", "config.json", "run.json", "metadata.json")
@@ -92,13 +91,6 @@ class Evaluation:
             lines.append(line)
         return lines
 
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def run_provenance(run_dir: str | Path) -> dict:

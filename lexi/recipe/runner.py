@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lexi.errors import LexiError
-from lexi.io import atomic_write
+from lexi.io import atomic_write, file_sha256
 from lexi.recipe.config import Recipe, Step
 
 STATE_FILE = ".lexi-recipe-state.json"
@@ -73,12 +73,9 @@ class RecipeState:
         known = self.hashes.get(key)
         if known and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
             return known[2]
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        self.hashes[key] = [stat.st_size, stat.st_mtime_ns, digest.hexdigest()]
-        return digest.hexdigest()
+        digest = file_sha256(path)
+        self.hashes[key] = [stat.st_size, stat.st_mtime_ns, digest]
+        return digest
 
     def path_hash(self, path: str | Path) -> str | None:
         """SHA-256 of a file, or of a folder's (relative name, file hash) list; None if absent."""

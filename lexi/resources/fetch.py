@@ -9,7 +9,6 @@ The standard library's ``urllib`` is enough here: one GET with a ``Range`` heade
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import http.client
 import os
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from lexi import __version__
 from lexi.errors import LexiError
+from lexi.io import file_sha256
 from lexi.paths import lexi_home
 from lexi.resources.catalog import SourceFile, read_catalog
 
@@ -57,13 +57,6 @@ def cache_path(file: SourceFile) -> Path:
     """Where ``file`` lives in the cache: ``$LEXI_HOME/downloads/SOURCE/LANG/FILENAME``."""
     return lexi_home() / "downloads" / file.source / file.lang / file.filename
 
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _place_by_hand(url: str | None, dest: Path, sha256: str | None, why: str) -> LexiError:
@@ -141,7 +134,7 @@ def download(
                 ) from exc
             wait = exc.wait if exc.wait is not None else backoff_s * 2**attempt
             time.sleep(min(wait, MAX_RETRY_AFTER_S))
-    actual = sha256_of(part)
+    actual = file_sha256(part)
     if sha256 and actual != sha256.lower():
         part.unlink()
         raise LexiError(
@@ -181,7 +174,7 @@ def fetch(
     file = sources[source].file_for(lang)
     dest = cache_path(file)
     if dest.is_file() and not force:
-        actual = sha256_of(dest)
+        actual = file_sha256(dest)
         if file.sha256 and actual != file.sha256.lower():
             if offline:
                 raise _place_by_hand(file.url, dest, file.sha256,
