@@ -1,0 +1,91 @@
+"""The network: a transformers encoder, pooling over tokens, a linear classification head.
+
+The encoder is any ``AutoModel`` (BERT, XLM-R, …); LoRA wraps the encoder only, so the
+adapter folder is an ordinary peft adapter of that encoder, and the head is saved beside it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from lexi.errors import LexiError
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Average the token vectors of real tokens (padding excluded)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+
+
+class EncoderClassifier(nn.Module):
+    """``encoder`` → pooling (``mean`` or ``cls``) → dropout → ``head`` → logits."""
+
+    def __init__(self, encoder: nn.Module, num_labels: int, pooling: str = "mean",
+                 dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.pooling = pooling
+        self.dropout = nn.Dropout(dropout)
+        hidden_size = encoder.config.hidden_size
+        self.head = nn.Linear(hidden_size, num_labels)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        pooled = mean_pool(hidden, attention_mask) if self.pooling == "mean" else hidden[:, 0]
+        # The head runs in float32 even under bf16 autocast: logits feed a softmax.
+        return self.head(self.dropout(pooled).float())
+
+
+def _check_model_folder(model_path: str) -> None:
+    local = Path(model_path)
+    if local.exists() and not (local / "config.json").is_file():
+        raise LexiError(
+            "not a transformers model folder (no config.json)", path=model_path,
+            hint="pass --model default, a model folder or a Hugging Face model id",
+        )
+
+
+def load_encoder(model_path: str, dtype: torch.dtype | None = None) -> nn.Module:
+    """``AutoModel`` from a folder or hub id, without the pooler (mean pooling needs none).
+
+    Anything that is not a model becomes a :class:`LexiError` that says so.
+    """
+    from transformers import AutoConfig, AutoModel
+
+    _check_model_folder(model_path)
+    try:
+        config = AutoConfig.from_pretrained(model_path)
+        kwargs = {"dtype": dtype} if dtype is not None else {}
+        # BERT-family models accept add_pooling_layer; a pooler nobody uses would only
+        # get adapters (and leave DDP with unused parameters).
+        try:
+            return AutoModel.from_pretrained(model_path, config=config, add_pooling_layer=False,
+                                             **kwargs)
+        except TypeError:
+            return AutoModel.from_pretrained(model_path, config=config, **kwargs)
+    except (OSError, ValueError, KeyError) as exc:
+        raise LexiError(
+            f"cannot load a model from {model_path!r}: {str(exc).splitlines()[0]}",
+            hint="pass --model default, a model folder or a Hugging Face model id "
+            "(ids need the hub or its cache)",
+        ) from None
+
+
+def load_tokenizer(model_path: str):
+    """The model's fast tokenizer, with the same errors as :func:`load_encoder`."""
+    from transformers import AutoTokenizer
+
+    _check_model_folder(model_path)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_path)
+    except (OSError, ValueError, KeyError) as exc:
+        raise LexiError(
+            f"cannot load a tokenizer from {model_path!r}: {str(exc).splitlines()[0]}",
+            hint="the model folder needs tokenizer.json or the files of its tokenizer",
+        ) from None
+    if tokenizer.pad_token_id is None:
+        raise LexiError(f"the tokenizer of {model_path!r} has no padding token")
+    return tokenizer

@@ -1,0 +1,115 @@
+"""The training configuration: every knob of ``lexi train``, with its reason."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+METHODS = ("lora", "full")
+POOLINGS = ("mean", "cls")
+DEVICES = ("auto", "cpu", "cuda")
+
+# BERT / XLM-R names of the attention projections and the feed-forward layers.
+DEFAULT_TARGET_MODULES = ("query", "key", "value", "dense")
+
+
+@dataclass
+class TrainConfig:
+    """What ``lexi train`` does; ``run.json`` stores it whole so a run can be repeated."""
+
+    data: list[str]
+    """Training files (MASSIVE jsonl, JSONL, CSV, TSV: whatever ``read_dataset`` reads)."""
+    dev: str | None
+    """The *source-language* dev file used for early stopping and model selection."""
+    output: str
+    """The run directory to create (``runs/NAME``)."""
+    model: str = "default"
+    """``default`` (the embedded multilingual-e5-small), a local folder or a hub id."""
+    split: str | None = "train"
+    """Keep training rows whose split is this (rows without a split are kept); None: all."""
+    dev_split: str | None = "dev"
+    """The same for the dev file: MASSIVE keeps train/dev/test in one file."""
+    text_field: str | None = None
+    label_field: str | None = None
+
+    method: str = "lora"
+    """``lora`` (adapter on the encoder, head trained) or ``full`` (every weight)."""
+    lora_r: int = 16
+    """LoRA rank. 8–16 is plenty for intent classification."""
+    lora_alpha: int = 32
+    """LoRA scaling numerator (effective scale alpha / r)."""
+    lora_dropout: float = 0.1
+    target_modules: list[str] = field(default_factory=lambda: list(DEFAULT_TARGET_MODULES))
+    """Encoder linear layers that get an adapter (names are suffixes, as peft matches them)."""
+    pooling: str = "mean"
+    """``mean`` over real tokens (e5's training objective) or ``cls`` (the first token)."""
+    head_dropout: float = 0.1
+
+    lr: float | None = None
+    """Peak learning rate; None: 5e-4 for LoRA, 3e-5 for full fine-tuning."""
+    weight_decay: float = 0.01
+    epochs: int = 3
+    batch_size: int = 32
+    """Examples per optimizer micro-step and per process (DDP multiplies by the world size)."""
+    grad_accum: int = 1
+    """Micro-batches summed before each optimizer step (effective batch = batch × accum)."""
+    warmup_ratio: float = 0.06
+    """Share of the optimizer steps with a linear learning-rate warm-up."""
+    max_length: int = 64
+    """Tokens kept per utterance; MASSIVE utterances are ~12 tokens, 64 truncates almost none."""
+    bucket: bool = True
+    """Batch utterances of similar length together (less padding, same epoch content)."""
+    pad_to_max_length: bool = False
+    """Pad every batch to ``max_length`` (the slow fixed-shape baseline of the benchmark)."""
+    max_steps: int | None = None
+    """Stop after this many optimizer steps in all (a smoke test, a benchmark)."""
+    patience: int = 2
+    """Stop when dev accuracy has not improved for this many epochs."""
+    seed: int = 13
+    device: str = "auto"
+    """``auto`` (CUDA when present, else CPU), ``cpu`` or ``cuda``."""
+    threads: int | None = None
+    """CPU threads; None: every core (divided among the processes of a CPU DDP run)."""
+    eval_batch_size: int = 128
+    resume: bool = False
+    """Continue from the run directory's last epoch checkpoint."""
+    overwrite: bool = False
+    """Replace an existing run directory."""
+
+    def __post_init__(self) -> None:
+        from lexi.errors import LexiError
+
+        if self.method not in METHODS:
+            raise LexiError(f"unknown method {self.method!r}", hint=f"one of {', '.join(METHODS)}")
+        if self.pooling not in POOLINGS:
+            raise LexiError(f"unknown pooling {self.pooling!r}",
+                            hint=f"one of {', '.join(POOLINGS)}")
+        if self.device not in DEVICES:
+            raise LexiError(f"unknown device {self.device!r}",
+                            hint=f"one of {', '.join(DEVICES)}")
+        for name in ("epochs", "batch_size", "grad_accum", "max_length", "lora_r",
+                     "eval_batch_size"):
+            value = getattr(self, name)
+            if value < 1:
+                raise LexiError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
+        if not self.data:
+            raise LexiError("no training data given", hint="pass --data FILE")
+
+    @property
+    def learning_rate(self) -> float:
+        if self.lr is not None:
+            return self.lr
+        return 5e-4 if self.method == "lora" else 3e-5
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.output)

@@ -1,0 +1,639 @@
+"""The training loop: data → tokenised examples → LoRA (or full) fine-tuning → a run directory.
+
+One function, :func:`train`, does the work for ``lexi train``, for notebooks and for every
+process of a ``torchrun`` launch (DDP: gloo on CPU, nccl on GPU; only rank 0 writes).
+
+A run directory is complete when ``run.json`` exists: it is written last, atomically.
+While training, ``checkpoint/last.pt`` (state after each epoch, for ``--resume``) and
+``checkpoint/best/`` (the selected model so far) are replaced atomically, so a crash
+leaves a run that is resumable and never one that looks finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import math
+import os
+import platform
+import random
+import resource
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from lexi.data.readers import read_dataset
+from lexi.data.records import Utterance
+from lexi.errors import LexiError
+from lexi.io import atomic_write, file_sha256
+from lexi.model.batching import collate, epoch_batches, length_sorted_batches, shard_batches
+from lexi.model.classifier import EncoderClassifier, load_encoder, load_tokenizer
+from lexi.model.config import TrainConfig
+
+RUN_FILE = "run.json"
+CHECKPOINT_DIR = "checkpoint"
+ADAPTER_DIR = "adapter"  # a peft adapter of the encoder (LoRA runs)
+ENCODER_DIR = "encoder"  # the whole fine-tuned encoder (full fine-tuning runs)
+HEAD_FILE = "head.safetensors"
+LABELS_FILE = "labels.json"
+# Clipping keeps the first steps of a freshly initialised head from wrecking the adapter.
+MAX_GRAD_NORM = 1.0
+
+
+@dataclass
+class TrainResult:
+    """What a finished training run produced."""
+
+    run_dir: Path
+    best_epoch: int
+    metrics: dict[str, float]
+    """Dev metrics of the selected epoch (``dev_accuracy``, ``dev_loss``), plus train figures."""
+    history: list[dict[str, float]] = field(default_factory=list)
+    """One entry per epoch: train loss, dev accuracy and loss, samples/s, seconds."""
+    labels: list[str] = field(default_factory=list)
+    steps: int = 0
+    train_rows: int = 0
+    dev_rows: int = 0
+    wall_time_s: float = 0.0
+    peak_memory_bytes: int = 0
+
+
+# --------------------------------------------------------------------------- data
+
+
+def load_examples(paths: list[str], split: str | None, *, text_field: str | None = None,
+                  label_field: str | None = None) -> list[Utterance]:
+    """Labelled rows of ``paths`` whose split is ``split`` (rows without a split are kept)."""
+    rows: list[Utterance] = []
+    for path in paths:
+        for utt in read_dataset(path, text_field=text_field, label_field=label_field):
+            if split is not None and utt.split is not None and utt.split != split:
+                continue
+            if utt.label is None:
+                raise LexiError(f"row {utt.id!r} has no label", path=path,
+                                hint="training data needs a label column (--label-field)")
+            rows.append(utt)
+    return rows
+
+
+def _check_data(train_rows: list[Utterance], dev_rows: list[Utterance] | None,
+                config: TrainConfig) -> list[str]:
+    if not train_rows:
+        where = ", ".join(config.data)
+        raise LexiError(
+            f"no training rows in {where}"
+            + (f" with split {config.split!r}" if config.split else ""),
+            hint="check the file, or pick another split with --split (or --split all)",
+        )
+    labels = sorted({utt.label for utt in train_rows})
+    if len(labels) < 2:
+        raise LexiError(f"the training data has a single label ({labels[0]!r})",
+                        path=config.data[0], hint="a classifier needs at least two labels")
+    if dev_rows is not None:
+        if not dev_rows:
+            raise LexiError(
+                "no dev rows" + (f" with split {config.dev_split!r}" if config.dev_split else ""),
+                path=config.dev, hint="pick the split with --dev-split",
+            )
+        unseen = sorted({utt.label for utt in dev_rows} - set(labels))
+        if unseen:
+            shown = ", ".join(repr(label) for label in unseen[:5])
+            raise LexiError(
+                f"{len(unseen)} dev label(s) never seen in training: {shown}"
+                + (" …" if len(unseen) > 5 else ""),
+                path=config.dev,
+                hint="the dev set must use the training labels; check the files and --split",
+            )
+    return labels
+
+
+
+def resolve_model_path(name: str) -> str:
+    """``default`` → the converted embedded model; folders and hub ids pass through."""
+    try:
+        from lexi.model.default import resolve_model
+    except ImportError:
+        if name == "default":
+            raise LexiError("the embedded default model is not available in this install",
+                            hint="pass --model with a model folder or Hugging Face id") from None
+        return name
+    return str(resolve_model(name))
+
+
+# --------------------------------------------------------------------------- devices
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """Where this process sits in a ``torchrun`` launch (world size 1 without one)."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+    local_world_size: int = 1
+
+    @classmethod
+    def from_env(cls) -> Distributed:
+        env = os.environ
+        return cls(int(env.get("RANK", 0)), int(env.get("LOCAL_RANK", 0)),
+                   int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_WORLD_SIZE", 1)))
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise LexiError("--device cuda, but no CUDA device is available",
+                            hint="use --device cpu or auto")
+        return torch.device("cuda", local_rank)
+    return torch.device("cpu")
+
+
+def peak_memory_bytes(device: torch.device) -> int:
+    """Peak GPU memory allocated, or the process's peak resident memory on CPU."""
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # KiB on Linux
+
+
+def versions() -> dict[str, str]:
+    import peft
+    import transformers
+
+    from lexi import __version__
+
+    return {"lexi": __version__, "python": platform.python_version(), "torch": torch.__version__,
+            "transformers": transformers.__version__, "peft": peft.__version__}
+
+
+# --------------------------------------------------------------------------- model
+
+
+def build_model(config: TrainConfig, model_path: str, num_labels: int) -> EncoderClassifier:
+    encoder = load_encoder(model_path)
+    if config.method == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha,
+                          lora_dropout=config.lora_dropout,
+                          target_modules=list(config.target_modules), bias="none")
+        try:
+            encoder = get_peft_model(encoder, lora)
+        except ValueError as exc:
+            raise LexiError(f"LoRA: {exc}", hint="check --target-modules against the model's "
+                            "layer names") from None
+    return EncoderClassifier(encoder, num_labels, pooling=config.pooling,
+                             dropout=config.head_dropout)
+
+
+def save_model(model: EncoderClassifier, labels: list[str], directory: Path) -> None:
+    """Adapter (or whole encoder), head and label map into a fresh ``directory``."""
+    from safetensors.torch import save_file
+
+    directory.mkdir(parents=True)
+    if hasattr(model.encoder, "peft_config"):
+        model.encoder.save_pretrained(directory / ADAPTER_DIR)
+    else:
+        model.encoder.save_pretrained(directory / ENCODER_DIR)
+    head = {k: v.detach().float().cpu().contiguous() for k, v in model.head.state_dict().items()}
+    save_file(head, str(directory / HEAD_FILE))
+    (directory / LABELS_FILE).write_text(json.dumps(labels, ensure_ascii=False, indent=1) + "\n",
+                                         encoding="utf-8")
+
+
+def _replace_dir(staging: Path, target: Path) -> None:
+    """Swap ``staging`` in for ``target`` (two renames: never a half-written ``target``)."""
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+# --------------------------------------------------------------------------- loop
+
+
+@torch.no_grad()
+def evaluate_logits(model: nn.Module, token_ids: list[list[int]], pad_id: int,
+                    device: torch.device, batch_size: int) -> torch.Tensor:
+    """Logits (float32, CPU, input order) for tokenised examples."""
+    model.eval()
+    out = torch.empty((len(token_ids), 0))
+    chunks: dict[int, torch.Tensor] = {}
+    for batch in length_sorted_batches([len(t) for t in token_ids], batch_size):
+        input_ids, mask = collate([token_ids[i] for i in batch], pad_id)
+        with _autocast(device):
+            logits = model(input_ids.to(device), mask.to(device))
+        for row, index in enumerate(batch):
+            chunks[index] = logits[row].float().cpu()
+    if chunks:
+        out = torch.stack([chunks[i] for i in range(len(token_ids))])
+    return out
+
+
+def _autocast(device: torch.device):
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _dev_metrics(model: nn.Module, dev_ids: list[list[int]], dev_y: torch.Tensor, pad_id: int,
+                 device: torch.device, config: TrainConfig,
+                 dist_env: Distributed) -> dict[str, float]:
+    # Each process scores its share of the dev set; the sums are added across processes.
+    share = list(range(dist_env.rank, len(dev_ids), dist_env.world_size))
+    logits = evaluate_logits(model, [dev_ids[i] for i in share], pad_id, device,
+                             config.eval_batch_size)
+    gold = dev_y[share]
+    sums = torch.tensor([
+        float((logits.argmax(-1) == gold).sum()) if len(share) else 0.0,
+        float(nn.functional.cross_entropy(logits, gold, reduction="sum")) if len(share) else 0.0,
+        float(len(share)),
+    ], dtype=torch.float64)
+    if dist_env.world_size > 1:
+        sums = sums.to(device)
+        torch.distributed.all_reduce(sums)
+        sums = sums.cpu()
+    correct, loss, count = sums.tolist()
+    return {"dev_accuracy": correct / count, "dev_loss": loss / count}
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, total: int, description: str) -> Iterator[Any]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from lexi.cli._util import console
+
+    if not enabled:
+        yield None, None
+        return
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>6.1f} samples/s  loss {task.fields[loss]:.4f}"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
+    )
+    with progress:
+        task = progress.add_task(description, total=total, rate=0.0, loss=float("nan"))
+        yield progress, task
+
+
+def _check_run_dir(config: TrainConfig) -> None:
+    """Refuse to resume nothing, or to overwrite a run by accident (every process checks)."""
+    run_dir = config.run_dir
+    if config.resume:
+        if (run_dir / RUN_FILE).exists():
+            raise LexiError("this run is already complete; nothing to resume", path=run_dir,
+                            hint="train into a new -o directory")
+        if not (run_dir / CHECKPOINT_DIR / "last.pt").exists():
+            raise LexiError("no checkpoint to resume from", path=run_dir,
+                            hint="drop --resume to start a new run")
+    elif run_dir.exists() and any(run_dir.iterdir()) and not config.overwrite:
+        raise LexiError("the run directory exists and is not empty", path=run_dir,
+                        hint="pass --overwrite to replace it, --resume to continue it")
+
+
+def _prepare_run_dir(config: TrainConfig) -> None:
+    """A fresh run directory (rank 0 only, after every process has checked)."""
+    if config.resume:
+        return
+    if config.run_dir.exists():
+        shutil.rmtree(config.run_dir)
+    (config.run_dir / CHECKPOINT_DIR).mkdir(parents=True)
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Fine-tune ``config.model`` on ``config.data``, select on ``config.dev``; write the run."""
+    started = time.perf_counter()
+    dist_env = Distributed.from_env()
+    device = resolve_device(config.device, dist_env.local_rank)
+    if device.type == "cpu":
+        cores = os.cpu_count() or 1
+        torch.set_num_threads(config.threads or max(1, cores // dist_env.local_world_size))
+    elif dist_env.world_size > 1:
+        torch.cuda.set_device(device)
+    own_group = False
+    if dist_env.world_size > 1 and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        own_group = True
+    try:
+        return _train(config, dist_env, device, started)
+    except torch.cuda.OutOfMemoryError:
+        raise LexiError(
+            f"out of GPU memory at --batch-size {config.batch_size}",
+            hint=f"pass a smaller --batch-size (e.g. {max(1, config.batch_size // 2)}) and "
+            "--grad-accum 2 to keep the effective batch",
+        ) from None
+    finally:
+        if own_group:
+            torch.distributed.destroy_process_group()
+
+
+def _barrier(dist_env: Distributed) -> None:
+    if dist_env.world_size > 1:
+        torch.distributed.barrier()
+
+
+def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
+           started: float) -> TrainResult:
+    from transformers import get_linear_schedule_with_warmup
+
+    main = dist_env.is_main
+    train_rows = load_examples(config.data, config.split, text_field=config.text_field,
+                               label_field=config.label_field)
+    dev_rows = (load_examples([config.dev], config.dev_split, text_field=config.text_field,
+                              label_field=config.label_field) if config.dev else None)
+    labels = _check_data(train_rows, dev_rows, config)
+    model_path = resolve_model_path(config.model)
+    tokenizer = load_tokenizer(model_path)
+    _check_run_dir(config)
+    _barrier(dist_env)
+    if main:
+        _prepare_run_dir(config)
+    _barrier(dist_env)
+    run_dir = config.run_dir
+    checkpoint_dir = run_dir / CHECKPOINT_DIR
+
+    label_index = {label: i for i, label in enumerate(labels)}
+
+    def encode(rows: list[Utterance]) -> list[list[int]]:
+        return tokenizer([u.text for u in rows], truncation=True,
+                         max_length=config.max_length)["input_ids"]
+
+    train_ids = encode(train_rows)
+    train_y = torch.tensor([label_index[u.label] for u in train_rows], dtype=torch.long)
+    dev_ids = encode(dev_rows) if dev_rows else []
+    dev_y = torch.tensor([label_index[u.label] for u in dev_rows or []], dtype=torch.long)
+
+    random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    model = build_model(config, model_path, len(labels)).to(device)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    no_decay = [p for n, p in model.named_parameters() if p.requires_grad
+                and (p.ndim < 2 or "LayerNorm" in n or "layer_norm" in n)]
+    decay = [p for p in trainable if all(p is not q for q in no_decay)]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": config.weight_decay},
+         {"params": no_decay, "weight_decay": 0.0}],
+        lr=config.learning_rate,
+    )
+    lengths = [len(ids) for ids in train_ids]
+    batches_per_epoch = len(shard_batches(
+        epoch_batches(lengths, config.batch_size, seed=config.seed, epoch=0, bucket=config.bucket),
+        dist_env.rank, dist_env.world_size))
+    if batches_per_epoch == 0:
+        raise LexiError(f"{len(train_rows)} training rows are fewer than one batch per process",
+                        hint="use a smaller --batch-size or fewer processes")
+    steps_per_epoch = math.ceil(batches_per_epoch / config.grad_accum)
+    total_steps = steps_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps),
+                                                total_steps)
+
+    history: list[dict[str, float]] = []
+    best_epoch, best_accuracy, stale, global_step, first_epoch = 0, -1.0, 0, 0, 0
+    if config.resume:
+        state = torch.load(checkpoint_dir / "last.pt", map_location="cpu", weights_only=False)
+        if state["labels"] != labels or state["config"]["model"] != config.model \
+                or state["config"]["method"] != config.method:
+            raise LexiError("the checkpoint was trained with other labels, model or method",
+                            path=checkpoint_dir, hint="resume with the same data and --model")
+        model.load_state_dict(state["trainable"], strict=False)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        history, best_epoch = state["history"], state["best_epoch"]
+        best_accuracy = state["best_accuracy"]
+        stale, global_step, first_epoch = state["stale"], state["global_step"], state["epoch"] + 1
+
+    network: nn.Module = model
+    if dist_env.world_size > 1:
+        # No buffer broadcast: the encoder's buffers are constants, and a broadcast per
+        # forward would deadlock the unevenly sharded dev evaluation (done on ``model``).
+        ddp = nn.parallel.DistributedDataParallel
+        no_buffer_sync = ({"forward_sync_buffers": False}
+                          if "forward_sync_buffers" in inspect.signature(ddp).parameters
+                          else {"broadcast_buffers": False})
+        network = ddp(model, device_ids=[device.index] if device.type == "cuda" else None,
+                      **no_buffer_sync)
+
+    pad_id = tokenizer.pad_token_id
+    pad_to = config.max_length if config.pad_to_max_length else None
+    loss_fn = nn.CrossEntropyLoss()
+    # The first micro-batch of a process pays one-off costs (allocator, kernel selection);
+    # the steady rate leaves it out, so that short benchmarks measure the real pace.
+    warmup_seconds, warmup_samples = None, 0
+    for epoch in range(first_epoch, config.epochs):
+        if config.max_steps is not None and global_step >= config.max_steps:
+            break
+        if stale >= config.patience and dev_rows:
+            break
+        batches = shard_batches(
+            epoch_batches(lengths, config.batch_size, seed=config.seed, epoch=epoch,
+                          bucket=config.bucket),
+            dist_env.rank, dist_env.world_size)
+        network.train()
+        loss_sum, seen, epoch_seconds = 0.0, 0, 0.0
+        with _progress(main, len(batches), f"epoch {epoch + 1}/{config.epochs}") as (bar, task):
+            for micro, batch in enumerate(batches):
+                tick = time.perf_counter()
+                input_ids, mask = collate([train_ids[i] for i in batch], pad_id, pad_to)
+                gold = train_y[batch].to(device)
+                boundary = (micro + 1) % config.grad_accum == 0 or micro + 1 == len(batches)
+                sync = contextlib.nullcontext() if boundary or dist_env.world_size == 1 \
+                    else network.no_sync()
+                with sync:
+                    with _autocast(device):
+                        logits = network(input_ids.to(device), mask.to(device))
+                    loss = loss_fn(logits.float(), gold)
+                    (loss / config.grad_accum).backward()
+                if boundary:
+                    torch.nn.utils.clip_grad_norm_(trainable, MAX_GRAD_NORM)
+                    optimizer.step()
+                    scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
+                    global_step += 1
+                loss_sum += float(loss.detach()) * len(batch)
+                seen += len(batch)
+                epoch_seconds += time.perf_counter() - tick
+                if warmup_seconds is None:
+                    warmup_seconds, warmup_samples = epoch_seconds, seen * dist_env.world_size
+                if bar is not None:
+                    rate = seen * dist_env.world_size / max(epoch_seconds, 1e-9)
+                    bar.update(task, advance=1, rate=rate, loss=loss_sum / seen)
+                if boundary and config.max_steps is not None and global_step >= config.max_steps:
+                    break
+        record: dict[str, float] = {
+            "epoch": epoch + 1, "step": global_step, "train_loss": loss_sum / max(seen, 1),
+            "train_samples_per_s": seen * dist_env.world_size / max(epoch_seconds, 1e-9),
+            "train_seconds": epoch_seconds,
+        }
+        if dev_rows:
+            record.update(_dev_metrics(model, dev_ids, dev_y, pad_id, device, config, dist_env))
+        history.append(record)
+        improved = not dev_rows or record["dev_accuracy"] > best_accuracy
+        if improved:
+            best_epoch, best_accuracy, stale = epoch + 1, record.get("dev_accuracy", 0.0), 0
+        else:
+            stale += 1
+        if main:
+            if improved:
+                staging = checkpoint_dir / "best.tmp"
+                if staging.exists():
+                    shutil.rmtree(staging)
+                save_model(model, labels, staging)
+                _replace_dir(staging, checkpoint_dir / "best")
+            _save_last(checkpoint_dir, model, optimizer, scheduler, config, labels, history,
+                       epoch, best_epoch, best_accuracy, stale, global_step)
+            _report_epoch(record, improved)
+        _barrier(dist_env)
+
+    wall = time.perf_counter() - started
+    peak = peak_memory_bytes(device)
+    best = next(r for r in history if r["epoch"] == best_epoch)
+    metrics = {k: v for k, v in best.items() if k.startswith("dev_")}
+    seconds = sum(r["train_seconds"] for r in history)
+    samples = sum(r["train_samples_per_s"] * r["train_seconds"] for r in history)
+    metrics["train_samples_per_s"] = samples / max(seconds, 1e-9)
+    if warmup_seconds is not None and seconds > warmup_seconds:
+        metrics["train_samples_per_s_steady"] = (samples - warmup_samples) / (
+            seconds - warmup_seconds)
+    result = TrainResult(run_dir=run_dir, best_epoch=best_epoch, metrics=metrics, history=history,
+                         labels=labels, steps=global_step, wall_time_s=wall,
+                         train_rows=len(train_rows), dev_rows=len(dev_rows or []),
+                         peak_memory_bytes=peak)
+    if main:
+        _finalise(config, result, model_path, dist_env, device)
+    _barrier(dist_env)
+    return result
+
+
+def _save_last(checkpoint_dir: Path, model: nn.Module, optimizer, scheduler, config: TrainConfig,
+               labels: list[str], history: list[dict[str, float]], epoch: int, best_epoch: int,
+               best_accuracy: float, stale: int, global_step: int) -> None:
+    state = {
+        "trainable": _trainable_state(model), "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
+        "config": config.to_dict(), "labels": labels, "history": history, "epoch": epoch,
+        "best_epoch": best_epoch, "best_accuracy": best_accuracy, "stale": stale,
+        "global_step": global_step,
+    }
+    with atomic_write(checkpoint_dir / "last.pt", "wb") as handle:
+        torch.save(state, handle)
+
+
+def _report_epoch(record: dict[str, float], improved: bool) -> None:
+    from lexi.cli._util import console
+
+    dev = (f"  dev acc {record['dev_accuracy']:.4f}  dev loss {record['dev_loss']:.4f}"
+           if "dev_accuracy" in record else "")
+    console.print(
+        f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}{dev}  "
+        f"{record['train_samples_per_s']:.1f} samples/s" + ("  [green]best[/]" if improved else ""),
+        highlight=False, soft_wrap=True,
+    )
+
+
+def _finalise(config: TrainConfig, result: TrainResult, model_path: str, dist_env: Distributed,
+              device: torch.device) -> None:
+    """Move the selected model into place, write the model card, then ``run.json`` last."""
+    run_dir = config.run_dir
+    best_dir = run_dir / CHECKPOINT_DIR / "best"
+    for item in (ADAPTER_DIR, ENCODER_DIR, HEAD_FILE, LABELS_FILE):
+        target = run_dir / item
+        if target.is_dir():
+            shutil.rmtree(target)
+        if (best_dir / item).exists():
+            os.replace(best_dir / item, target)
+    files = [*config.data, *([config.dev] if config.dev else [])]
+    run = {
+        "format": "lexi-run/1",
+        "config": config.to_dict(),
+        "model": {"name": config.model, "path": model_path, "tokenizer": model_path,
+                  "method": config.method, "pooling": config.pooling,
+                  "max_length": config.max_length, "labels": result.labels},
+        "data_rows": {"train": result.train_rows, "dev": result.dev_rows},
+        "data_sha256": {str(path): file_sha256(path) for path in dict.fromkeys(files)},
+        "versions": versions(),
+        "device": {"type": device.type, "world_size": dist_env.world_size,
+                   "name": torch.cuda.get_device_name(device) if device.type == "cuda"
+                   else platform.processor() or platform.machine(),
+                   "threads": torch.get_num_threads()},
+        "best_epoch": result.best_epoch,
+        "metrics": result.metrics,
+        "history": result.history,
+        "steps": result.steps,
+        "wall_time_s": round(result.wall_time_s, 3),
+        "peak_memory_bytes": result.peak_memory_bytes,
+        "command": sys.argv,
+    }
+    with atomic_write(run_dir / "README.md") as handle:
+        handle.write(model_card(run))
+    with atomic_write(run_dir / RUN_FILE) as handle:
+        handle.write(json.dumps(run, ensure_ascii=False, indent=2) + "\n")
+    # Only now: a crash before this line leaves a checkpoint that --resume finishes from.
+    shutil.rmtree(run_dir / CHECKPOINT_DIR)
+
+
+def model_card(run: dict[str, Any]) -> str:
+    """A short README for the run directory: what it is, how it was made, how to use it."""
+    model, config = run["model"], run["config"]
+    rows = "\n".join(
+        f"| {r['epoch']} | {r['train_loss']:.4f} | {r.get('dev_accuracy', float('nan')):.4f} | "
+        f"{r.get('dev_loss', float('nan')):.4f} | {r['train_samples_per_s']:.1f} |"
+        for r in run["history"]
+    )
+    method = (f"LoRA (r={config['lora_r']}, alpha={config['lora_alpha']}, "
+              f"targets {', '.join(config['target_modules'])})" if model["method"] == "lora"
+              else "full fine-tuning")
+    return f"""# lexi intent classifier
+
+- base encoder: `{model['name']}` ({model['path']}), {model['pooling']} pooling
+- method: {method}, {config['epochs']} epoch(s), lr {config['lr'] or 'default'},
+  batch {config['batch_size']} × {config['grad_accum']}, max length {model['max_length']}
+- labels: {len(model['labels'])}; training data: {', '.join(config['data'])};
+  model selected on dev `{config['dev']}` (split {config['dev_split']}): epoch {run['best_epoch']}
+- trained on {run['device']['type']} × {run['device']['world_size']} in {run['wall_time_s']:.0f} s
+
+| epoch | train loss | dev accuracy | dev loss | samples/s |
+|---|---|---|---|---|
+{rows}
+
+Use it:
+
+```sh
+lexi predict --run {config['output']} "wake me up at seven"
+lexi export --run {config['output']} --merge -o deploy/
+```
+
+`adapter/` is a peft adapter of the encoder (`PeftModel.from_pretrained`), `head.safetensors`
+the linear head over the pooled encoding, `labels.json` its label order; `run.json` holds
+the full configuration, data hashes, versions and metrics.
+"""

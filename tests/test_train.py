@@ -1,0 +1,218 @@
+"""Training on a tiny random BERT: loss falls, runs reload exactly, resume, DDP, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy
+import pytest
+import torch
+
+from lexi.errors import LexiError
+from lexi.model import train as train_module
+from lexi.model.batching import collate, epoch_batches, shard_batches
+from lexi.model.config import TrainConfig
+from lexi.model.predict import load_predictor
+from lexi.model.train import load_examples, train
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fixtures.tiny_bert import build_tiny_model, write_toy_data  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> tuple[Path, Path]:
+    """(model folder, toy MASSIVE file with train and dev partitions)."""
+    root = tmp_path_factory.mktemp("tiny")
+    return build_tiny_model(root / "model"), write_toy_data(root / "toy.jsonl")
+
+
+def config_for(tiny, out: Path, **changes) -> TrainConfig:
+    model, data = tiny
+    values = dict(data=[str(data)], dev=str(data), output=str(out), model=str(model),
+                  epochs=6, batch_size=8, lr=1e-2, patience=6, device="cpu", threads=1)
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+def test_loss_falls_and_saved_run_reloads_to_the_same_predictions(tiny, tmp_path):
+    result = train(config_for(tiny, tmp_path / "run"))
+    losses = [epoch["train_loss"] for epoch in result.history]
+    assert losses[-1] < 0.7 * losses[0]
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    # One MASSIVE file: the default splits pick train rows for training, dev rows for dev.
+    assert run["data_rows"] == {"train": 36, "dev": 9}
+    assert run["best_epoch"] == result.best_epoch
+    assert not (tmp_path / "run" / "checkpoint").exists()
+
+    # The reloaded (merged) model reproduces the dev figures measured during training.
+    predictor = load_predictor(tmp_path / "run", device="cpu")
+    dev = load_examples([str(tiny[1])], "dev")
+    proba = predictor.predict_proba([u.text for u in dev])
+    gold = numpy.array([predictor.labels.index(u.label) for u in dev])
+    assert numpy.allclose(proba.sum(axis=1), 1.0)
+    accuracy = float((proba.argmax(axis=1) == gold).mean())
+    nll = float(-numpy.log(proba[numpy.arange(len(gold)), gold]).mean())
+    assert accuracy == pytest.approx(result.metrics["dev_accuracy"])
+    assert nll == pytest.approx(result.metrics["dev_loss"], abs=1e-5)
+
+
+def test_adapter_loads_with_peft_alone_and_was_trained(tiny, tmp_path):
+    from peft import PeftModel
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+
+    train(config_for(tiny, tmp_path / "run", epochs=2, max_steps=6))
+    adapter = tmp_path / "run" / "adapter"
+    encoder = AutoModel.from_pretrained(tiny[0], add_pooling_layer=False)
+    model = PeftModel.from_pretrained(encoder, str(adapter))
+    assert model.peft_config["default"].r == 16
+    weights = load_file(str(adapter / "adapter_model.safetensors"))
+    lora_b = [w for name, w in weights.items() if "lora_B" in name]
+    assert lora_b and all(w.abs().sum() > 0 for w in lora_b)  # B starts at zero
+    head = load_file(str(tmp_path / "run" / "head.safetensors"))
+    assert head["weight"].shape == (3, 32)
+
+
+def test_same_seed_same_run_other_seed_other_run(tiny, tmp_path):
+    first = train(config_for(tiny, tmp_path / "a", epochs=2))
+    again = train(config_for(tiny, tmp_path / "b", epochs=2))
+    other = train(config_for(tiny, tmp_path / "c", epochs=2, seed=7))
+    losses = [[e["train_loss"] for e in r.history] for r in (first, again, other)]
+    assert losses[0] == losses[1]
+    assert losses[0] != losses[2]
+
+
+def test_crash_leaves_no_complete_run_and_resume_matches_an_uninterrupted_run(
+        tiny, tmp_path, monkeypatch):
+    reference = train(config_for(tiny, tmp_path / "ref", epochs=3))
+
+    report = train_module._report_epoch
+
+    def crash_after_second_epoch(record, improved):
+        report(record, improved)
+        if record["epoch"] == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "_report_epoch", crash_after_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train(config_for(tiny, tmp_path / "run", epochs=3))
+    monkeypatch.undo()
+    assert not (tmp_path / "run" / "run.json").exists()
+    with pytest.raises(LexiError, match="not finished"):
+        load_predictor(tmp_path / "run")
+    with pytest.raises(LexiError, match="not empty"):
+        train(config_for(tiny, tmp_path / "run", epochs=3))
+
+    resumed = train(config_for(tiny, tmp_path / "run", epochs=3, resume=True))
+    assert [e["epoch"] for e in resumed.history] == [1, 2, 3]
+    for got, want in zip(resumed.history, reference.history, strict=True):
+        assert got["train_loss"] == pytest.approx(want["train_loss"], rel=1e-6)
+        assert got["dev_loss"] == pytest.approx(want["dev_loss"], rel=1e-6)
+    with pytest.raises(LexiError, match="already complete"):
+        train(config_for(tiny, tmp_path / "run", epochs=3, resume=True))
+
+
+def test_full_fine_tuning_saves_the_encoder(tiny, tmp_path):
+    train(config_for(tiny, tmp_path / "run", method="full", lr=1e-3, epochs=1))
+    assert (tmp_path / "run" / "encoder" / "model.safetensors").exists()
+    assert not (tmp_path / "run" / "adapter").exists()
+    assert len(load_predictor(tmp_path / "run").predict(["play jazz"])[0]) == 1
+
+
+def test_bucketed_batches_cover_the_epoch_and_shard_evenly():
+    lengths = [3 + (i * 7) % 20 for i in range(100)]
+    batches = epoch_batches(lengths, 8, seed=1, epoch=0)
+    assert sorted(i for b in batches for i in b) == list(range(100))
+    assert batches != epoch_batches(lengths, 8, seed=1, epoch=1)
+    unbucketed = epoch_batches(lengths, 8, seed=1, epoch=0, bucket=False)
+
+    def padding(bs):
+        return sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in bs)
+
+    assert padding(batches) < padding(unbucketed) / 3
+    shards = [shard_batches(batches, rank, 2) for rank in range(2)]
+    assert len(shards[0]) == len(shards[1]) == len(batches) // 2
+    assert not {i for b in shards[0] for i in b} & {i for b in shards[1] for i in b}
+    ids, mask = collate([[5, 6, 7], [8]], pad_id=0)
+    assert ids.tolist() == [[5, 6, 7], [8, 0, 0]] and mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert collate([[5]], pad_id=0, pad_to=4)[0].shape == (1, 4)
+
+
+def test_empty_training_data_is_a_clear_error(tiny, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(LexiError, match="no training rows"):
+        train(config_for(tiny, tmp_path / "run", data=[str(empty)]))
+    with pytest.raises(LexiError, match="no training rows.*split 'validation'"):
+        train(config_for(tiny, tmp_path / "run", split="validation"))
+
+
+def test_dev_label_unseen_in_training_is_a_clear_error(tiny, tmp_path):
+    dev = tmp_path / "dev.jsonl"
+    text = "how do i bake bread"
+    dev.write_text(json.dumps({"id": 1, "partition": "dev", "intent": "cooking_recipe",
+                               "utt": text, "annot_utt": text}) + "\n")
+    with pytest.raises(LexiError, match="never seen in training: 'cooking_recipe'") as err:
+        train(config_for(tiny, tmp_path / "run", dev=str(dev)))
+    assert str(dev) in str(err.value)
+
+
+def test_a_model_path_that_is_not_a_model_is_a_clear_error(tiny, tmp_path):
+    (tmp_path / "notamodel").mkdir()
+    with pytest.raises(LexiError, match="not a transformers model folder"):
+        train(config_for(tiny, tmp_path / "run", model=str(tmp_path / "notamodel")))
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{}")
+    with pytest.raises(LexiError, match="cannot load"):
+        train(config_for(tiny, tmp_path / "run", model=str(tmp_path / "broken")))
+
+
+def run_cli(args: list[str]) -> int:
+    from lexi.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    return exit_info.value.code
+
+
+def test_cli_train_then_predict(tiny, tmp_path, capsys):
+    model, data = tiny
+    assert run_cli(["train", "--data", str(data), "--dev", str(data), "--model", str(model),
+                    "-o", str(tmp_path / "run"), "--epochs", "2", "--batch-size", "8",
+                    "--lr", "0.01", "--device", "cpu", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["run_dir"] == str(tmp_path / "run") and len(result["history"]) == 2
+    assert run_cli(["predict", "--run", str(tmp_path / "run"), "--top-k", "2",
+                    "wake me up at nine"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["text"] == "wake me up at nine" and len(row["top_k"]) == 2
+    assert row["top_k"][0]["score"] >= row["top_k"][1]["score"]
+    code = run_cli(["train", "--data", str(data), "--model", str(model),
+                    "-o", str(tmp_path / "run")])
+    assert code == 2
+    assert "--overwrite" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not torch.distributed.is_available(), reason="no torch.distributed")
+def test_torchrun_two_cpu_processes_with_gloo(tiny, tmp_path):
+    model, data = tiny
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               "--nproc_per_node", "2", "-m", "lexi.cli.main", "train", "--data", str(data),
+               "--dev", str(data), "--model", str(model), "-o", str(tmp_path / "run"),
+               "--epochs", "2", "--batch-size", "4", "--lr", "0.01", "--device", "cpu"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-3000:]
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["device"]["world_size"] == 2
+    # 36 rows, 4 per process-step, 2 processes: 4 optimizer steps per epoch.
+    assert run["steps"] == 8
+    assert done.stdout.strip() == str(tmp_path / "run")  # only rank 0 prints
+    best_label = load_predictor(tmp_path / "run").predict(["play jazz"])[0][0][0]
+    assert best_label in run["model"]["labels"]
