@@ -78,11 +78,15 @@ class CatalogSource:
 
 
 def default_catalog_path() -> Path:
-    """``$LEXI_CATALOG``, else ``lexicons/catalog.yml`` of this checkout."""
+    """``$LEXI_CATALOG``, else the catalog shipped in the package.
+
+    ``lexicons/catalog.yml`` in a source checkout is a link to the same file, so a checkout
+    and an installed wheel read one catalog.
+    """
     explicit = os.environ.get("LEXI_CATALOG")
     if explicit:
         return Path(explicit).expanduser()
-    return Path(__file__).resolve().parents[2] / "lexicons" / "catalog.yml"
+    return Path(__file__).resolve().parent / "catalog.yml"
 
 
 def read_catalog(path: str | Path | None = None) -> dict[str, CatalogSource]:
