@@ -47,7 +47,7 @@ def train_cmd(
     method: Annotated[str, typer.Option("--method", help="`lora` or `full` fine-tuning.")] = "lora",
     epochs: Annotated[int, typer.Option("--epochs", help="Passes over the training data.")] = 3,
     lr: Annotated[float | None, typer.Option(
-        "--lr", help="Peak learning rate [default: 5e-4 LoRA, 3e-5 full].")] = None,
+        "--lr", help="Peak learning rate [default: 2e-3 LoRA, 3e-5 full].")] = None,
     batch_size: Annotated[int, typer.Option(
         "--batch-size", help="Examples per step and process.")] = 32,
     grad_accum: Annotated[int, typer.Option(
