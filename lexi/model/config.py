@@ -47,7 +47,7 @@ class TrainConfig:
     head_dropout: float = 0.1
 
     lr: float | None = None
-    """Peak learning rate; None: 2e-3 for LoRA (measured: docs/training.md), 3e-5 for full fine-tuning."""
+    """Peak learning rate; None: 2e-3 for LoRA (measured, docs/training.md), 3e-5 for full."""
     weight_decay: float = 0.01
     epochs: int = 3
     batch_size: int = 32
