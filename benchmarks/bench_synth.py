@@ -6,7 +6,9 @@ Prints source utterances per second for each operator (operators alone, over row
 in memory) and for the whole file-to-file run, by wall time and by the CPU time of this
 process, against a baseline measured in the same run: reading and writing the same rows as
 MASSIVE jsonl with no synthesis ("vs base" compares CPU throughputs). The target is
-≥ 20,000 utterances/s for translate and codeswitch.
+≥ 20,000 utterances/s for translate and codeswitch. A last line times the lemma lookup a
+fresh run makes for each new word: ``lemma_candidates`` (what synthesis uses) against a full
+``analyze_english`` of the word alone (what it used before; the same first lemma).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import time
 from pathlib import Path
 
 from lexi.data.massive import read_massive, write_massive
+from lexi.data.tokens import tokenize
+from lexi.morph.english import analyze_english, lemma_candidates
 from lexi.synth import SynthConfig, build_synthesizer, synthesize_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -121,6 +125,13 @@ def main() -> int:
 
         whole = best_of(args.repeat, file_run)
     print(row("file → translate → file (lexi synth)", n, whole, baseline))
+
+    words = sorted({t.text for utt in rows for t in tokenize(utt.text) if t.is_word})
+    full = best_of(args.repeat, lambda: [analyze_english([w]) for w in words])[1]
+    quick = best_of(args.repeat, lambda: [lemma_candidates(w) for w in words])[1]
+    print(f"lemma of each of {len(words):,} distinct words, CPU: analyze_english "
+          f"{full / len(words) * 1e6:.1f} µs/word, lemma_candidates "
+          f"{quick / len(words) * 1e6:.1f} µs/word ({full / quick:.1f}x)")
     return 0
 
 

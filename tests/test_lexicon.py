@@ -14,6 +14,7 @@ from lexi.errors import LexiError
 from lexi.lexicon import (
     Entry,
     LexiconView,
+    Match,
     Normalizer,
     import_lexicon,
     load_lexicon,
@@ -255,6 +256,22 @@ def test_view_from_entries_orders_by_weight():
     assert [e.target for e in view.translations("GO")] == ["enda", "nenda"]
     assert view.match(["go", "out"], 0).length == 2
     assert len(view) == 2 and view.entry_count == 3
+
+
+def test_view_entries_and_matches_are_ordinary_frozen_records():
+    # The view builds Entry and Match objects without their dataclass __init__ (for
+    # speed): they must still be equal to, and as immutable as, constructed ones.
+    view = LexiconView.from_entries([Entry("alarm", "kengele", "NOUN", 2.0, "t:1")])
+    entry = view.translations("alarm")[0]
+    assert entry == Entry("alarm", "kengele", "NOUN", 2.0, "t:1")
+    assert repr(entry) == repr(Entry("alarm", "kengele", "NOUN", 2.0, "t:1"))
+    found = view.match(["set", "Alarm"], 1)
+    assert found == Match(1, 1, "alarm", (entry,))
+    assert view.match(["Alarm", "Alarm"], 1) is found  # one Match per word and position
+    with pytest.raises(AttributeError):
+        entry.target = "x"
+    with pytest.raises(AttributeError):
+        found.length = 2
 
 
 def test_coverage_counts_tokens_types_labels_and_uncovered(small_store):

@@ -11,6 +11,7 @@ from lexi.data.massive import format_annot, parse_annot, row_to_utterance, utter
 from lexi.data.records import SlotSpan, Utterance
 from lexi.data.tokens import Token, tokenize
 from lexi.synth import SynthConfig, Synthesizer
+from lexi.synth.align import split_chunks
 
 WORDS = ["set", "alarm", "alarms", "clock", "five", "am", "play", "music", "the", "at", "on",
          "friday", "me", "wake", "lights", "don't", "wi-fi", "café", "東京", "Olly"]
@@ -122,3 +123,15 @@ def test_translate_exact_output_for_an_uppercasing_lexicon(source, seed, sense):
         return  # nothing visibly changes (e.g. only "東京"): the row may be skipped
     assert row.text == "".join(expected)
     assert row.slots == source.slots
+
+
+@settings(max_examples=60, deadline=None)
+@given(utterances())
+def test_chunks_tokenise_like_the_shared_tokeniser(source):
+    for chunk in split_chunks(source):
+        tokens = tuple(tokenize(chunk.text))
+        assert chunk.tokens == tokens
+        assert chunk.words == tuple(t.text for t in tokens)
+        assert chunk.is_word == tuple(t.is_word for t in tokens)
+        body = "".join(gap + word for gap, word in zip(chunk.gaps, chunk.words, strict=True))
+        assert chunk.lead + body + chunk.trail == chunk.text

@@ -8,7 +8,7 @@ word actually has, so a miss costs one dictionary probe.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from lexi.lexicon.model import Entry, Normalizer
@@ -19,7 +19,7 @@ Row = tuple[str, "str | None", float, "str | None"]
 # starting with it has (1 if none), its own translations (None if it has none), and the
 # single-word Match objects already built for it, by start position (Match is immutable,
 # so one object serves every sentence where the word sits at that position).
-WordInfo = list
+WordInfo = list | tuple
 
 
 def best_first(rows: Sequence[Row]) -> list[Row]:
@@ -46,6 +46,30 @@ def best_first(rows: Sequence[Row]) -> list[Row]:
     return [tuple(sense) for sense in senses]
 
 
+# Entry(...) and Match(...) without the frozen dataclass ``__init__``, which calls
+# ``object.__setattr__`` once per field (to get past ``frozen``) and so costs about twice
+# as much: the slots are set through their descriptors. The objects are the same as the
+# constructor's (equal, same repr, still frozen to callers).
+def _entry_maker() -> Callable[[str, str, str | None, float, str | None], Entry]:
+    set_source, set_target, set_pos, set_weight, set_provenance = (
+        getattr(Entry, name).__set__ for name in Entry.__slots__
+    )
+    new = object.__new__
+
+    def make(
+        source: str, target: str, pos: str | None, weight: float, provenance: str | None
+    ) -> Entry:
+        entry = new(Entry)
+        set_source(entry, source)
+        set_target(entry, target)
+        set_pos(entry, pos)
+        set_weight(entry, weight)
+        set_provenance(entry, provenance)
+        return entry
+
+    return make
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     """``words[start:start + length]`` normalise to ``source``, which translates to ``entries``."""
@@ -54,6 +78,27 @@ class Match:
     length: int
     source: str
     entries: tuple[Entry, ...]
+
+
+def _match_maker() -> Callable[[int, int, str, tuple[Entry, ...]], Match]:
+    set_start, set_length, set_source, set_entries = (
+        getattr(Match, name).__set__ for name in Match.__slots__
+    )
+    new = object.__new__
+
+    def make(start: int, length: int, source: str, entries: tuple[Entry, ...]) -> Match:
+        match = new(Match)
+        set_start(match, start)
+        set_length(match, length)
+        set_source(match, source)
+        set_entries(match, entries)
+        return match
+
+    return make
+
+
+_new_entry = _entry_maker()
+_new_match = _match_maker()
 
 
 class LexiconView:
@@ -116,17 +161,17 @@ class LexiconView:
             rows = self._rows.get(source)
             if rows is None:
                 return ()
-            entries = tuple([Entry(source, t, p, w, prov) for t, p, w, prov in rows])
+            entries = tuple([_new_entry(source, *row) for row in rows])
             self._entries[source] = entries
         return entries
 
     def _describe(self, word: str) -> WordInfo:
         """Normalise ``word`` once and remember what it can start (see ``match``)."""
         normalized = self.normalizer(word)
-        info = [
-            normalized, self._longest_from.get(normalized, 1),
-            self._entries_for(normalized) or None, [],
-        ]
+        longest = self._longest_from.get(normalized, 1)
+        entries = self._entries_for(normalized)
+        # A word with no translation gets a tuple of atoms, which the GC stops tracking.
+        info = [normalized, longest, entries, []] if entries else (normalized, longest, None, ())
         self._words[word] = info
         return info
 
@@ -150,7 +195,7 @@ class LexiconView:
                 phrase = " ".join(normalized[:size])
                 found = self._entries_for(phrase)
                 if found:
-                    return Match(start, size, phrase, found)
+                    return _new_match(start, size, phrase, found)
         if entries is None:
             return None
         if start < len(built):
@@ -159,7 +204,7 @@ class LexiconView:
                 return found_match
         else:
             built.extend([None] * (start + 1 - len(built)))
-        found_match = built[start] = Match(start, 1, first, entries)
+        found_match = built[start] = _new_match(start, 1, first, entries)
         return found_match
 
     def phrases(self) -> Iterable[str]:

@@ -10,11 +10,18 @@ landed. Whitespace between tokens is copied from the source.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import add
 
 from lexi.data.records import SlotSpan, Utterance
-from lexi.data.tokens import Token, tokenize
+from lexi.data.tokens import TOKEN_RE, Token
+
+# The tokeniser's pattern as one capturing group: ``split`` then returns, in one C call,
+# the text before the first token, each token, the text between tokens and the text after
+# the last, which is all a chunk needs (no Token objects are built per token).
+_SPLIT_RE = re.compile(f"({TOKEN_RE.pattern})")
 
 
 @dataclass(slots=True)
@@ -22,16 +29,16 @@ class Chunk:
     """A stretch of the source text: one slot value (``slot`` is its name) or text
     between slots (``slot is None``). Treat it as read-only.
 
-    ``words`` are the token texts (offsets in ``tokens`` are relative to the chunk) and
+    ``words`` are the token texts (:func:`lexi.data.tokens.tokenize`'s tokens) and
     ``is_word`` says which are words rather than punctuation; ``gaps[k]`` is the source text
     between token ``k-1`` and token ``k`` (``gaps[0] == ""``); ``lead``/``trail`` are the
     text before the first and after the last token. ``offset`` is the index of this chunk's
-    first token among all tokens of the utterance.
+    first token among all tokens of the utterance. ``tokens`` gives the tokens with offsets
+    (relative to the chunk).
     """
 
     slot: str | None
     text: str
-    tokens: tuple[Token, ...]
     words: tuple[str, ...]
     is_word: tuple[bool, ...]
     gaps: tuple[str, ...]
@@ -39,19 +46,31 @@ class Chunk:
     trail: str
     offset: int
 
+    @property
+    def tokens(self) -> tuple[Token, ...]:
+        """The tokens with offsets in :attr:`text` (built on demand: synthesis needs none)."""
+        tokens: list[Token] = []
+        position = len(self.lead)
+        for gap, word in zip(self.gaps, self.words, strict=True):
+            position += len(gap)
+            tokens.append(Token(word, position, position + len(word)))
+            position += len(word)
+        return tuple(tokens)
 
-# What tokenising a chunk's text gives, before the chunk is placed in an utterance.
-_Layout = tuple[tuple[Token, ...], tuple[str, ...], tuple[bool, ...], tuple[str, ...], str, str]
+
+# What tokenising a chunk's text gives, before the chunk is placed in an utterance:
+# words, is_word, gaps, lead, trail.
+_Layout = tuple[tuple[str, ...], tuple[bool, ...], tuple[str, ...], str, str]
 
 
 def _layout(text: str) -> _Layout:
-    tokens = tuple(tokenize(text))
-    if not tokens:
-        return (), (), (), (), text, ""
-    gaps = ("",) + tuple(text[a.end : b.start] for a, b in zip(tokens, tokens[1:], strict=False))
-    words = tuple(t.text for t in tokens)
-    is_word = tuple(t.is_word for t in tokens)
-    return tokens, words, is_word, gaps, text[: tokens[0].start], text[tokens[-1].end :]
+    parts = _SPLIT_RE.split(text)
+    if len(parts) == 1:
+        return (), (), (), text, ""
+    words = tuple(parts[1::2])
+    # Token.is_word: a word starts with a letter, digit or underscore.
+    is_word = tuple([word[0].isalnum() or word[0] == "_" for word in words])
+    return words, is_word, ("", *parts[2:-1:2]), parts[0], parts[-1]
 
 
 def split_chunks(utt: Utterance, memo: dict[str, _Layout] | None = None) -> tuple[Chunk, ...]:
@@ -76,9 +95,9 @@ def split_chunks(utt: Utterance, memo: dict[str, _Layout] | None = None) -> tupl
             layout = _layout(text)
             if memo is not None:
                 memo[text] = layout
-        tokens, words, is_word, gaps, lead, trail = layout
-        chunks.append(Chunk(slot, text, tokens, words, is_word, gaps, lead, trail, offset))
-        offset += len(tokens)
+        words, is_word, gaps, lead, trail = layout
+        chunks.append(Chunk(slot, text, words, is_word, gaps, lead, trail, offset))
+        offset += len(words)
     return tuple(chunks)
 
 
@@ -96,7 +115,7 @@ def _render_chunk(chunk: Chunk, outputs: Sequence[str | None]) -> str:
             parts.append(gap)
         parts.append(out)
         emitted = True
-    if not emitted and chunk.tokens:
+    if not emitted and chunk.words:
         # Every token went: leave one space where there was whitespace, not two.
         return " " if chunk.lead or chunk.trail else ""
     parts.append(chunk.trail)
@@ -115,8 +134,13 @@ def render(
     parts: list[str] = []
     spans: list[SlotSpan] = []
     length = 0
+    dropped = False
     for chunk, outs in zip(chunks, outputs, strict=True):
-        piece = _render_chunk(chunk, outs)
+        if None in outs:
+            dropped = True
+            piece = _render_chunk(chunk, outs)
+        else:  # the common case, inline: the source gaps interleaved with the outputs
+            piece = chunk.lead + "".join(map(add, chunk.gaps, outs)) + chunk.trail
         if chunk.slot is not None:
             if not piece.strip():
                 piece = chunk.text
@@ -124,6 +148,9 @@ def render(
         parts.append(piece)
         length += len(piece)
     text = "".join(parts)
+    if not dropped:
+        # Outputs are never empty nor padded, so without a drop no whitespace moved.
+        return text, tuple(spans)
     # Trim only whitespace the source did not have (a dropped first or last word).
     head = (len(text) - len(text.lstrip())) - (len(source_text) - len(source_text.lstrip()))
     if head > 0 and all(span.start >= head for span in spans):

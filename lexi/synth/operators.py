@@ -56,6 +56,7 @@ class MorphologyLike(Protocol):
 
 
 Analyzer = Callable[[Sequence[str]], Sequence[Any]]
+Lemmatizer = Callable[[str], Sequence[str]]
 Transcriber = Callable[[str], str]
 
 
@@ -196,6 +197,11 @@ def _written(form: str, capital: bool) -> str:
     return form
 
 
+def _moved(site: Site, token: int) -> Site:
+    """``site`` at ``token`` (as ``site._replace(token=token)``, which costs several times more)."""
+    return Site(token, *site[1:])
+
+
 def _remember(memo: dict, key: Any, value: Any) -> Any:
     if len(memo) >= MEMO_LIMIT:
         memo.clear()
@@ -210,7 +216,11 @@ class Synthesizer:
     translate picks one per row). ``slot_lexicon``: values for slots (e.g. CLDR weekdays).
     ``analyze``: English analyser (``lexi.morph.english.analyze_english``): a word the
     lexicon lacks is looked up again by its lemma, and ``inflect`` reads the features of
-    the analysed sentence. ``morphology``: target inflection, needed by ``inflect``.
+    the analysed sentence. ``lemmatize``: word → its possible lemmas, most likely first
+    (``lexi.morph.english.lemma_candidates``); when given, it finds the lemma of a word
+    the lexicon lacks instead of ``analyze``, which also works out features nobody reads
+    there and costs several times more. ``morphology``: target inflection, needed by
+    ``inflect``.
     ``transcribe``: word → phonetic form, needed by ``phonetic``. ``lexicon_names`` label
     lexicons in provenance.
 
@@ -228,6 +238,7 @@ class Synthesizer:
         morphology: MorphologyLike | None = None,
         transcribe: Transcriber | None = None,
         lexicon_names: Sequence[str] | None = None,
+        lemmatize: Lemmatizer | None = None,
     ) -> None:
         if not lexicons:
             raise LexiError("synthesis needs at least one lexicon", hint="pass --lexicon")
@@ -244,6 +255,7 @@ class Synthesizer:
         self.lexicons = tuple(lexicons)
         self.slot_lexicon = slot_lexicon
         self.analyze = analyze
+        self.lemmatize = lemmatize
         self.morphology = morphology
         self.transcribe = transcribe
         self.lexicon_names = tuple(lexicon_names or (f"lexicon{i}" for i in range(len(lexicons))))
@@ -252,7 +264,11 @@ class Synthesizer:
         self._layouts: dict = {}
         self._matches: dict[tuple[str, bool, int], ChunkMatches] = {}
         self._senses: dict[tuple[int, str, bool], _Senses] = {}
-        self._word_sites: dict[tuple[int, str], Any] = {}
+        # Per lexicon index: word → its site at token 0, None, or _IN_PHRASE (one dict per
+        # lexicon, so the hot lookup needs no (index, word) key tuple).
+        self._word_sites: dict[int, dict[str, Any]] = {
+            index: {} for index in (*range(len(self.lexicons)), SLOT_LEXICON)
+        }
         # Per lexicon: the first words of its multi-word phrases (None: unknown, so every
         # lookup goes to the lexicon).
         self._phrase_starts = {
@@ -260,6 +276,14 @@ class Synthesizer:
             for index, lexicon in [*enumerate(self.lexicons), (SLOT_LEXICON, slot_lexicon)]
             if lexicon is not None
         }
+        # Per lexicon: the most words a match can read (None: unknown, nothing memoised),
+        # and (lexicon index, the words a match at a phrase-starting word reads) → its site.
+        self._reach = {
+            index: reach
+            for index, lexicon in [*enumerate(self.lexicons), (SLOT_LEXICON, slot_lexicon)]
+            if isinstance(reach := getattr(lexicon, "max_phrase_words", None), int)
+        }
+        self._phrase_sites: dict[tuple[int, tuple[str, ...]], Site | None] = {}
         self._lemmas: dict[str, str | None] = {}
         self._inflected: dict[tuple, tuple[str, str]] = {}
         self._transcribed: dict[str, str] = {}
@@ -287,11 +311,14 @@ class Synthesizer:
         and looking it up per word keeps lexicon matches cacheable per chunk."""
         if word in self._lemmas:
             return self._lemmas[word]
-        lemma = None
-        if self.analyze is not None:
+        first = None
+        if self.lemmatize is not None:
+            candidates = self.lemmatize(word)
+            first = candidates[0] if candidates else None
+        elif self.analyze is not None:
             analyses = self.analyze([word])
-            if len(analyses) == 1 and analyses[0].lemma.lower() != word.lower():
-                lemma = analyses[0].lemma
+            first = analyses[0].lemma if len(analyses) == 1 else None
+        lemma = first if first is not None and first.lower() != word.lower() else None
         return _remember(self._lemmas, word, lemma)
 
     def _chunk_lexicons(self, is_slot: bool, main: int) -> list[tuple[int, LexiconLike]]:
@@ -326,12 +353,18 @@ class Synthesizer:
         unknown: list[int] = []
         if lexicons:
             words, is_word = chunk.words, chunk.is_word
+            # With one lexicon, a word memoised as matching alone is answered here.
+            word_sites = self._word_sites[lexicons[0][0]] if len(lexicons) == 1 else {}
             k = 0
             while k < len(words):
                 if not is_word[k]:
                     k += 1
                     continue
-                site = self._site_at(words, is_word, k, lexicons)
+                site = word_sites.get(words[k], _UNSEEN)
+                if site is _UNSEEN or site is _IN_PHRASE:
+                    site = self._site_at(words, is_word, k, lexicons)
+                elif site is not None and k:
+                    site = Site(k, *site[1:])
                 if site is None:
                     unknown.append(k)
                     k += 1
@@ -348,22 +381,41 @@ class Synthesizer:
             # Most words can start no multi-word phrase: then the match depends on the word
             # alone, and is memoised per word (with token 0) instead of asked again.
             word = words[k]
-            known = self._word_sites.get((index, word), _UNSEEN)
+            word_sites = self._word_sites[index]
+            known = word_sites.get(word, _UNSEEN)
             if known is None:
                 continue
             if known is not _UNSEEN and known is not _IN_PHRASE:
-                return known if k == 0 else known._replace(token=k)
+                return known if k == 0 else _moved(known, k)
             if known is _UNSEEN:
                 alone = self._single_word(index, lexicon, word)
-                _remember(self._word_sites, (index, word), alone)
+                _remember(word_sites, word, alone)
                 if alone is None:
                     continue
                 if alone is not _IN_PHRASE:
-                    return alone if k == 0 else alone._replace(token=k)
-            site = self._match_at(index, lexicon, words, is_word, k)
+                    return alone if k == 0 else _moved(alone, k)
+            site = self._phrase_site(index, lexicon, words, is_word, k)
             if site is not None:
                 return site
         return None
+
+    def _phrase_site(
+        self, index: int, lexicon: LexiconLike, words: tuple[str, ...],
+        is_word: tuple[bool, ...], k: int,
+    ) -> Site | None:
+        """The site at ``k`` of a word that may start a multi-word phrase. A match reads no
+        further than the lexicon's longest phrase, so it is memoised by the words within
+        that reach (the same few words recur in many different sentences)."""
+        reach = self._reach.get(index)
+        if reach is None:  # a lexicon that does not say how far a match reads
+            return self._match_at(index, lexicon, words, is_word, k)
+        key = (index, words[k : k + reach])
+        site = self._phrase_sites.get(key, _UNSEEN)
+        if site is _UNSEEN:
+            site = _remember(self._phrase_sites, key, self._match_at(
+                index, lexicon, key[1], is_word[k : k + reach], 0
+            ))
+        return site if site is None or k == 0 else _moved(site, k)
 
     def _single_word(self, index: int, lexicon: LexiconLike, word: str) -> Any:
         """The site of ``word`` at token 0 when no multi-word phrase can start with it (or
@@ -474,6 +526,9 @@ class Synthesizer:
         if wanted == 0 and self.config.token_ratio > 0 and largest:
             wanted = 1
         rng.shuffle(candidates)
+        if len(per_lexicon) == 1:
+            # One lexicon's sites never overlap (each chunk is matched greedily once).
+            return candidates[:wanted]
         taken: set[tuple[int, int]] = set()
         chosen: list[tuple[int, Site]] = []
         for ci, site in candidates:
@@ -530,7 +585,7 @@ class Synthesizer:
         replaced_words = 0
         for ci, site in chosen:
             chunk = prep.chunks[ci]
-            choice = self._choose(site, rng)
+            choice = 0 if len(site.entries) == 1 else self._choose(site, rng)
             entry = site.entries[choice]
             form = site.targets[choice]
             record: dict[str, Any] = {"src": site.text, "tgt": form, "entry": entry.provenance}

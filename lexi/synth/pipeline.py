@@ -96,11 +96,11 @@ def build_synthesizer(
 
     views = [load_lexicon(path) for path in lexicons]
     slot_view = load_lexicon(slot_lexicon) if slot_lexicon is not None else None
-    analyze = None
+    analyze = lemmatize = None
     if lemma_fallback or config.inflect:
-        from lexi.morph.english import analyze_english
+        from lexi.morph.english import analyze_english, lemma_candidates
 
-        analyze = analyze_english
+        analyze, lemmatize = analyze_english, lemma_candidates
     morphology = None
     if config.inflect:
         if not morph:
@@ -123,6 +123,7 @@ def build_synthesizer(
     return Synthesizer(
         config, views, slot_lexicon=slot_view, analyze=analyze, morphology=morphology,
         transcribe=transcribe, lexicon_names=[Path(p).name for p in lexicons],
+        lemmatize=lemmatize,
     )
 
 
