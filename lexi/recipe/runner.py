@@ -157,17 +157,14 @@ def run_recipe(
     for step in recipe.steps:
         reason = ("forced" if step.name in forced or ALL_STEPS in forced
                   else why_run(step, state, changed))
-        if reason is None:
-            outcome = StepOutcome(step.name, "would-skip" if dry_run else "skipped", "unchanged")
-            outcomes.append(outcome)
-            if on_event:
-                on_event(step, outcome, "")
-            if step.name == until:
-                break
-            continue
-        if dry_run:
-            changed.update(step.outputs)
-            outcome = StepOutcome(step.name, "would-run", reason)
+        if reason is None or dry_run:
+            # Nothing is executed: the step is up to date, or this is a dry run.
+            if reason is None:
+                outcome = StepOutcome(step.name, "would-skip" if dry_run else "skipped",
+                                      "unchanged")
+            else:
+                changed.update(step.outputs)
+                outcome = StepOutcome(step.name, "would-run", reason)
             outcomes.append(outcome)
             if on_event:
                 on_event(step, outcome, "")
