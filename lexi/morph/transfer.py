@@ -14,6 +14,12 @@ knows) is scored against it:
 * each candidate feature in a dimension the source says nothing about: −0.5 (finiteness
   −0.1), so the least marked form wins (``N;PL`` over ``N;PL;ACC``).
 
+An imperative is never stood in for by another mood: when none of the candidates is an
+imperative, the lemma is kept. UniMorph lemmas are citation forms, and in many languages
+(Swahili among them) the bare stem is the singular imperative; the subjunctive that the
+near-value rule would pick instead cost the whole gain of pseudo-translation on MASSIVE sw-KE
+(docs/results.md).
+
 The best-scoring bundle wins (ties: fewer features, then alphabetical). A lemma the table
 lacks is inflected by the learned inflector, but only into bundles it saw with at least
 ``InflectorConfig.min_pairs`` training pairs: a Swahili noun's class (and so its plural
@@ -102,6 +108,9 @@ def best_bundle(
     wanted: frozenset[str], candidates: Iterable[frozenset[str]]
 ) -> frozenset[str] | None:
     """The candidate that best realises ``wanted`` under :func:`bundle_score`."""
+    candidates = list(candidates)
+    if "IMP" in wanted and not any("IMP" in candidate for candidate in candidates):
+        return None  # no imperative to offer: the caller keeps the lemma (module docstring)
     best: tuple[float, int, str, frozenset[str]] | None = None
     for candidate in candidates:
         score = bundle_score(wanted, candidate)
