@@ -16,9 +16,8 @@ knows) is scored against it:
 
 An imperative is never stood in for by another mood: when none of the candidates is an
 imperative, the lemma is kept. UniMorph lemmas are citation forms, and in many languages
-(Swahili among them) the bare stem is the singular imperative; the subjunctive that the
-near-value rule would pick instead cost the whole gain of pseudo-translation on MASSIVE sw-KE
-(docs/results.md).
+(Swahili among them) the bare stem is the singular imperative, where the near-value rule
+would pick a subjunctive that commands do not use.
 
 The best-scoring bundle wins (ties: fewer features, then alphabetical). A lemma the table
 lacks is inflected by the learned inflector, but only into bundles it saw with at least
