@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import pickle
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
+
+T = TypeVar("T")
 
 
 @contextlib.contextmanager
@@ -47,3 +50,22 @@ def file_sha256(path: str | Path) -> str:
         while block := handle.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_pickle_cache(path: Path | None, kind: type[T]) -> T | None:
+    """The object cached at ``path`` if it is a ``kind``; None when absent or unreadable
+    (a damaged or stale cache is simply rebuilt by the caller)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        with path.open("rb") as handle:
+            value = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return None
+    return value if isinstance(value, kind) else None
+
+
+def write_pickle_cache(path: Path, value: object) -> None:
+    """Cache ``value`` at ``path`` atomically (readers never see half a file)."""
+    with atomic_write(path, "wb") as handle:
+        pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)

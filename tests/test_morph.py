@@ -87,6 +87,16 @@ def test_index_cache_is_reused_and_invalidated_on_change(lexi_home, tmp_path):
     assert load_index([table]).paradigms["soma"][fs("V;NFIN")] == ["kusoma"]
 
 
+def test_damaged_index_cache_is_rebuilt(lexi_home, tmp_path):
+    table = tmp_path / "tbl"
+    table.write_text("soma\tnasoma\tV;IND;PRS;1;SG\n", encoding="utf-8")
+    load_index([table])
+    (cache,) = (lexi_home / "morph").glob("*.pkl")
+    cache.write_bytes(b"not a pickle")
+    assert load_index([table]).paradigms["soma"][fs("V;IND;PRS;1;SG")] == ["nasoma"]
+    assert cache.read_bytes() != b"not a pickle"
+
+
 # -- the learned inflector --------------------------------------------------------------
 
 

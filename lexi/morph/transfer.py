@@ -29,13 +29,12 @@ survives, the lemma is returned unchanged (method ``"lemma"``).
 from __future__ import annotations
 
 import hashlib
-import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lexi.errors import LexiError
-from lexi.io import atomic_write
+from lexi.io import read_pickle_cache, write_pickle_cache
 from lexi.morph.english import Analysis
 from lexi.morph.features import dimension_of, format_features, pos_of
 from lexi.morph.inflector import MODEL_FORMAT, Inflector, InflectorConfig, learn_inflector
@@ -221,15 +220,9 @@ def _cached_inflector(lang: str, files: list[Path], index: ParadigmIndex | None)
     # The learning settings are part of the key: new defaults must not reuse old rules.
     settings = hashlib.sha256(repr((MODEL_FORMAT, InflectorConfig())).encode()).hexdigest()[:8]
     cache = cache_dir("morph") / f"{cache_key(files)}.{settings}.inflector.pkl"
-    if cache.is_file():
-        try:
-            with cache.open("rb") as handle:
-                inflector = pickle.load(handle)
-            if isinstance(inflector, Inflector):
-                return inflector
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-            pass  # rebuilt below
+    cached = read_pickle_cache(cache, Inflector)
+    if cached is not None:
+        return cached
     inflector = learn_inflector(index.entries() if index else [], lang=lang)
-    with atomic_write(cache, "wb") as handle:
-        pickle.dump(inflector, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    write_pickle_cache(cache, inflector)
     return inflector

@@ -11,14 +11,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import pickle
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lexi.errors import LexiError
-from lexi.io import atomic_write
+from lexi.io import read_pickle_cache, write_pickle_cache
 from lexi.morph.features import format_features, parse_features, pos_of
 from lexi.paths import cache_dir, unimorph_root
 
@@ -148,21 +147,15 @@ def load_index(files: list[Path], *, use_cache: bool = True) -> ParadigmIndex:
         raise LexiError("no UniMorph table files given")
     cache = cache_dir("morph") / f"{cache_key(files)}.pkl" if use_cache else None
     with _gc_paused():
-        if cache is not None and cache.is_file():
-            try:
-                with cache.open("rb") as handle:
-                    index = pickle.load(handle)
-                if isinstance(index, ParadigmIndex):
-                    return index
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-                pass  # a damaged or stale cache is rebuilt below
+        cached = read_pickle_cache(cache, ParadigmIndex)
+        if cached is not None:
+            return cached
         index = ParadigmIndex()
         for path in files:
             for lemma, form, features in read_rows(path):
                 index.add_row(lemma, form, features)
         if cache is not None:
-            with atomic_write(cache, "wb") as handle:
-                pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            write_pickle_cache(cache, index)
     return index
 
 
