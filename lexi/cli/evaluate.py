@@ -91,6 +91,12 @@ def eval_command(
         )
     console.print(table)
     for result in evaluation.runs:
+        for warning in result.warnings:
+            style = "bold red" if warning.degenerate else "yellow"
+            label = "NOT A RESULT" if warning.degenerate else "note"
+            console.print(f"[{style}]{label}: {result.name}: {warning.message}[/]",
+                          highlight=False, soft_wrap=True)
+    for result in evaluation.runs:
         if result.metrics.unseen_labels:
             console.print(f"[yellow]{result.name} never saw {len(result.metrics.unseen_labels)} "
                           f"test labels ({result.metrics.unseen_rows} rows counted as errors): "

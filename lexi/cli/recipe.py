@@ -175,5 +175,11 @@ def bootstrap_command(
         print_json(result.metrics)
     if result.report:
         console.print(f"\nreport: [bold]{result.report / 'report.html'}[/]")
+    problems = result.problems()
+    if problems:
+        raise LexiError("the evaluation is not a result: " + "; ".join(problems),
+                        path=result.report / "metrics.json" if result.report else None,
+                        hint="a run collapsed or did not learn; see the report, retrain with "
+                        "a lower --lr (-v train_args=...) and rerun")
     for line in result.summary():
         console.print(line)

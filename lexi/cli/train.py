@@ -63,6 +63,12 @@ def train_cmd(
         "--max-length", help="Tokens kept per utterance.")] = 64,
     warmup_ratio: Annotated[float, typer.Option(
         "--warmup-ratio", help="Share of steps with a linear warm-up.")] = 0.06,
+    max_grad_norm: Annotated[float, typer.Option(
+        "--max-grad-norm", help="Clip gradients to this global L2 norm at every step.")] = 1.0,
+    on_divergence: Annotated[str, typer.Option(
+        "--on-divergence", help="When the loss blows up or the model stops learning: `retry` "
+        "(once, from the last good state at half the learning rate) or `stop` (the run is "
+        "written as failed).")] = "retry",
     patience: Annotated[int, typer.Option(
         "--patience", help="Epochs without dev gain before stopping.")] = 2,
     seed: Annotated[int, typer.Option("--seed")] = 13,
@@ -86,7 +92,11 @@ def train_cmd(
         lexi train --data en-US.jsonl --dev en-US.jsonl -o runs/en
 
     Many processes or GPUs: `torchrun --nproc_per_node 2 -m lexi.cli.main train ...`.
-    Prints the run directory on stdout (or the result with --json).
+    Prints the run directory on stdout (or the result with --json). A run that diverges
+    (non-finite or exploding loss, a loss or dev accuracy no better than guessing the most
+    frequent labels) is retried once at half the learning rate, or with
+    `--on-divergence stop` written as failed; either way it says so and exits non-zero
+    when no good model came out.
     """
     from lexi.model.config import TrainConfig
     from lexi.model.train import train
@@ -98,7 +108,8 @@ def train_cmd(
         method=method, lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
         target_modules=[m.strip() for m in target_modules.split(",") if m.strip()],
         lr=lr, epochs=epochs, batch_size=batch_size, grad_accum=grad_accum,
-        warmup_ratio=warmup_ratio, max_length=max_length, max_steps=max_steps,
+        warmup_ratio=warmup_ratio, max_grad_norm=max_grad_norm, on_divergence=on_divergence,
+        max_length=max_length, max_steps=max_steps,
         patience=patience, seed=seed, device=device, threads=threads, resume=resume,
         overwrite=overwrite,
     )
@@ -110,6 +121,7 @@ def train_cmd(
     if as_json:
         print_json({"run_dir": str(result.run_dir), "best_epoch": result.best_epoch,
                     "metrics": result.metrics, "history": result.history, "steps": result.steps,
+                    "retries": result.retries,
                     "wall_time_s": result.wall_time_s,
                     "peak_memory_bytes": result.peak_memory_bytes})
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,56 @@ from lexi.io import atomic_write, file_sha256
 
 # Files a run directory may hold that describe how it was trained (shown as provenance).
 RUN_DESCRIPTION_FILES = ("train_config.json", "config.json", "run.json", "metadata.json")
+# A run that gives one label to at least this share of the test rows (when the gold labels
+# are not that skewed) has collapsed: its accuracy is the label's frequency, not a result.
+COLLAPSE_SHARE = 0.9
+# Source dev accuracy at most this multiple of chance (the larger of 1/K and the dev
+# majority rate) means the model learned next to nothing, whatever it scores on the target.
+NEAR_CHANCE_FACTOR = 1.5
+
+
+@dataclass(frozen=True)
+class RunWarning:
+    """Something that makes a run's scores not what they seem; ``degenerate`` ones void it."""
+
+    code: str
+    """``one-label``, ``dev-near-chance`` (degenerate) or ``retried`` (a note)."""
+    message: str
+    degenerate: bool
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "degenerate": self.degenerate}
+
+
+def run_warnings(predictions: RunPredictions, provenance: dict) -> list[RunWarning]:
+    """Signs that a run diverged or collapsed, from its predictions and its ``run.json``."""
+    found: list[RunWarning] = []
+    rows = len(predictions.rows)
+    if rows:
+        label, count = Counter(predictions.pred).most_common(1)[0]
+        gold_share = Counter(predictions.gold).most_common(1)[0][1] / rows
+        if count / rows >= COLLAPSE_SHARE and gold_share < COLLAPSE_SHARE:
+            found.append(RunWarning(
+                "one-label", f"predicts {label!r} for {count} of {rows} test rows "
+                f"({100 * count / rows:.0f}%; the most frequent gold label covers "
+                f"{100 * gold_share:.0f}%): the model collapsed, its accuracy is not a result",
+                True))
+    run = provenance.get("run.json") or {}
+    dev_accuracy = (run.get("metrics") or {}).get("dev_accuracy")
+    labels = (run.get("model") or {}).get("labels") or predictions.labels
+    if dev_accuracy is not None and labels:
+        majority = (run.get("stability") or {}).get("dev_majority_rate") or 0.0
+        chance = max(1 / len(labels), majority)
+        if dev_accuracy <= NEAR_CHANCE_FACTOR * chance:
+            found.append(RunWarning(
+                "dev-near-chance", f"source dev accuracy {100 * dev_accuracy:.1f}% is near "
+                f"chance ({100 * chance:.1f}%): the model learned next to nothing", True))
+    for retry in (run.get("stability") or {}).get("retries", []):
+        found.append(RunWarning(
+            "retried", f"training diverged at step {retry['step']} ({retry['kind']}) and was "
+            f"retried from step {retry['restored_step']} at {retry['lr_scale']:g} × the "
+            "learning rate", False))
+    return found
 
 
 @dataclass
@@ -43,11 +94,19 @@ class RunResult:
     metrics: Metrics
     vs_baseline: list[Difference] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
+    warnings: list[RunWarning] = field(default_factory=list)
+
+    @property
+    def degenerate(self) -> bool:
+        """Whether the run's scores are void (collapsed or untrained): see ``warnings``."""
+        return any(w.degenerate for w in self.warnings)
 
     def as_dict(self) -> dict:
         return {
             "name": self.name,
             "run": self.predictions.run,
+            "degenerate": self.degenerate,
+            "warnings": [w.as_dict() for w in self.warnings],
             "metrics": self.metrics.as_dict(),
             "vs_baseline": [d.as_dict() for d in self.vs_baseline],
             "provenance": self.provenance,
@@ -77,6 +136,15 @@ class Evaluation:
             "runs": [r.as_dict() for r in self.runs],
         }
 
+    @property
+    def degenerate_runs(self) -> list[RunResult]:
+        return [run for run in self.runs if run.degenerate]
+
+    def problems(self) -> list[str]:
+        """One line per degenerate run and reason: why its scores are not a result."""
+        return [f"{run.name}: {w.message}" for run in self.runs for w in run.warnings
+                if w.degenerate]
+
     def summary(self) -> list[str]:
         """One line per run: accuracy with interval, and the gain over the baseline."""
         lines = []
@@ -88,6 +156,8 @@ class Evaluation:
                 if diff.metric == "accuracy":
                     line += (f", gain {100 * diff.estimate:+.1f} points "
                              f"[{100 * diff.low:+.1f}, {100 * diff.high:+.1f}]")
+            if run.degenerate:
+                line += " (DEGENERATE: not a result)"
             lines.append(line)
         return lines
 
@@ -133,8 +203,9 @@ def evaluate_predictions(
             paired_difference(base.gold, base.pred, pred.pred, metric, bootstrap)
             for metric in ("accuracy", "macro_f1")
         ]
-        results.append(RunResult(name, pred, metrics, diffs,
-                                 dict(provenance[i]) if provenance else {"path": pred.run}))
+        described = dict(provenance[i]) if provenance else {"path": pred.run}
+        results.append(RunResult(name, pred, metrics, diffs, described,
+                                 run_warnings(pred, described)))
     return Evaluation(
         data=dict(data or {}), runs=results, bootstrap=bootstrap,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -47,6 +47,10 @@ def _gain(run: RunResult, metric: str = "accuracy") -> str:
 
 def headline(evaluation: Evaluation) -> str:
     """One sentence: baseline vs the last (augmented) run and the gain."""
+    if evaluation.degenerate_runs:
+        names = ", ".join(run.name for run in evaluation.degenerate_runs)
+        return (f"No result: {names} collapsed or did not learn (see the warnings); the "
+                "scores below are shown for diagnosis only.")
     base = evaluation.baseline
     if len(evaluation.runs) == 1:
         return f"{base.name}: accuracy {_interval(base.metrics.accuracy)} on {base.metrics.n} rows."
@@ -98,6 +102,12 @@ def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
 def render_markdown(evaluation: Evaluation) -> str:
     """The report as Markdown tables (for terminals, PRs and docs)."""
     parts = ["# lexi evaluation", "", headline(evaluation), ""]
+    for run in evaluation.runs:
+        for warning in run.warnings:
+            label = "**NOT A RESULT**" if warning.degenerate else "**note**"
+            parts.append(f"> {label} `{run.name}`: {warning.message}")
+    if any(run.warnings for run in evaluation.runs):
+        parts.append("")
     parts += [f"- data: `{json.dumps(evaluation.data, ensure_ascii=False)}`",
               f"- 95% intervals: percentile bootstrap, {evaluation.bootstrap.resamples} "
               f"resamples, seed {evaluation.bootstrap.seed}; gains are paired differences "
@@ -228,6 +238,8 @@ padding:.7em 1em;margin:1em 0} .cards{display:flex;gap:1em;flex-wrap:wrap;margin
 .card{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;min-width:12em}
 .card .v{font-size:1.8em;font-weight:600} .card .ci{color:#666;font-size:.9em}
 .gain{color:#1a7f37} .loss{color:#b42318}
+.alarm{background:#fdecea;border-left:5px solid #b42318;padding:.7em 1em;margin:1em 0}
+.notice{background:#fff8e5;border-left:5px solid #b58100;padding:.5em 1em;margin:1em 0}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em} td,th{border:1px solid #ddd;
 padding:.25em .6em;text-align:right} td:first-child,th:first-child{text-align:left}
 th{background:#f5f5f5} img{max-width:100%} details{margin:.5em 0}
@@ -255,6 +267,17 @@ def _cards(evaluation: Evaluation) -> str:
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
+def _warnings_html(evaluation: Evaluation) -> str:
+    """Degenerate runs in red at the top; notes (a retried divergence) in amber."""
+    parts = []
+    for degenerate, css, title in ((True, "alarm", "Not a result"), (False, "notice", "Note")):
+        items = [f"<li><b>{html.escape(run.name)}</b>: {html.escape(w.message)}</li>"
+                 for run in evaluation.runs for w in run.warnings if w.degenerate == degenerate]
+        if items:
+            parts.append(f'<div class="{css}"><b>{title}</b><ul>{"".join(items)}</ul></div>')
+    return "".join(parts)
+
+
 def render_html(evaluation: Evaluation) -> str:
     """A self-contained HTML report (no external files, scripts or fonts)."""
     parts = [
@@ -263,6 +286,7 @@ def render_html(evaluation: Evaluation) -> str:
         "<h1>lexi evaluation</h1>",
         f'<p class="note">Test data: {html.escape(_data_description(evaluation))} — '
         f"{evaluation.baseline.metrics.n} rows; created {html.escape(evaluation.created)}</p>",
+        _warnings_html(evaluation),
         f'<div class="headline">{html.escape(headline(evaluation))}</div>',
         _cards(evaluation),
         "<h2>Runs</h2>", _html_table(SUMMARY_HEADER, _summary_rows(evaluation)),

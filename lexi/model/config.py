@@ -56,6 +56,12 @@ class TrainConfig:
     """Micro-batches summed before each optimizer step (effective batch = batch × accum)."""
     warmup_ratio: float = 0.06
     """Share of the optimizer steps with a linear learning-rate warm-up."""
+    max_grad_norm: float = 1.0
+    """Gradients are clipped to this global L2 norm at every optimizer step, in every path
+    (LoRA, full, DDP, bf16): it keeps a freshly initialised head from wrecking the adapter."""
+    on_divergence: str = "retry"
+    """What a diverged run does (``lexi.model.stability``): ``retry`` goes back once to the
+    last good state at half the learning rate; ``stop`` ends it, written as failed."""
     max_length: int = 64
     """Tokens kept per utterance; MASSIVE utterances are ~12 tokens, 64 truncates almost none."""
     bucket: bool = True
@@ -79,6 +85,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         from lexi.errors import LexiError
+        from lexi.model.stability import ON_DIVERGENCE
 
         if self.method not in METHODS:
             raise LexiError(f"unknown method {self.method!r}", hint=f"one of {', '.join(METHODS)}")
@@ -88,6 +95,12 @@ class TrainConfig:
         if self.device not in DEVICES:
             raise LexiError(f"unknown device {self.device!r}",
                             hint=f"one of {', '.join(DEVICES)}")
+        if self.on_divergence not in ON_DIVERGENCE:
+            raise LexiError(f"unknown --on-divergence {self.on_divergence!r}",
+                            hint=f"one of {', '.join(ON_DIVERGENCE)}")
+        if not self.max_grad_norm > 0:
+            raise LexiError(f"--max-grad-norm must be positive, not {self.max_grad_norm}",
+                            hint="clipping stays on in every run; 1.0 is the default")
         for name in ("epochs", "batch_size", "grad_accum", "max_length", "lora_r",
                      "eval_batch_size"):
             value = getattr(self, name)

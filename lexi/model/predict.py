@@ -79,7 +79,14 @@ def load_predictor(run_dir: str | Path, device: str | None = None) -> Predictor:
         info = _read_json(run_dir / EXPORT_FILE)
         encoder_path, adapter, tokenizer_path = str(run_dir), None, str(run_dir)
     elif (run_dir / RUN_FILE).exists():
-        info = _read_json(run_dir / RUN_FILE)["model"]
+        run = _read_json(run_dir / RUN_FILE)
+        if run.get("status", "ok") != "ok":
+            failure = run.get("failure") or {}
+            raise LexiError(f"this run failed ({run.get('status')}): "
+                            f"{failure.get('reason', 'no reason recorded')}", path=run_dir,
+                            hint="a failed run has no model; retrain it (lower --lr, or "
+                            "--on-divergence retry)")
+        info = run["model"]
         if info["name"] == "default" or not Path(info["path"]).exists():
             base = resolve_model_path(info["name"])
         else:

@@ -37,6 +37,14 @@ from lexi.io import atomic_write, file_sha256
 from lexi.model.batching import collate, epoch_batches, length_sorted_batches, shard_batches
 from lexi.model.classifier import EncoderClassifier, load_encoder, load_tokenizer
 from lexi.model.config import TrainConfig
+from lexi.model.stability import (
+    RETRY_LR_SCALE,
+    Divergence,
+    DivergenceGuard,
+    Snapshot,
+    label_entropy,
+    majority_rate,
+)
 
 RUN_FILE = "run.json"
 CHECKPOINT_DIR = "checkpoint"
@@ -44,8 +52,10 @@ ADAPTER_DIR = "adapter"  # a peft adapter of the encoder (LoRA runs)
 ENCODER_DIR = "encoder"  # the whole fine-tuned encoder (full fine-tuning runs)
 HEAD_FILE = "head.safetensors"
 LABELS_FILE = "labels.json"
-# Clipping keeps the first steps of a freshly initialised head from wrecking the adapter.
-MAX_GRAD_NORM = 1.0
+
+
+class TrainingDiverged(LexiError):
+    """Training diverged and was not (or could no longer be) retried; run.json says failed."""
 
 
 @dataclass
@@ -60,6 +70,8 @@ class TrainResult:
     """One entry per epoch: train loss, dev accuracy and loss, samples/s, seconds."""
     labels: list[str] = field(default_factory=list)
     steps: int = 0
+    retries: list[dict] = field(default_factory=list)
+    """Divergences that were retried: step, kind, reason, the step restored, the new lr scale."""
     train_rows: int = 0
     dev_rows: int = 0
     wall_time_s: float = 0.0
@@ -414,10 +426,15 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
     total_steps = steps_per_epoch * config.epochs
     if config.max_steps is not None:
         total_steps = min(total_steps, config.max_steps)
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps),
-                                                total_steps)
+    warmup_steps = int(config.warmup_ratio * total_steps)
+    scheduler = get_linear_schedule_with_warmup(optimizer, warmup_steps, total_steps)
+    guard = DivergenceGuard(
+        num_labels=len(labels), label_entropy=label_entropy([u.label for u in train_rows]),
+        dev_majority_rate=majority_rate([u.label for u in dev_rows]) if dev_rows else None,
+        warmup_steps=warmup_steps, total_steps=total_steps)
 
     history: list[dict[str, float]] = []
+    retries: list[dict] = []
     best_epoch, best_accuracy, stale, global_step, first_epoch = 0, -1.0, 0, 0, 0
     if config.resume:
         state = torch.load(checkpoint_dir / "last.pt", map_location="cpu", weights_only=False)
@@ -432,6 +449,43 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         history, best_epoch = state["history"], state["best_epoch"]
         best_accuracy = state["best_accuracy"]
         stale, global_step, first_epoch = state["stale"], state["global_step"], state["epoch"] + 1
+        retries = state.get("retries", [])
+    # The state a retry goes back to: the window with the lowest loss below the label
+    # entropy, else the start (LoRA: the adapter at zero; either way the head as initialised).
+    good_state = Snapshot.take(global_step, model, optimizer)
+    good_loss = math.inf
+
+    def diverged(found: Divergence) -> None:
+        """Retry once from ``good_state`` at half the rate, or write the run as failed."""
+        nonlocal global_step
+        if config.on_divergence != "retry" or retries:
+            if main:
+                _write_failed(config, found, labels, history, retries, guard, model_path,
+                              dist_env, device)
+            _barrier(dist_env)
+            what = ("it had already been retried once" if retries else
+                    "--on-divergence stop")
+            raise TrainingDiverged(
+                f"training diverged: {found.reason}; {what}, so the run is written as failed",
+                path=config.run_dir / RUN_FILE,
+                hint=f"lower --lr (this run: {config.learning_rate:g}), raise --warmup-ratio, "
+                "or check the training data for rows that are mostly noise")
+        good_state.restore(model, optimizer)
+        global_step = good_state.step
+        scheduler.base_lrs = [lr * RETRY_LR_SCALE for lr in scheduler.base_lrs]
+        scheduler.last_epoch = global_step
+        factor = scheduler.lr_lambdas[0](global_step)
+        for group, base in zip(optimizer.param_groups, scheduler.base_lrs, strict=True):
+            group["lr"] = base * factor
+        guard.after_retry(global_step)
+        scale = scheduler.base_lrs[0] / config.learning_rate if config.learning_rate else 0.0
+        retries.append({**found.as_dict(), "restored_step": global_step, "lr_scale": scale})
+        if main:
+            from lexi.cli._util import console
+
+            console.print(f"[yellow]training diverged: {found.reason}. Retrying once from "
+                          f"step {global_step} at {scale:g} × the learning rate "
+                          f"(--on-divergence retry).[/]", highlight=False, soft_wrap=True)
 
     network: nn.Module = model
     if dist_env.world_size > 1:
@@ -450,8 +504,10 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
     # The first micro-batch of a process pays one-off costs (allocator, kernel selection);
     # the steady rate leaves it out, so that short benchmarks measure the real pace.
     warmup_seconds, warmup_samples = None, 0
-    for epoch in range(first_epoch, config.epochs):
-        if config.max_steps is not None and global_step >= config.max_steps:
+    epoch = first_epoch
+    while epoch < config.epochs + (1 if retries else 0):
+        # A retry rewinds the step count: one more epoch of data may be needed to finish.
+        if global_step >= total_steps:
             break
         if stale >= config.patience and dev_rows:
             break
@@ -461,7 +517,8 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
             dist_env.rank, dist_env.world_size)
         network.train()
         loss_sum, seen, epoch_seconds = 0.0, 0, 0.0
-        with _progress(main, len(batches), f"epoch {epoch + 1}/{config.epochs}") as (bar, task):
+        planned = config.epochs + (1 if retries else 0)
+        with _progress(main, len(batches), f"epoch {epoch + 1}/{planned}") as (bar, task):
             for micro, batch in enumerate(batches):
                 tick = time.perf_counter()
                 input_ids, mask = collate([train_ids[i] for i in batch], pad_id, pad_to)
@@ -474,13 +531,29 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                         logits = network(input_ids.to(device), mask.to(device))
                     loss = loss_fn(logits.float(), gold)
                     (loss / config.grad_accum).backward()
+                loss_value = float(loss.detach())
+                guard.add_loss(loss_value)
                 if boundary:
-                    torch.nn.utils.clip_grad_norm_(trainable, MAX_GRAD_NORM)
+                    # The norm is taken over the reduced gradients: every process agrees.
+                    norm = float(torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm))
+                    found = guard.grad_norm(global_step + 1, norm)
+                    if found is not None:
+                        optimizer.zero_grad(set_to_none=True)
+                        diverged(found)
+                        continue
                     optimizer.step()
                     scheduler.step()
                     optimizer.zero_grad(set_to_none=True)
                     global_step += 1
-                loss_sum += float(loss.detach()) * len(batch)
+                    if guard.window_due(global_step):
+                        mean_loss = _mean_over_processes(guard.losses, device, dist_env)
+                        found = guard.check_window(global_step, mean_loss)
+                        if found is not None:
+                            diverged(found)
+                        elif mean_loss < min(good_loss, guard.label_entropy):
+                            good_loss = mean_loss
+                            good_state = Snapshot.take(global_step, model, optimizer)
+                loss_sum += loss_value * len(batch)
                 seen += len(batch)
                 epoch_seconds += time.perf_counter() - tick
                 if warmup_seconds is None:
@@ -488,7 +561,7 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                 if bar is not None:
                     rate = seen * dist_env.world_size / max(epoch_seconds, 1e-9)
                     bar.update(task, advance=1, rate=rate, loss=loss_sum / seen)
-                if boundary and config.max_steps is not None and global_step >= config.max_steps:
+                if boundary and global_step >= total_steps:
                     break
         record: dict[str, float] = {
             "epoch": epoch + 1, "step": global_step, "train_loss": loss_sum / max(seen, 1),
@@ -498,10 +571,14 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         if dev_rows:
             record.update(_dev_metrics(model, dev_ids, dev_y, pad_id, device, config, dist_env))
         history.append(record)
-        improved = not dev_rows or record["dev_accuracy"] > best_accuracy
+        found = guard.check_dev(global_step, record["dev_accuracy"]) if dev_rows else None
+        if found is not None:
+            record["diverged"] = found.kind
+            diverged(found)
+        improved = found is None and (not dev_rows or record["dev_accuracy"] > best_accuracy)
         if improved:
             best_epoch, best_accuracy, stale = epoch + 1, record.get("dev_accuracy", 0.0), 0
-        else:
+        elif found is None:  # a retried epoch does not count towards early stopping
             stale += 1
         if main:
             if improved:
@@ -511,9 +588,10 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                 save_model(model, labels, staging)
                 _replace_dir(staging, checkpoint_dir / "best")
             _save_last(checkpoint_dir, model, optimizer, scheduler, config, labels, history,
-                       epoch, best_epoch, best_accuracy, stale, global_step)
+                       epoch, best_epoch, best_accuracy, stale, global_step, retries)
             _report_epoch(record, improved)
         _barrier(dist_env)
+        epoch += 1
 
     wall = time.perf_counter() - started
     peak = peak_memory_bytes(device)
@@ -526,24 +604,36 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         metrics["train_samples_per_s_steady"] = (samples - warmup_samples) / (
             seconds - warmup_seconds)
     result = TrainResult(run_dir=run_dir, best_epoch=best_epoch, metrics=metrics, history=history,
-                         labels=labels, steps=global_step, wall_time_s=wall,
+                         labels=labels, steps=global_step, retries=retries, wall_time_s=wall,
                          train_rows=len(train_rows), dev_rows=len(dev_rows or []),
                          peak_memory_bytes=peak)
     if main:
-        _finalise(config, result, model_path, dist_env, device)
+        _finalise(config, result, model_path, dist_env, device, guard)
     _barrier(dist_env)
     return result
 
 
+def _mean_over_processes(values: list[float], device: torch.device,
+                         dist_env: Distributed) -> float:
+    """The mean of every process's ``values`` (NaN stays NaN: a bad process is seen by all)."""
+    sums = torch.tensor([math.fsum(values), float(len(values))], dtype=torch.float64)
+    if dist_env.world_size > 1:
+        sums = sums.to(device)
+        torch.distributed.all_reduce(sums)
+        sums = sums.cpu()
+    total, count = sums.tolist()
+    return total / max(count, 1.0)
+
+
 def _save_last(checkpoint_dir: Path, model: nn.Module, optimizer, scheduler, config: TrainConfig,
                labels: list[str], history: list[dict[str, float]], epoch: int, best_epoch: int,
-               best_accuracy: float, stale: int, global_step: int) -> None:
+               best_accuracy: float, stale: int, global_step: int, retries: list[dict]) -> None:
     state = {
         "trainable": _trainable_state(model), "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
         "config": config.to_dict(), "labels": labels, "history": history, "epoch": epoch,
         "best_epoch": best_epoch, "best_accuracy": best_accuracy, "stale": stale,
-        "global_step": global_step,
+        "global_step": global_step, "retries": retries,
     }
     with atomic_write(checkpoint_dir / "last.pt", "wb") as handle:
         torch.save(state, handle)
@@ -561,8 +651,50 @@ def _report_epoch(record: dict[str, float], improved: bool) -> None:
     )
 
 
+def _run_record(config: TrainConfig, model_path: str, labels: list[str], dist_env: Distributed,
+                device: torch.device, guard: DivergenceGuard, retries: list[dict]) -> dict:
+    """The parts of ``run.json`` that a finished and a failed run share."""
+    files = [*config.data, *([config.dev] if config.dev else [])]
+    return {
+        "format": "lexi-run/1",
+        "status": "ok",
+        "config": config.to_dict(),
+        "model": {"name": config.model, "path": model_path, "tokenizer": model_path,
+                  "method": config.method, "pooling": config.pooling,
+                  "max_length": config.max_length, "labels": labels},
+        "data_sha256": {str(path): file_sha256(path) for path in dict.fromkeys(files)},
+        "versions": versions(),
+        "device": {"type": device.type, "world_size": dist_env.world_size,
+                   "name": torch.cuda.get_device_name(device) if device.type == "cuda"
+                   else platform.processor() or platform.machine(),
+                   "threads": torch.get_num_threads()},
+        "stability": {"max_grad_norm": config.max_grad_norm,
+                      "on_divergence": config.on_divergence, "retries": retries,
+                      **guard.describe()},
+        "command": sys.argv,
+    }
+
+
+def _write_failed(config: TrainConfig, found: Divergence, labels: list[str],
+                  history: list[dict[str, float]], retries: list[dict], guard: DivergenceGuard,
+                  model_path: str,
+                  dist_env: Distributed, device: torch.device) -> None:
+    """A diverged run: ``run.json`` with status ``failed`` and no model to load."""
+    run_dir = config.run_dir
+    for item in (ADAPTER_DIR, ENCODER_DIR, HEAD_FILE, LABELS_FILE, CHECKPOINT_DIR):
+        target = run_dir / item
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    run = _run_record(config, model_path, labels, dist_env, device, guard, retries)
+    run.update(status="failed", failure=found.as_dict(), history=history)
+    with atomic_write(run_dir / RUN_FILE) as handle:
+        handle.write(json.dumps(run, ensure_ascii=False, indent=2) + "\n")
+
+
 def _finalise(config: TrainConfig, result: TrainResult, model_path: str, dist_env: Distributed,
-              device: torch.device) -> None:
+              device: torch.device, guard: DivergenceGuard) -> None:
     """Move the selected model into place, write the model card, then ``run.json`` last."""
     run_dir = config.run_dir
     best_dir = run_dir / CHECKPOINT_DIR / "best"
@@ -572,28 +704,16 @@ def _finalise(config: TrainConfig, result: TrainResult, model_path: str, dist_en
             shutil.rmtree(target)
         if (best_dir / item).exists():
             os.replace(best_dir / item, target)
-    files = [*config.data, *([config.dev] if config.dev else [])]
-    run = {
-        "format": "lexi-run/1",
-        "config": config.to_dict(),
-        "model": {"name": config.model, "path": model_path, "tokenizer": model_path,
-                  "method": config.method, "pooling": config.pooling,
-                  "max_length": config.max_length, "labels": result.labels},
+    run = _run_record(config, model_path, result.labels, dist_env, device, guard, result.retries)
+    run.update({
         "data_rows": {"train": result.train_rows, "dev": result.dev_rows},
-        "data_sha256": {str(path): file_sha256(path) for path in dict.fromkeys(files)},
-        "versions": versions(),
-        "device": {"type": device.type, "world_size": dist_env.world_size,
-                   "name": torch.cuda.get_device_name(device) if device.type == "cuda"
-                   else platform.processor() or platform.machine(),
-                   "threads": torch.get_num_threads()},
         "best_epoch": result.best_epoch,
         "metrics": result.metrics,
         "history": result.history,
         "steps": result.steps,
         "wall_time_s": round(result.wall_time_s, 3),
         "peak_memory_bytes": result.peak_memory_bytes,
-        "command": sys.argv,
-    }
+    })
     with atomic_write(run_dir / "README.md") as handle:
         handle.write(model_card(run))
     with atomic_write(run_dir / RUN_FILE) as handle:

@@ -59,10 +59,15 @@ class BootstrapResult:
     report: Path | None
     metrics: dict = field(default_factory=dict)
 
+    def problems(self) -> list[str]:
+        """Why the evaluation is not a result: one line per degenerate run and reason."""
+        return [f"{run['name']}: {w['message']}" for run in self.metrics.get("runs", [])
+                for w in run.get("warnings", []) if w.get("degenerate")]
+
     def summary(self) -> list[str]:
         """Three lines: baseline, augmented, gain (accuracy, 95% intervals)."""
         runs = self.metrics.get("runs", [])
-        if len(runs) < 2:
+        if len(runs) < 2 or self.problems():
             return []
         base, aug = runs[0], runs[-1]
 
