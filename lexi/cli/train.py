@@ -63,6 +63,10 @@ def train_cmd(
         "--max-length", help="Tokens kept per utterance.")] = 64,
     warmup_ratio: Annotated[float, typer.Option(
         "--warmup-ratio", help="Share of steps with a linear warm-up.")] = 0.06,
+    consistency: Annotated[float, typer.Option(
+        "--consistency", help="Multi-view training: pair each row with one of its synthetic "
+        "views (rows whose lexi.source_id names it) in every batch, adding this weight × the "
+        "symmetric KL between their predictions; 0 = off.")] = 0.0,
     max_grad_norm: Annotated[float, typer.Option(
         "--max-grad-norm", help="Clip gradients to this global L2 norm at every step.")] = 1.0,
     on_divergence: Annotated[str, typer.Option(
@@ -108,8 +112,8 @@ def train_cmd(
         method=method, lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
         target_modules=[m.strip() for m in target_modules.split(",") if m.strip()],
         lr=lr, epochs=epochs, batch_size=batch_size, grad_accum=grad_accum,
-        warmup_ratio=warmup_ratio, max_grad_norm=max_grad_norm, on_divergence=on_divergence,
-        max_length=max_length, max_steps=max_steps,
+        warmup_ratio=warmup_ratio, consistency=consistency, max_grad_norm=max_grad_norm,
+        on_divergence=on_divergence, max_length=max_length, max_steps=max_steps,
         patience=patience, seed=seed, device=device, threads=threads, resume=resume,
         overwrite=overwrite,
     )

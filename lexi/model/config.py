@@ -56,6 +56,9 @@ class TrainConfig:
     """Micro-batches summed before each optimizer step (effective batch = batch × accum)."""
     warmup_ratio: float = 0.06
     """Share of the optimizer steps with a linear learning-rate warm-up."""
+    consistency: float = 0.0
+    """Weight λ of the symmetric KL between a row and one of its synthetic views, drawn anew
+    each step (``lexi.model.views``); 0 turns multi-view training off. xTune used ≈ 5."""
     max_grad_norm: float = 1.0
     """Gradients are clipped to this global L2 norm at every optimizer step, in every path
     (LoRA, full, DDP, bf16): it keeps a freshly initialised head from wrecking the adapter."""
@@ -98,6 +101,8 @@ class TrainConfig:
         if self.on_divergence not in ON_DIVERGENCE:
             raise LexiError(f"unknown --on-divergence {self.on_divergence!r}",
                             hint=f"one of {', '.join(ON_DIVERGENCE)}")
+        if self.consistency < 0:
+            raise LexiError(f"--consistency must be 0 or more, not {self.consistency}")
         if not self.max_grad_norm > 0:
             raise LexiError(f"--max-grad-norm must be positive, not {self.max_grad_norm}",
                             hint="clipping stays on in every run; 1.0 is the default")

@@ -45,6 +45,7 @@ from lexi.model.stability import (
     label_entropy,
     majority_rate,
 )
+from lexi.model.views import ViewIndex, draw_seed, draw_views, index_views, symmetric_kl
 
 RUN_FILE = "run.json"
 CHECKPOINT_DIR = "checkpoint"
@@ -415,10 +416,18 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
          {"params": no_decay, "weight_decay": 0.0}],
         lr=config.learning_rate,
     )
-    lengths = [len(ids) for ids in train_ids]
-    batches_per_epoch = len(shard_batches(
-        epoch_batches(lengths, config.batch_size, seed=config.seed, epoch=0, bucket=config.bucket),
-        dist_env.rank, dist_env.world_size))
+    views = _view_index(train_rows, config)
+
+    def batches_of(epoch: int) -> list[list[int]]:
+        """This process's batches of training-row indices (anchors only with --consistency)."""
+        rows = views.anchors if views is not None else range(len(train_ids))
+        lengths = [len(train_ids[i]) for i in rows]
+        batches = epoch_batches(lengths, config.batch_size, seed=config.seed, epoch=epoch,
+                                bucket=config.bucket)
+        return shard_batches([[rows[j] for j in b] for b in batches], dist_env.rank,
+                             dist_env.world_size)
+
+    batches_per_epoch = len(batches_of(0))
     if batches_per_epoch == 0:
         raise LexiError(f"{len(train_rows)} training rows are fewer than one batch per process",
                         hint="use a smaller --batch-size or fewer processes")
@@ -511,18 +520,19 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
             break
         if stale >= config.patience and dev_rows:
             break
-        batches = shard_batches(
-            epoch_batches(lengths, config.batch_size, seed=config.seed, epoch=epoch,
-                          bucket=config.bucket),
-            dist_env.rank, dist_env.world_size)
+        batches = batches_of(epoch)
         network.train()
-        loss_sum, seen, epoch_seconds = 0.0, 0, 0.0
+        loss_sum, consistency_sum, seen, epoch_seconds = 0.0, 0.0, 0, 0.0
         planned = config.epochs + (1 if retries else 0)
         with _progress(main, len(batches), f"epoch {epoch + 1}/{planned}") as (bar, task):
             for micro, batch in enumerate(batches):
                 tick = time.perf_counter()
-                input_ids, mask = collate([train_ids[i] for i in batch], pad_id, pad_to)
-                gold = train_y[batch].to(device)
+                drawn = (draw_views(batch, views, random.Random(draw_seed(config.seed, epoch,
+                                                                          micro)))
+                         if views is not None else [])
+                rows = batch + [view for _, view in drawn]
+                input_ids, mask = collate([train_ids[i] for i in rows], pad_id, pad_to)
+                gold = train_y[rows].to(device)
                 boundary = (micro + 1) % config.grad_accum == 0 or micro + 1 == len(batches)
                 sync = contextlib.nullcontext() if boundary or dist_env.world_size == 1 \
                     else network.no_sync()
@@ -530,8 +540,11 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                     with _autocast(device):
                         logits = network(input_ids.to(device), mask.to(device))
                     loss = loss_fn(logits.float(), gold)
-                    (loss / config.grad_accum).backward()
+                    agreement = _consistency(logits, len(batch), drawn, device)
+                    ((loss + config.consistency * agreement) / config.grad_accum).backward()
+                # The guard judges the cross-entropy alone: its thresholds are about labels.
                 loss_value = float(loss.detach())
+                consistency_sum += float(agreement.detach()) * len(rows)
                 guard.add_loss(loss_value)
                 if boundary:
                     # The norm is taken over the reduced gradients: every process agrees.
@@ -553,8 +566,8 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                         elif mean_loss < min(good_loss, guard.label_entropy):
                             good_loss = mean_loss
                             good_state = Snapshot.take(global_step, model, optimizer)
-                loss_sum += loss_value * len(batch)
-                seen += len(batch)
+                loss_sum += loss_value * len(rows)
+                seen += len(rows)
                 epoch_seconds += time.perf_counter() - tick
                 if warmup_seconds is None:
                     warmup_seconds, warmup_samples = epoch_seconds, seen * dist_env.world_size
@@ -568,6 +581,8 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
             "train_samples_per_s": seen * dist_env.world_size / max(epoch_seconds, 1e-9),
             "train_seconds": epoch_seconds,
         }
+        if views is not None:
+            record["train_consistency"] = consistency_sum / max(seen, 1)
         if dev_rows:
             record.update(_dev_metrics(model, dev_ids, dev_y, pad_id, device, config, dist_env))
         history.append(record)
@@ -611,6 +626,28 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         _finalise(config, result, model_path, dist_env, device, guard)
     _barrier(dist_env)
     return result
+
+
+def _view_index(train_rows: list[Utterance], config: TrainConfig) -> ViewIndex | None:
+    """Anchors and their synthetic views for ``--consistency`` (None when it is off)."""
+    if config.consistency <= 0:
+        return None
+    views = index_views(train_rows)
+    if not views.paired:
+        raise LexiError(
+            "--consistency needs synthetic rows whose lexi.source_id names a training row",
+            path=config.data[-1], hint="train on the English file and its `lexi synth` output "
+            "together (--data en.jsonl --data synth.jsonl)")
+    return views
+
+
+def _consistency(logits: torch.Tensor, anchors: int, drawn: list[tuple[int, int]],
+                 device: torch.device) -> torch.Tensor:
+    """Symmetric KL between each drawn view (after the anchors) and its anchor's prediction."""
+    if not drawn:
+        return torch.zeros((), device=device)
+    positions = torch.tensor([position for position, _ in drawn], device=device)
+    return symmetric_kl(logits[positions], logits[anchors:])
 
 
 def _mean_over_processes(values: list[float], device: torch.device,
