@@ -9,6 +9,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from lexi.console import console  # noqa: F401  (re-exported for the command modules)
+
 app = typer.Typer(
     name="lexi",
     help=(
@@ -23,8 +25,8 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
-# Tables and progress go to stderr so that stdout stays clean for data that chains in shell.
-console = Console(stderr=True)
+# Tables and progress go to stderr (lexi.console) so that stdout stays clean for data that
+# chains in shell.
 stdout = Console()
 
 

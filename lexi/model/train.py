@@ -30,6 +30,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from lexi.console import console
 from lexi.data.readers import read_dataset
 from lexi.data.records import Utterance
 from lexi.errors import LexiError
@@ -302,8 +303,6 @@ def _progress(enabled: bool, total: int, description: str) -> Iterator[Any]:
         TimeRemainingColumn,
     )
 
-    from lexi.cli._util import console
-
     if not enabled:
         yield None, None
         return
@@ -490,8 +489,6 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         scale = scheduler.base_lrs[0] / config.learning_rate if config.learning_rate else 0.0
         retries.append({**found.as_dict(), "restored_step": global_step, "lr_scale": scale})
         if main:
-            from lexi.cli._util import console
-
             console.print(f"[yellow]training diverged: {found.reason}. Retrying once from "
                           f"step {global_step} at {scale:g} × the learning rate "
                           f"(--on-divergence retry).[/]", highlight=False, soft_wrap=True)
@@ -677,8 +674,6 @@ def _save_last(checkpoint_dir: Path, model: nn.Module, optimizer, scheduler, con
 
 
 def _report_epoch(record: dict[str, float], improved: bool) -> None:
-    from lexi.cli._util import console
-
     dev = (f"  dev acc {record['dev_accuracy']:.4f}  dev loss {record['dev_loss']:.4f}"
            if "dev_accuracy" in record else "")
     console.print(
