@@ -216,3 +216,26 @@ def test_torchrun_two_cpu_processes_with_gloo(tiny, tmp_path):
     assert done.stdout.strip() == str(tmp_path / "run")  # only rank 0 prints
     best_label = load_predictor(tmp_path / "run").predict(["play jazz"])[0][0][0]
     assert best_label in run["model"]["labels"]
+
+
+def test_cli_config_file_and_run_json_feed_back(tiny, tmp_path, capsys):
+    model, data = tiny
+    config = tmp_path / "train.yml"
+    config.write_text(f"data: [{data}]\ndev: {data}\nmodel: {model}\nepochs: 3\nbatch_size: 8\n"
+                      "lr: 0.01\ndevice: cpu\nthreads: 1\nseed: 5\n")
+    # The command line wins over the file (epochs), the file over the defaults (seed, lr).
+    assert run_cli(["train", "--config", str(config), "--epochs", "1",
+                    "-o", str(tmp_path / "a")]) == 0
+    first = json.loads((tmp_path / "a" / "run.json").read_text())["config"]
+    assert (first["epochs"], first["seed"], first["lr"], first["batch_size"]) == (1, 5, 0.01, 8)
+    # A run's run.json is a config file: the same settings again, in a new directory.
+    assert run_cli(["train", "--config", str(tmp_path / "a" / "run.json"),
+                    "-o", str(tmp_path / "b")]) == 0
+    second = json.loads((tmp_path / "b" / "run.json").read_text())["config"]
+    assert {k: v for k, v in second.items() if k != "output"} == \
+        {k: v for k, v in first.items() if k != "output"}
+    capsys.readouterr()
+    config.write_text("lr: 0.01\nlearning_rate: 3\n")
+    assert run_cli(["train", "--config", str(config), "-o", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "train.yml" in err and "unknown option(s) learning_rate" in err

@@ -30,9 +30,14 @@ def _split(value: str) -> str | None:
 
 @app.command("train")
 def train_cmd(
-    data: Annotated[list[str], typer.Option(
-        "--data", help="Training file (repeatable): MASSIVE jsonl, JSONL, CSV, TSV.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Run directory to create.")],
+    ctx: typer.Context,
+    data: Annotated[list[str] | None, typer.Option(
+        "--data", help="Training file (repeatable): MASSIVE jsonl, JSONL, CSV, TSV.")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", help="Run directory to create.")] = None,
+    config_file: Annotated[Path | None, typer.Option(
+        "--config", help="YAML or JSON file of options (field names of TrainConfig; a run's "
+        "run.json works too); options given on the command line win.")] = None,
     dev: Annotated[str | None, typer.Option(
         "--dev", help="Source-language dev file for early stopping and model selection "
         "(never target-language data).")] = None,
@@ -95,6 +100,9 @@ def train_cmd(
 
         lexi train --data en-US.jsonl --dev en-US.jsonl -o runs/en
 
+    Repeat a run's settings with other data: `lexi train --config runs/en/run.json
+    --data en-US.jsonl --data synth.jsonl -o runs/en+sw`.
+
     Many processes or GPUs: `torchrun --nproc_per_node 2 -m lexi.cli.main train ...`.
     Prints the run directory on stdout (or the result with --json). A run that diverges
     (non-finite or exploding loss, a loss or dev accuracy no better than guessing the most
@@ -106,8 +114,9 @@ def train_cmd(
     from lexi.model.train import train
 
     _quiet_transformers()
-    config = TrainConfig(
-        data=data, dev=dev, output=str(output), model=model, split=_split(split),
+    values = dict(
+        data=data or [], dev=dev, output=str(output) if output else None, model=model,
+        split=_split(split),
         dev_split=_split(dev_split), text_field=text_field, label_field=label_field,
         method=method, lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
         target_modules=[m.strip() for m in target_modules.split(",") if m.strip()],
@@ -117,6 +126,15 @@ def train_cmd(
         patience=patience, seed=seed, device=device, threads=threads, resume=resume,
         overwrite=overwrite,
     )
+    if config_file is not None:
+        # Compared by name: typer may ship its own copy of click's ParameterSource enum.
+        given = {name for name in values
+                 if getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"}
+        values.update({k: v for k, v in TrainConfig.read_file(config_file).items()
+                       if k not in given})
+    if not values["output"]:
+        raise LexiError("no run directory given", hint="pass -o DIR (or `output:` in --config)")
+    config = TrainConfig(**values)
     result = train(config)
     from lexi.model.train import Distributed
 

@@ -124,6 +124,36 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
+    def read_file(cls, path: str | Path) -> dict[str, Any]:
+        """Options from a YAML or JSON file: a plain mapping of field names, or a run's
+        ``run.json`` (its ``config`` section). ``resume`` and ``overwrite`` are actions on a
+        run directory, not configuration, and are never taken from a file."""
+        import yaml
+
+        from lexi.errors import LexiError
+
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise LexiError(f"cannot read the config file: {exc.strerror}", path=path) from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise LexiError(f"not valid YAML/JSON: {getattr(exc, 'problem', exc)}", path=path,
+                            line=mark.line + 1 if mark else None) from None
+        if isinstance(loaded, dict) and isinstance(loaded.get("config"), dict) \
+                and str(loaded.get("format", "")).startswith("lexi-run/"):
+            loaded = loaded["config"]
+        if not isinstance(loaded, dict):
+            raise LexiError("a config file holds a mapping of option names to values",
+                            path=path, hint="e.g. `lr: 0.001` on its own line")
+        unknown = sorted(set(loaded) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise LexiError(f"unknown option(s) {', '.join(unknown)}", path=path,
+                            hint="names are TrainConfig's fields: "
+                            + ", ".join(sorted(cls.__dataclass_fields__)))
+        return {k: v for k, v in loaded.items() if k not in ("resume", "overwrite")}
+
+    @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         known = {k: v for k, v in values.items() if k in cls.__dataclass_fields__}
         return cls(**known)

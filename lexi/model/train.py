@@ -521,7 +521,10 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         network.train()
         loss_sum, consistency_sum, seen, epoch_seconds = 0.0, 0.0, 0, 0.0
         planned = config.epochs + (1 if retries else 0)
-        with _progress(main, len(batches), f"epoch {epoch + 1}/{planned}") as (bar, task):
+        # The bar (and its ETA) counts the micro-batches this epoch will really run, which
+        # --max-steps can cut short.
+        remaining = min(len(batches), (total_steps - global_step) * config.grad_accum)
+        with _progress(main, remaining, f"epoch {epoch + 1}/{planned}") as (bar, task):
             for micro, batch in enumerate(batches):
                 tick = time.perf_counter()
                 drawn = (draw_views(batch, views, random.Random(draw_seed(config.seed, epoch,
