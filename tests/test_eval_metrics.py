@@ -1,15 +1,24 @@
-"""Metrics on plain label lists: values against a loop-based reference, intervals, pairing."""
+"""Metrics on plain label lists: values against a loop-based reference, intervals, pairing,
+seed groups (mean ± sd, pooled intervals, paired gains of means)."""
 
 from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lexi.errors import LexiError
-from lexi.evaluate.metrics import BootstrapConfig, compute_metrics, paired_difference
+from lexi.evaluate.metrics import (
+    BootstrapConfig,
+    compute_metrics,
+    group_difference,
+    group_score,
+    mean_and_sd,
+    paired_difference,
+)
 
 NO_BOOTSTRAP = BootstrapConfig(resamples=0)
 
@@ -122,3 +131,103 @@ def test_bad_inputs_raise_lexi_errors():
         compute_metrics(["a", "b", "c"], ["a", "b"])
     with pytest.raises(LexiError, match="unknown metric"):
         paired_difference(["a"], ["a"], ["a"], "recall")
+
+
+# --------------------------------------------------------------------------- seed groups
+#
+# Small hand-made predictions; every expected figure is recomputed here directly with numpy
+# (the same seeded row draws the bootstrap documents), never copied from a previous run.
+
+GOLD = ["a", "a", "a", "b", "b", "b", "c", "c", "d", "d", "d", "a"]
+BASE_RUNS = [  # three seeds of a weak model
+    ["a", "b", "a", "b", "a", "a", "c", "a", "d", "a", "a", "a"],
+    ["a", "a", "b", "b", "b", "a", "a", "a", "d", "d", "a", "b"],
+    ["b", "a", "a", "a", "b", "a", "c", "b", "a", "d", "a", "a"],
+]
+AUG_RUNS = [  # three seeds of a better one
+    ["a", "a", "a", "b", "b", "a", "c", "c", "d", "d", "a", "a"],
+    ["a", "a", "b", "b", "b", "b", "c", "a", "d", "d", "d", "a"],
+    ["a", "a", "a", "b", "a", "b", "c", "c", "d", "b", "d", "a"],
+]
+GROUP_BOOTSTRAP = BootstrapConfig(resamples=300, seed=7)
+
+
+def direct_accuracy(gold, pred) -> float:
+    return float(np.mean(np.asarray(gold) == np.asarray(pred)))
+
+
+def direct_macro_f1(gold, pred) -> float:
+    return float(np.mean([f1 for _, _, f1 in reference_scores(list(gold), list(pred)).values()]))
+
+
+DIRECT = {"accuracy": direct_accuracy, "macro_f1": direct_macro_f1}
+
+
+def direct_draws(n: int, config: BootstrapConfig) -> np.ndarray:
+    """The documented row draws: numpy's default generator seeded with ``config.seed``."""
+    return np.random.default_rng(config.seed).integers(0, n, size=(config.resamples, n))
+
+
+def direct_group_mean(metric: str, runs, idx) -> float:
+    gold = np.asarray(GOLD)[idx]
+    return float(np.mean([DIRECT[metric](gold, np.asarray(run)[idx]) for run in runs]))
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "macro_f1"])
+def test_group_score_is_mean_sd_and_the_pooled_bootstrap_of_the_mean(metric):
+    score = group_score(GOLD, BASE_RUNS, metric, GROUP_BOOTSTRAP)
+    per_run = [DIRECT[metric](GOLD, run) for run in BASE_RUNS]
+    assert score.per_run == pytest.approx(per_run)
+    assert score.mean == pytest.approx(np.mean(per_run))
+    assert score.sd == pytest.approx(np.std(per_run, ddof=1))
+    means = [direct_group_mean(metric, BASE_RUNS, idx)
+             for idx in direct_draws(len(GOLD), GROUP_BOOTSTRAP)]
+    assert (score.low, score.high) == pytest.approx(tuple(np.percentile(means, [2.5, 97.5])))
+    assert score.low <= score.mean <= score.high
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "macro_f1"])
+def test_group_difference_resamples_the_same_rows_for_every_run(metric):
+    diff = group_difference(GOLD, BASE_RUNS, AUG_RUNS, metric, GROUP_BOOTSTRAP)
+    assert diff.metric == metric
+    assert diff.estimate == pytest.approx(
+        np.mean([DIRECT[metric](GOLD, r) for r in AUG_RUNS])
+        - np.mean([DIRECT[metric](GOLD, r) for r in BASE_RUNS]))
+    diffs = np.array([direct_group_mean(metric, AUG_RUNS, idx)
+                      - direct_group_mean(metric, BASE_RUNS, idx)
+                      for idx in direct_draws(len(GOLD), GROUP_BOOTSTRAP)])
+    assert (diff.low, diff.high) == pytest.approx(tuple(np.percentile(diffs, [2.5, 97.5])))
+    assert diff.p_value == pytest.approx(np.mean(diffs <= 0))
+
+
+def test_a_group_of_one_is_exactly_its_run():
+    (base,), (aug,) = BASE_RUNS[:1], AUG_RUNS[:1]
+    single = group_score(GOLD, [aug], "accuracy", GROUP_BOOTSTRAP)
+    run = compute_metrics(GOLD, aug, config=GROUP_BOOTSTRAP).accuracy
+    assert (single.mean, single.low, single.high) == (run.estimate, run.low, run.high)
+    assert single.sd is None  # one seed says nothing about seed spread
+    for metric in ("accuracy", "macro_f1"):
+        assert group_difference(GOLD, [base], [aug], metric, GROUP_BOOTSTRAP) == \
+            paired_difference(GOLD, base, aug, metric, GROUP_BOOTSTRAP)
+
+
+def test_group_gain_is_detected_and_its_edge_cases():
+    rng = random.Random(3)
+    choices = [f"l{i}" for i in range(6)]
+    gold = [rng.choice(choices) for _ in range(400)]
+    base = [noisy(gold, 0.4, random.Random(seed), choices) for seed in (1, 2, 3)]
+    better = [noisy(gold, 0.7, random.Random(seed), choices) for seed in (4, 5)]
+    diff = group_difference(gold, base, better)
+    assert 0 < diff.low < diff.estimate < diff.high and diff.p_value < 0.01
+    same = group_difference(gold, base, base, "macro_f1")
+    assert (same.estimate, same.low, same.high, same.p_value) == (0.0, 0.0, 0.0, 1.0)
+    flat = group_score(gold, base, config=NO_BOOTSTRAP)
+    assert flat.low == flat.high == flat.mean
+    assert mean_and_sd([0.5]) == (0.5, None)
+    assert mean_and_sd([0.2, 0.4]) == pytest.approx((0.3, np.std([0.2, 0.4], ddof=1)))
+    with pytest.raises(LexiError, match="at least one run"):
+        group_score(gold, [])
+    with pytest.raises(LexiError, match="unknown metric"):
+        group_difference(gold, base, better, "recall")
+    with pytest.raises(LexiError, match="predictions for"):
+        group_score(gold, [base[0], base[1][:-1]])

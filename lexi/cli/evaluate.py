@@ -13,37 +13,87 @@ from lexi.evaluate.evaluation import (
     Evaluation,
     evaluate_prediction_files,
     evaluate_runs,
+    parse_group_spec,
 )
-from lexi.evaluate.metrics import BootstrapConfig
+from lexi.evaluate.metrics import BootstrapConfig, GroupScore, Interval
 
 
 def evaluate(
     runs: list[str], data: str | None, output: str | None, split: str | None = "test",
     predictions: list[str] | None = None, format: str = "auto",
     text_field: str | None = None, label_field: str | None = None,
-    resamples: int = 1000, seed: int = 0, batch_size: int = 64,
+    resamples: int = 1000, seed: int = 0, batch_size: int = 64, overwrite: bool = False,
 ) -> Evaluation:
-    """Score runs on ``data`` (or rescore saved predictions); reports go to ``output``."""
+    """Score runs on ``data`` (or rescore saved predictions); reports go to ``output``.
+
+    Every ``runs`` (or ``predictions``) item is ``NAME=ITEM[,ITEM...]`` (a seed group) or
+    a plain ``ITEM`` (a group of one), as :func:`parse_group_spec` reads it.
+    """
     bootstrap = BootstrapConfig(resamples=resamples, seed=seed)
     if predictions:
         if runs:
             raise LexiError("give either --run or --predictions, not both")
-        return evaluate_prediction_files(predictions, output, bootstrap)
+        return evaluate_prediction_files([parse_group_spec(p) for p in predictions], output,
+                                         bootstrap, overwrite=overwrite)
     if not runs:
         raise LexiError("no runs to evaluate", hint="give --run DIR (first = baseline)")
     if data is None:
         raise LexiError("--data is required with --run", hint="the target-language test file")
-    return evaluate_runs(runs, data, split, output, format, text_field, label_field, bootstrap,
-                         batch_size)
+    return evaluate_runs([parse_group_spec(r) for r in runs], data, split, output, format,
+                         text_field, label_field, bootstrap, batch_size, overwrite=overwrite)
 
 
 # Repeatable options (module-level so that the list-typed defaults are built once).
 RunOpt = typer.Option(
     None, "--run", "-r",
-    help="Run directory from `lexi train`; repeat it, the first is the baseline.")
+    help="Run directory from `lexi train`, or a seed group NAME=DIR[,DIR...] (globs allowed, "
+         "quoted); repeat it, the first is the baseline.")
 PredictionsOpt = typer.Option(
     None, "--predictions", "-p",
-    help="Saved predictions (predictions/*.jsonl) to rescore instead of runs.")
+    help="Saved predictions (predictions/*.jsonl) to rescore instead of runs; "
+         "NAME=FILE[,FILE...] groups them like --run.")
+
+
+def _cell(score: Interval | GroupScore) -> str:
+    if isinstance(score, GroupScore):
+        sd = "" if score.sd is None else f" ± {100 * score.sd:.1f}"
+        return f"{100 * score.mean:.1f}{sd} [{100 * score.low:.1f}, {100 * score.high:.1f}]"
+    return f"{100 * score.estimate:.1f} [{100 * score.low:.1f}, {100 * score.high:.1f}]"
+
+
+def _gain_cell(diffs) -> str:
+    gain = next((d for d in diffs if d.metric == "accuracy"), None)
+    return ("—" if gain is None else
+            f"{100 * gain.estimate:+.1f} [{100 * gain.low:+.1f}, {100 * gain.high:+.1f}]")
+
+
+def print_tables(evaluation: Evaluation) -> None:
+    """The group table (when runs come in seed groups), then one row per run."""
+    rows = evaluation.baseline.metrics.n
+    if evaluation.grouped:
+        table = Table(title=f"groups: mean ± sd over runs [pooled 95% CI], {rows} test rows")
+        for column in ("group", "runs", "accuracy", "macro-F1", "gain vs baseline"):
+            table.add_column(column)
+        for group in evaluation.groups:
+            table.add_row(
+                group.name + (" [bold red](NOT A RESULT)[/]" if group.degenerate else ""),
+                str(len(group.runs)), _cell(group.scores["accuracy"]),
+                _cell(group.scores["macro_f1"]), _gain_cell(group.vs_baseline))
+        console.print(table)
+    table = Table(title=f"{rows} test rows" if not evaluation.grouped else "runs")
+    columns = ["run", "accuracy [95% CI]", "macro-F1 [95% CI]", "gain vs baseline"]
+    if evaluation.grouped:
+        columns.insert(1, "group")
+    for column in columns:
+        table.add_column(column)
+    for result in evaluation.runs:
+        cells = [result.name, _cell(result.metrics.accuracy), _cell(result.metrics.macro_f1),
+                 _gain_cell(result.vs_baseline)]
+        if evaluation.grouped:
+            group = evaluation.group_of(result)
+            cells.insert(1, group.name if group else "")
+        table.add_row(*cells)
+    console.print(table)
 
 
 @app.command("eval")
@@ -53,7 +103,11 @@ def eval_command(
     split: str = typer.Option("test", "--split", help="Rows of this split ('' for all rows)."),
     output: str = typer.Option(
         None, "--output", "-o",
-        help="Report directory: metrics.json, report.md, report.html, predictions/."),
+        help="Report directory: metrics.json, report.md, report.html, predictions/. "
+             "Must be new or empty unless --overwrite."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite",
+        help="Replace a non-empty -o directory as a whole (written aside, then swapped in)."),
     predictions: list[str] = PredictionsOpt,
     format: str = typer.Option("auto", "--format", "-f", help="Format of --data."),
     text_field: str = typer.Option(None, "--text-field", help="Text column (generic files)."),
@@ -66,35 +120,30 @@ def eval_command(
     """Accuracy, macro-F1, per-label scores and confusions with 95% bootstrap intervals.
 
     The first `--run` is the baseline; every other run gets the paired difference against
-    it. Target-language data is for testing only.
+    it. `--run NAME=DIR,DIR,...` makes a seed group (one run per training seed): groups
+    get mean ± sd over their runs, a pooled interval and paired gains of means.
+    Target-language data is for testing only.
 
-    Example:
+    Examples:
 
     `lexi eval -r runs/baseline -r runs/augmented --data sw-KE.jsonl --split test -o reports/sw`
+
+    `lexi eval -r base=runs/b-s13,runs/b-s14 -r aug='runs/a-s*' -d sw-KE.jsonl -o reports/sw`
     """
     evaluation = evaluate(run or [], data, output, split or None, predictions or [], format,
-                          text_field, label_field, resamples, seed, batch_size)
+                          text_field, label_field, resamples, seed, batch_size, overwrite)
     if as_json:
         print_json(evaluation.as_dict())
-    table = Table(title=f"{evaluation.baseline.metrics.n} test rows")
-    for column in ("run", "accuracy [95% CI]", "macro-F1 [95% CI]", "gain vs baseline"):
-        table.add_column(column)
+    print_tables(evaluation)
     for result in evaluation.runs:
-        acc, f1 = result.metrics.accuracy, result.metrics.macro_f1
-        gain = next((d for d in result.vs_baseline if d.metric == "accuracy"), None)
-        table.add_row(
-            result.name,
-            f"{100 * acc.estimate:.1f} [{100 * acc.low:.1f}, {100 * acc.high:.1f}]",
-            f"{100 * f1.estimate:.1f} [{100 * f1.low:.1f}, {100 * f1.high:.1f}]",
-            "—" if gain is None else
-            f"{100 * gain.estimate:+.1f} [{100 * gain.low:+.1f}, {100 * gain.high:+.1f}]",
-        )
-    console.print(table)
-    for result in evaluation.runs:
+        group = evaluation.group_of(result)
+        in_group = (f" (group {group.name}: its mean is not a result)"
+                    if group is not None and len(group.runs) > 1 else "")
         for warning in result.warnings:
             style = "bold red" if warning.degenerate else "yellow"
             label = "NOT A RESULT" if warning.degenerate else "note"
-            console.print(f"[{style}]{label}: {result.name}: {warning.message}[/]",
+            where = in_group if warning.degenerate else ""
+            console.print(f"[{style}]{label}: {result.name}{where}: {warning.message}[/]",
                           highlight=False, soft_wrap=True)
     for result in evaluation.runs:
         if result.metrics.unseen_labels:

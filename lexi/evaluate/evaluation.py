@@ -1,14 +1,20 @@
 """``lexi eval``: score one or more runs on the same test set, side by side.
 
-The first run is the baseline; every other run gets a paired difference against it.
-Outputs in the report directory: ``metrics.json``, ``predictions/<run>.jsonl``,
-``report.md`` and ``report.html``.
+Runs come in groups (one run per training seed; a plain run is a group of one). The first
+group is the baseline; every other group, and every run outside it, gets a paired
+difference against it. Outputs in the report directory: ``metrics.json``,
+``predictions/<run>.jsonl``, ``report.md`` and ``report.html``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import glob
 import json
+import os
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,9 +25,11 @@ from lexi.errors import LexiError
 from lexi.evaluate.metrics import (
     BootstrapConfig,
     Difference,
+    GroupScore,
     Metrics,
     compute_metrics,
-    paired_difference,
+    group_difference,
+    group_score,
 )
 from lexi.evaluate.predictions import (
     RunPredictions,
@@ -114,17 +122,65 @@ class RunResult:
 
 
 @dataclass
+class GroupResult:
+    """Runs of one configuration, one per seed, summarised; ``vs_baseline`` is empty for the
+    baseline group itself. ``scores`` maps ``accuracy`` and ``macro_f1`` to their
+    :class:`GroupScore` (mean ± sd over the runs, pooled interval)."""
+
+    name: str
+    runs: list[RunResult]
+    scores: dict[str, GroupScore]
+    vs_baseline: list[Difference] = field(default_factory=list)
+
+    @property
+    def degenerate_runs(self) -> list[RunResult]:
+        return [run for run in self.runs if run.degenerate]
+
+    @property
+    def degenerate(self) -> bool:
+        """A degenerate run voids the group: its mean mixes a non-result into the others."""
+        return bool(self.degenerate_runs)
+
+    def as_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "runs": [run.name for run in self.runs],
+            "degenerate": self.degenerate,
+            "degenerate_runs": [run.name for run in self.degenerate_runs],
+            "metrics": {metric: score.as_dict() for metric, score in self.scores.items()},
+            "vs_baseline": [d.as_dict() for d in self.vs_baseline],
+        }
+
+
+@dataclass
 class Evaluation:
-    """Several runs scored on the same test rows; ``runs[0]`` is the baseline."""
+    """Runs scored on the same test rows; ``runs[0]`` is the first run of the baseline group.
+
+    ``groups`` partitions ``runs`` in order (``groups[0]`` is the baseline group); when it
+    is empty every run is its own group.
+    """
 
     data: dict
     runs: list[RunResult]
     bootstrap: BootstrapConfig
     created: str = ""
+    groups: list[GroupResult] = field(default_factory=list)
 
     @property
     def baseline(self) -> RunResult:
         return self.runs[0]
+
+    @property
+    def baseline_group(self) -> GroupResult | None:
+        return self.groups[0] if self.groups else None
+
+    @property
+    def grouped(self) -> bool:
+        """Whether any group has several runs (then group means are the headline)."""
+        return any(len(group.runs) > 1 for group in self.groups)
+
+    def group_of(self, run: RunResult) -> GroupResult | None:
+        return next((g for g in self.groups if any(r is run for r in g.runs)), None)
 
     def as_dict(self) -> dict:
         return {
@@ -133,6 +189,8 @@ class Evaluation:
             "bootstrap": {"resamples": self.bootstrap.resamples, "level": self.bootstrap.level,
                           "seed": self.bootstrap.seed},
             "baseline": self.baseline.name,
+            "baseline_group": self.groups[0].name if self.groups else self.baseline.name,
+            "groups": [g.as_dict() for g in self.groups],
             "runs": [r.as_dict() for r in self.runs],
         }
 
@@ -140,10 +198,19 @@ class Evaluation:
     def degenerate_runs(self) -> list[RunResult]:
         return [run for run in self.runs if run.degenerate]
 
+    @property
+    def degenerate_groups(self) -> list[GroupResult]:
+        return [group for group in self.groups if group.degenerate]
+
     def problems(self) -> list[str]:
         """One line per degenerate run and reason: why its scores are not a result."""
-        return [f"{run.name}: {w.message}" for run in self.runs for w in run.warnings
-                if w.degenerate]
+        lines = []
+        for run in self.runs:
+            group = self.group_of(run)
+            where = (f" (group {group.name})" if group is not None and len(group.runs) > 1
+                     else "")
+            lines += [f"{run.name}{where}: {w.message}" for w in run.warnings if w.degenerate]
+        return lines
 
     def summary(self) -> list[str]:
         """One line per run: accuracy with interval, and the gain over the baseline."""
@@ -161,6 +228,23 @@ class Evaluation:
             lines.append(line)
         return lines
 
+    def group_summary(self) -> list[str]:
+        """One line per group: accuracy mean ± sd [pooled interval], and the gain."""
+        lines = []
+        for group in self.groups:
+            acc = group.scores["accuracy"]
+            spread = "" if acc.sd is None else f" ± {100 * acc.sd:.1f}"
+            line = (f"{group.name} ({len(group.runs)} run{'s' * (len(group.runs) > 1)}): "
+                    f"accuracy {100 * acc.mean:.1f}{spread} "
+                    f"[{100 * acc.low:.1f}, {100 * acc.high:.1f}]")
+            for diff in group.vs_baseline:
+                if diff.metric == "accuracy":
+                    line += (f", gain {100 * diff.estimate:+.1f} points "
+                             f"[{100 * diff.low:+.1f}, {100 * diff.high:+.1f}]")
+            if group.degenerate:
+                line += " (DEGENERATE: not a result)"
+            lines.append(line)
+        return lines
 
 
 def run_provenance(run_dir: str | Path) -> dict:
@@ -183,85 +267,236 @@ def _unique_names(predictions: Sequence[RunPredictions]) -> list[str]:
     return [p.run if names.count(n) > 1 else n for p, n in zip(predictions, names, strict=True)]
 
 
+# Characters that make an item of a run list a glob pattern.
+GLOB_CHARS = "*?["
+# The metrics that get group means and gains (both are in metrics.METRICS).
+GROUP_METRICS = ("accuracy", "macro_f1")
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """Runs (or saved prediction files) evaluated as one group, one per training seed.
+
+    ``name`` is ``None`` for a group of one named after its run (a plain ``--run DIR``).
+    """
+
+    name: str | None
+    members: tuple[str, ...]
+
+
+def parse_group_spec(spec: str) -> GroupSpec:
+    """``NAME=DIR[,DIR...]`` or a plain ``DIR`` (a group of one), as ``--run`` takes it.
+
+    Items with ``*``, ``?`` or ``[`` are glob patterns, expanded in sorted order. A spec
+    that is an existing path is taken whole, so a directory whose name holds ``=`` or
+    ``,`` still works as a plain run.
+    """
+    if os.path.exists(spec):
+        return GroupSpec(None, (spec,))
+    name, sep, rest = spec.partition("=")
+    name = name.strip()
+    if not sep or "/" in name or os.sep in name:
+        name, rest = None, spec  # an '=' inside a path, not a group name
+    elif not name:
+        raise LexiError(f"empty group name in {spec!r}", hint="NAME=DIR[,DIR...]")
+    items = [item.strip() for item in rest.split(",") if item.strip()]
+    if not items:
+        raise LexiError(f"no runs in {spec!r}", hint="NAME=DIR[,DIR...]")
+    members: list[str] = []
+    for item in items:
+        if any(c in item for c in GLOB_CHARS):
+            matches = sorted(glob.glob(item))
+            if not matches:
+                raise LexiError(f"no run matches {item!r}", hint="check the pattern (quote it "
+                                "so that lexi, not the shell, expands it)")
+            members += matches
+        else:
+            members.append(item)
+    repeated = sorted({m for m in members if members.count(m) > 1})
+    if repeated:
+        # The same run twice would weigh one seed double in the mean and fake a small sd.
+        raise LexiError(f"{repeated[0]} is listed twice in {spec!r}")
+    if name is None and len(members) > 1:
+        raise LexiError(f"{len(members)} runs in {spec!r} but no group name",
+                        hint=f"name the group: NAME={spec}")
+    return GroupSpec(name, tuple(members))
+
+
+def _as_spec(item: str | Path | GroupSpec) -> GroupSpec:
+    """A plain path (the Python API's form) is a group of one, never parsed."""
+    return item if isinstance(item, GroupSpec) else GroupSpec(None, (str(item),))
+
+
+def _group_scores(runs: Sequence[RunResult], bootstrap: BootstrapConfig) -> dict[str, GroupScore]:
+    if len(runs) == 1:
+        # A group of one is its run: same row draws, so the same interval (no second bootstrap).
+        iv = {m: getattr(runs[0].metrics, m) for m in GROUP_METRICS}
+        return {m: GroupScore(m, iv[m].estimate, None, iv[m].low, iv[m].high,
+                              (iv[m].estimate,)) for m in GROUP_METRICS}
+    gold = runs[0].predictions.gold
+    preds = [run.predictions.pred for run in runs]
+    return {m: group_score(gold, preds, m, bootstrap) for m in GROUP_METRICS}
+
+
+def _group_names(groups: Sequence[tuple[str | None, int]], run_names: Sequence[str]) -> list[str]:
+    """Each group's name (a group of one may take its run's); checked before any scoring."""
+    if any(size < 1 for _, size in groups) or sum(size for _, size in groups) != len(run_names):
+        raise LexiError(f"groups of {[size for _, size in groups]} runs do not partition "
+                        f"{len(run_names)} runs")
+    names, start = [], 0
+    for name, size in groups:
+        if name is None and size > 1:
+            raise LexiError(f"a group of {size} runs needs a name")
+        names.append(name if name is not None else run_names[start])
+        start += size
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise LexiError(f"two groups are named {repeated[0]!r}", hint="give each group its "
+                        "own NAME= (a plain run's group is named after its directory)")
+    return names
+
+
 def evaluate_predictions(
     predictions: Sequence[RunPredictions], data: dict | None = None,
     bootstrap: BootstrapConfig | None = None, provenance: Sequence[dict] | None = None,
+    groups: Sequence[tuple[str | None, int]] | None = None,
 ) -> Evaluation:
-    """Score saved predictions; all runs must cover the same test rows in the same order."""
+    """Score saved predictions; all runs must cover the same test rows in the same order.
+
+    ``groups`` partitions ``predictions`` in order: (name, how many of the next runs);
+    a ``None`` name is the name of the group's only run. Without it every run is its own
+    group. The first group is the baseline: every later group, and every run outside the
+    baseline group, gets the paired difference against the baseline group's mean.
+    """
     bootstrap = bootstrap or BootstrapConfig()
     if not predictions:
         raise LexiError("no runs to evaluate", hint="give at least one --run or --predictions")
+    groups = list(groups) if groups is not None else [(None, 1)] * len(predictions)
+    run_names = _unique_names(predictions)
+    group_names = _group_names(groups, run_names)
     base = predictions[0]
     for other in predictions[1:]:
         if [r.id for r in other.rows] != [r.id for r in base.rows]:
             raise LexiError(f"runs {base.run} and {other.run} were not scored on the same rows",
                             hint="evaluate them on the same --data and --split")
+    baseline_size = groups[0][1]
+    baseline_preds = [p.pred for p in predictions[:baseline_size]]
     results = []
-    for i, (pred, name) in enumerate(zip(predictions, _unique_names(predictions), strict=True)):
+    for i, (pred, name) in enumerate(zip(predictions, run_names, strict=True)):
         metrics = compute_metrics(pred.gold, pred.pred, pred.labels or None, bootstrap)
-        diffs = [] if i == 0 else [
-            paired_difference(base.gold, base.pred, pred.pred, metric, bootstrap)
-            for metric in ("accuracy", "macro_f1")
+        # Against the baseline group's mean: with a baseline of one run this is exactly
+        # metrics.paired_difference, as before groups existed.
+        diffs = [] if i < baseline_size else [
+            group_difference(base.gold, baseline_preds, [pred.pred], metric, bootstrap)
+            for metric in GROUP_METRICS
         ]
         described = dict(provenance[i]) if provenance else {"path": pred.run}
         results.append(RunResult(name, pred, metrics, diffs, described,
                                  run_warnings(pred, described)))
+    group_results: list[GroupResult] = []
+    start = 0
+    for k, (group_name, (_, size)) in enumerate(zip(group_names, groups, strict=True)):
+        members = results[start:start + size]
+        start += size
+        if k == 0:
+            diffs = []
+        elif size == 1:
+            diffs = list(members[0].vs_baseline)  # the same computation, done once
+        else:
+            diffs = [group_difference(base.gold, baseline_preds,
+                                      [run.predictions.pred for run in members], metric,
+                                      bootstrap) for metric in GROUP_METRICS]
+        group_results.append(GroupResult(group_name, members,
+                                         _group_scores(members, bootstrap), diffs))
     return Evaluation(
         data=dict(data or {}), runs=results, bootstrap=bootstrap,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        groups=group_results,
     )
 
 
 def evaluate_runs(
-    runs: Sequence[str | Path], data: str | Path, split: str | None = "test",
+    runs: Sequence[str | Path | GroupSpec], data: str | Path, split: str | None = "test",
     output_dir: str | Path | None = None, format: str = "auto",
     text_field: str | None = None, label_field: str | None = None,
-    bootstrap: BootstrapConfig | None = None, batch_size: int = 64,
+    bootstrap: BootstrapConfig | None = None, batch_size: int = 64, overwrite: bool = False,
 ) -> Evaluation:
     """Predict with every run on ``data`` (rows of ``split``), score, and write the reports.
 
-    With ``output_dir`` the predictions, ``metrics.json``, ``report.md`` and
-    ``report.html`` are written there.
+    ``runs`` are run directories (each a group of one) or :class:`GroupSpec` groups of
+    runs, the first being the baseline. With ``output_dir`` the predictions,
+    ``metrics.json``, ``report.md`` and ``report.html`` are written there; a non-empty
+    ``output_dir`` is refused unless ``overwrite`` (see :func:`write_evaluation`).
     """
-    for run in runs:
+    specs = [_as_spec(run) for run in runs]
+    run_dirs = [member for spec in specs for member in spec.members]
+    for run in run_dirs:
         if not Path(run).is_dir():
             raise LexiError("run directory not found", path=run,
                             hint="train one with `lexi train ... -o DIR`")
+    # Everything that can be refused is refused before minutes of prediction, not after.
+    groups = [(spec.name, len(spec.members)) for spec in specs]
+    _group_names(groups, _unique_names([RunPredictions(run, []) for run in run_dirs]))
+    if output_dir is not None:
+        check_output_dir(output_dir, overwrite)
     rows = list(read_dataset(str(data), format=format, text_field=text_field,
                              label_field=label_field, split=split))
     if not rows:
         raise LexiError(f"no rows{f' in split {split!r}' if split else ''}", path=data,
                         hint="check --split (MASSIVE splits: train, dev, test)")
-    predictions = [predict_run(run, rows, batch_size=batch_size) for run in runs]
+    predictions = [predict_run(run, rows, batch_size=batch_size) for run in run_dirs]
     described = {"path": str(data), "split": split, "rows": len(rows)}
     if Path(data).is_file():
         described["sha256"] = file_sha256(data)
     evaluation = evaluate_predictions(predictions, described, bootstrap,
-                                      [run_provenance(run) for run in runs])
+                                      [run_provenance(run) for run in run_dirs], groups)
     if output_dir is not None:
-        write_evaluation(evaluation, output_dir)
+        write_evaluation(evaluation, output_dir, overwrite)
     return evaluation
 
 
 def evaluate_prediction_files(
-    files: Sequence[str | Path], output_dir: str | Path | None = None,
-    bootstrap: BootstrapConfig | None = None,
+    files: Sequence[str | Path | GroupSpec], output_dir: str | Path | None = None,
+    bootstrap: BootstrapConfig | None = None, overwrite: bool = False,
 ) -> Evaluation:
-    """Recompute metrics (and reports) from saved prediction files, without any model."""
-    predictions = [read_predictions(path) for path in files]
-    evaluation = evaluate_predictions(predictions, {"predictions": [str(f) for f in files]},
-                                      bootstrap)
+    """Recompute metrics (and reports) from saved prediction files, without any model.
+
+    ``files`` are prediction files (each a group of one) or :class:`GroupSpec` groups of
+    them, as :func:`evaluate_runs` takes runs.
+    """
+    specs = [_as_spec(item) for item in files]
+    paths = [member for spec in specs for member in spec.members]
     if output_dir is not None:
-        write_evaluation(evaluation, output_dir)
+        check_output_dir(output_dir, overwrite)
+    # Read before anything is written: the files may lie inside the directory replaced.
+    predictions = [read_predictions(path) for path in paths]
+    evaluation = evaluate_predictions(predictions, {"predictions": paths}, bootstrap,
+                                      groups=[(spec.name, len(spec.members)) for spec in specs])
+    if output_dir is not None:
+        write_evaluation(evaluation, output_dir, overwrite)
     return evaluation
 
 
-def write_evaluation(evaluation: Evaluation, output_dir: str | Path) -> dict[str, Path]:
-    """Write predictions, ``metrics.json``, ``report.md`` and ``report.html``; returns paths."""
+def check_output_dir(output_dir: str | Path, overwrite: bool = False) -> None:
+    """Refuse a report directory that holds anything, unless it is to be replaced.
+
+    Writing into it would leave old files (predictions of runs no longer evaluated) beside
+    new ones, and nothing would tell which is which.
+    """
+    out = Path(output_dir)
+    if not os.path.lexists(out):
+        return
+    if not out.is_dir():
+        raise LexiError("report path exists and is not a directory", path=out,
+                        hint="choose another -o")
+    if not overwrite and any(out.iterdir()):
+        raise LexiError("report directory is not empty", path=out,
+                        hint="pass --overwrite to replace it as a whole, or choose another -o")
+
+
+def _write_report_files(evaluation: Evaluation, out: Path) -> dict[str, Path]:
     from lexi.evaluate.report import render_html, render_markdown
 
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for run in evaluation.runs:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in run.name)
@@ -277,3 +512,54 @@ def write_evaluation(evaluation: Evaluation, output_dir: str | Path) -> dict[str
             handle.write(text)
         written[name] = out / name
     return written
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Put the finished ``staging`` directory at ``out``; an old ``out`` is removed after.
+
+    Each rename is atomic, so ``out`` is always either the whole old report, absent for
+    an instant, or the whole new one; if the second rename fails the old one is put back.
+    """
+    if not os.path.lexists(out):
+        os.replace(staging, out)
+        return
+    if out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
+        os.replace(staging, out)
+        return
+    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.replace(out, trash / out.name)
+    try:
+        os.replace(staging, out)
+    except BaseException:
+        os.replace(trash / out.name, out)
+        trash.rmdir()
+        raise
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def write_evaluation(
+    evaluation: Evaluation, output_dir: str | Path, overwrite: bool = False,
+) -> dict[str, Path]:
+    """Write predictions, ``metrics.json``, ``report.md`` and ``report.html``; returns paths.
+
+    A non-empty ``output_dir`` is refused unless ``overwrite``. The report is written
+    into a temporary sibling directory and renamed into place, so a failure half-way
+    never leaves a mix of old and new files.
+    """
+    out = Path(output_dir)
+    check_output_dir(out, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        # mkdtemp makes the directory 0700; give it the mode an ordinary mkdir would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)
+        written = _write_report_files(evaluation, staging)
+        _swap_in(staging, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            shutil.rmtree(staging)
+        raise
+    return {key: out / path.relative_to(staging) for key, path in written.items()}

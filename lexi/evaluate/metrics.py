@@ -259,3 +259,117 @@ def paired_difference(
     ])
     low, high = _percentiles(diffs, config.level)
     return Difference(metric, estimate, low, high, float(np.mean(diffs <= 0)))
+
+
+# --------------------------------------------------------------------------- seed groups
+#
+# A group is several runs of one configuration that differ only by their training seed,
+# all scored on the same test rows. Two kinds of spread matter and are kept apart: the
+# standard deviation over the runs (how much one run moves with the seed) and a pooled
+# bootstrap interval over the test rows (how much the group's mean would move on another
+# test set of the same size).
+
+
+@dataclass(frozen=True)
+class GroupScore:
+    """One metric of a group of runs scored on the same rows.
+
+    ``mean`` and ``sd`` are over the runs' scores (``per_run``, in group order); ``sd`` is
+    the sample standard deviation (n - 1) and ``None`` for a single run, since one seed
+    says nothing about seed variance. ``low``/``high`` is the pooled percentile-bootstrap
+    interval of the mean: every resample of test rows scores all runs on the same rows and
+    averages them.
+    """
+
+    metric: str
+    mean: float
+    sd: float | None
+    low: float
+    high: float
+    per_run: tuple[float, ...]
+
+    def as_dict(self) -> dict:
+        return {"metric": self.metric, "mean": self.mean, "sd": self.sd, "low": self.low,
+                "high": self.high, "per_run": list(self.per_run)}
+
+
+def mean_and_sd(values: Sequence[float]) -> tuple[float, float | None]:
+    """Mean and sample standard deviation (n - 1); the sd is ``None`` for a single value."""
+    if not values:
+        raise LexiError("a group needs at least one run")
+    array = np.asarray(values, dtype=float)
+    return float(array.mean()), (float(array.std(ddof=1)) if len(array) > 1 else None)
+
+
+def _metric_fn(metric: str) -> MetricFn:
+    if metric not in METRICS:
+        raise LexiError(f"unknown metric {metric!r}", hint=f"one of {', '.join(METRICS)}")
+    return METRICS[metric]
+
+
+def _group_mean(
+    score: MetricFn, gold: np.ndarray, preds: Sequence[np.ndarray], n_labels: int,
+    idx: np.ndarray | None = None,
+) -> float:
+    """The metric averaged over a group's runs, on rows ``idx`` (all rows when ``None``)."""
+    if idx is None:
+        return float(np.mean([score(gold, pred, n_labels) for pred in preds]))
+    rows = gold[idx]
+    return float(np.mean([score(rows, pred[idx], n_labels) for pred in preds]))
+
+
+def group_score(
+    gold: Sequence[str], predictions: Sequence[Sequence[str]], metric: str = "accuracy",
+    config: BootstrapConfig | None = None,
+) -> GroupScore:
+    """Mean ± sd of ``metric`` over a group's runs, with the pooled bootstrap interval.
+
+    ``predictions`` holds one label list per run, all for the rows of ``gold``. The row
+    draws are those of :func:`bootstrap_interval` (same seed), so a group of one run gets
+    exactly that run's interval.
+    """
+    score = _metric_fn(metric)
+    config = config or BootstrapConfig()
+    if not predictions:
+        raise LexiError("a group needs at least one run")
+    labels, gold_codes, pred_codes = encode_labels(gold, *predictions)
+    n_labels = len(labels)
+    per_run = tuple(score(gold_codes, pred, n_labels) for pred in pred_codes)
+    mean, sd = mean_and_sd(per_run)
+    if len(gold) == 0 or config.resamples == 0:
+        return GroupScore(metric, mean, sd, mean, mean, per_run)
+    means = np.array([_group_mean(score, gold_codes, pred_codes, n_labels, idx)
+                      for idx in _resample_indices(len(gold), config)])
+    low, high = _percentiles(means, config.level)
+    return GroupScore(metric, mean, sd, low, high, per_run)
+
+
+def group_difference(
+    gold: Sequence[str], baseline: Sequence[Sequence[str]], other: Sequence[Sequence[str]],
+    metric: str = "accuracy", config: BootstrapConfig | None = None,
+) -> Difference:
+    """Group mean of ``other`` minus group mean of ``baseline``, paired on the same rows.
+
+    Each resample applies the same row draw to every run of both groups, so, as in
+    :func:`paired_difference` (which this equals for two groups of one run), the interval
+    and ``p_value`` (share of resamples with a difference ≤ 0) reflect test-row
+    uncertainty of the difference of means; the seed spread is each group's ``sd``.
+    """
+    score = _metric_fn(metric)
+    config = config or BootstrapConfig()
+    if not baseline or not other:
+        raise LexiError("a group needs at least one run")
+    labels, gold_codes, codes = encode_labels(gold, *baseline, *other)
+    base_codes, other_codes = codes[:len(baseline)], codes[len(baseline):]
+    n_labels = len(labels)
+    estimate = (_group_mean(score, gold_codes, other_codes, n_labels)
+                - _group_mean(score, gold_codes, base_codes, n_labels))
+    if len(gold) == 0 or config.resamples == 0:
+        return Difference(metric, estimate, estimate, estimate, float(estimate <= 0))
+    diffs = np.array([
+        _group_mean(score, gold_codes, other_codes, n_labels, idx)
+        - _group_mean(score, gold_codes, base_codes, n_labels, idx)
+        for idx in _resample_indices(len(gold), config)
+    ])
+    low, high = _percentiles(diffs, config.level)
+    return Difference(metric, estimate, low, high, float(np.mean(diffs <= 0)))

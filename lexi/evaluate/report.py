@@ -3,6 +3,8 @@
 ``report.md`` holds the tables; ``report.html`` is one self-contained file (plots are
 matplotlib PNGs embedded as base64) that a person can open to see what the language
 gained: the headline, accuracy with intervals, per-label F1, confusions and provenance.
+When runs come in seed groups, a group table (mean ± sd over the runs, pooled interval,
+paired gain) sits above the per-run details and the headline compares groups.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, never a window (reports are written on servers)
 import matplotlib.pyplot as plt  # noqa: E402
 
-from lexi.evaluate.evaluation import Evaluation, RunResult  # noqa: E402
+from lexi.evaluate.evaluation import Evaluation, GroupResult, RunResult  # noqa: E402
+from lexi.evaluate.metrics import Difference, GroupScore  # noqa: E402
 
 TOP_CONFUSIONS = 12
 # Beyond this many labels the confusion heat map keeps only the most confused ones.
@@ -37,27 +40,65 @@ def _p(value: float) -> str:
     return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
 
 
-def _gain(run: RunResult, metric: str = "accuracy") -> str:
-    for diff in run.vs_baseline:
+def _spread(score: GroupScore) -> str:
+    """``mean ± sd [low, high]``; a group of one has no sd to show."""
+    sd = "" if score.sd is None else f" ± {_pct(score.sd)}"
+    return f"{_pct(score.mean)}{sd} [{_pct(score.low)}, {_pct(score.high)}]"
+
+
+def _gain(result: RunResult | GroupResult, metric: str = "accuracy") -> str:
+    for diff in result.vs_baseline:
         if diff.metric == metric:
             return (f"{100 * diff.estimate:+.1f} [{100 * diff.low:+.1f}, {100 * diff.high:+.1f}]"
                     f" ({_p(diff.p_value)})")
     return "—"
 
 
+def _verdict(diff: Difference) -> str:
+    return ("a significant gain" if diff.low > 0 else
+            "a significant loss" if diff.high < 0 else "no significant difference")
+
+
+def _runs_word(group: GroupResult) -> str:
+    return f"{len(group.runs)} run" + ("s" if len(group.runs) > 1 else "")
+
+
+def _group_headline(evaluation: Evaluation) -> str:
+    """Baseline group vs the last group: means over seeds and the paired gain of means."""
+    base = evaluation.groups[0]
+    base_acc = base.scores["accuracy"]
+    n = evaluation.baseline.metrics.n
+    if len(evaluation.groups) == 1:
+        return (f"{base.name} ({_runs_word(base)}): accuracy {_spread(base_acc)} on {n} rows.")
+    last = evaluation.groups[-1]
+    last_acc = last.scores["accuracy"]
+    diff = next(d for d in last.vs_baseline if d.metric == "accuracy")
+    sd = {g.name: "" if g.scores["accuracy"].sd is None
+          else f" ± {_pct(g.scores['accuracy'].sd)}" for g in (base, last)}
+    return (f"Mean accuracy {_pct(base_acc.mean)}{sd[base.name]} ({base.name}, "
+            f"{_runs_word(base)}) → {_pct(last_acc.mean)}{sd[last.name]} ({last.name}, "
+            f"{_runs_word(last)}): {100 * diff.estimate:+.1f} points, 95% CI "
+            f"[{100 * diff.low:+.1f}, {100 * diff.high:+.1f}], {_verdict(diff)}, on {n} "
+            "test rows.")
+
+
 def headline(evaluation: Evaluation) -> str:
-    """One sentence: baseline vs the last (augmented) run and the gain."""
+    """One sentence: baseline vs the last (augmented) run or group, and the gain."""
     if evaluation.degenerate_runs:
         names = ", ".join(run.name for run in evaluation.degenerate_runs)
-        return (f"No result: {names} collapsed or did not learn (see the warnings); the "
-                "scores below are shown for diagnosis only.")
+        groups = [g.name for g in evaluation.degenerate_groups if len(g.runs) > 1]
+        voided = (f"; the mean of group{'s' * (len(groups) > 1)} {', '.join(groups)} is not "
+                  "a result either" if groups else "")
+        return (f"No result: {names} collapsed or did not learn (see the warnings){voided}; "
+                "the scores below are shown for diagnosis only.")
+    if evaluation.grouped:
+        return _group_headline(evaluation)
     base = evaluation.baseline
     if len(evaluation.runs) == 1:
         return f"{base.name}: accuracy {_interval(base.metrics.accuracy)} on {base.metrics.n} rows."
     best = evaluation.runs[-1]
     diff = next(d for d in best.vs_baseline if d.metric == "accuracy")
-    verdict = ("a significant gain" if diff.low > 0 else
-               "a significant loss" if diff.high < 0 else "no significant difference")
+    verdict = _verdict(diff)
     return (f"Accuracy {_pct(base.metrics.accuracy.estimate)} ({base.name}) → "
             f"{_pct(best.metrics.accuracy.estimate)} ({best.name}): "
             f"{100 * diff.estimate:+.1f} points, 95% CI [{100 * diff.low:+.1f}, "
@@ -65,18 +106,64 @@ def headline(evaluation: Evaluation) -> str:
 
 
 def _summary_rows(evaluation: Evaluation) -> list[list[str]]:
-    return [[r.name, _interval(r.metrics.accuracy), _interval(r.metrics.macro_f1),
+    rows = [[r.name, _interval(r.metrics.accuracy), _interval(r.metrics.macro_f1),
              _gain(r, "accuracy"), _gain(r, "macro_f1")] for r in evaluation.runs]
+    if evaluation.grouped:
+        for row, run in zip(rows, evaluation.runs, strict=True):
+            group = evaluation.group_of(run)
+            row.insert(1, group.name if group else "")
+    return rows
+
+
+def _summary_header(evaluation: Evaluation) -> list[str]:
+    if evaluation.grouped:
+        return SUMMARY_HEADER[:1] + ["group"] + SUMMARY_HEADER[1:]
+    return SUMMARY_HEADER
 
 
 SUMMARY_HEADER = ["run", "accuracy", "macro-F1", "accuracy gain", "macro-F1 gain"]
+GROUP_HEADER = ["group", "runs", "accuracy mean ± sd [95% CI]", "macro-F1 mean ± sd [95% CI]",
+                "accuracy gain", "macro-F1 gain"]
+
+
+def _group_rows(evaluation: Evaluation) -> list[list[str]]:
+    return [[g.name + (" (NOT A RESULT)" if g.degenerate else ""), str(len(g.runs)),
+             _spread(g.scores["accuracy"]), _spread(g.scores["macro_f1"]),
+             _gain(g, "accuracy"), _gain(g, "macro_f1")] for g in evaluation.groups]
+
+
+def _group_note(evaluation: Evaluation) -> str:
+    base = evaluation.groups[0].name
+    return (f"Mean and sample sd over each group's runs (one per seed). 95% CI: pooled "
+            f"bootstrap of the group mean over test rows ({evaluation.bootstrap.resamples} "
+            f"resamples, seed {evaluation.bootstrap.seed}); it does not include the seed "
+            f"spread, which the sd shows. Gains: group mean minus the mean of the baseline "
+            f"group {base}, the same resampled rows for every run; p is the share of "
+            "resamples where the gain is ≤ 0. Per-run gains below are against that mean too.")
+
+
+def _group_f1(group: GroupResult) -> dict[str, float]:
+    """Mean F1 per label over a group's runs (a label a run never scored counts 0)."""
+    labels = {s.label for r in group.runs for s in r.metrics.per_label}
+    return {label: sum(next((s.f1 for s in r.metrics.per_label if s.label == label), 0.0)
+                       for r in group.runs) / len(group.runs) for label in labels}
+
+
+def _f1_gains(evaluation: Evaluation) -> dict[str, float]:
+    """F1 per label, last group's mean minus the baseline group's (last run minus first
+    run when every group is one run)."""
+    first, last = _group_f1(evaluation.groups[0]), _group_f1(evaluation.groups[-1])
+    return {label: last.get(label, 0.0) - first.get(label, 0.0)
+            for label in set(first) | set(last)}
 
 
 def _per_label_rows(evaluation: Evaluation) -> tuple[list[str], list[list[str]]]:
     labels = sorted({s.label for r in evaluation.runs for s in r.metrics.per_label})
     header = ["label", "support"] + [f"F1 {r.name}" for r in evaluation.runs]
-    if len(evaluation.runs) > 1:
-        header.append("F1 gain")
+    compare = len(evaluation.groups) > 1 if evaluation.groups else len(evaluation.runs) > 1
+    if compare:
+        header.append("F1 gain (group means)" if evaluation.grouped else "F1 gain")
+    gains = _f1_gains(evaluation) if compare and evaluation.groups else {}
     rows = []
     for label in labels:
         scores = [next((s for s in r.metrics.per_label if s.label == label), None)
@@ -85,7 +172,9 @@ def _per_label_rows(evaluation: Evaluation) -> tuple[list[str], list[list[str]]]
         if support == 0:
             continue  # predicted but never gold: shown among confusions, not here
         row = [label, str(support)] + [_pct(s.f1) if s else "0.0" for s in scores]
-        if len(scores) > 1:
+        if compare and gains:
+            row.append(f"{100 * gains.get(label, 0.0):+.1f}")
+        elif compare:  # an Evaluation built by hand, without groups
             first = scores[0].f1 if scores[0] else 0.0
             last = scores[-1].f1 if scores[-1] else 0.0
             row.append(f"{100 * (last - first):+.1f}")
@@ -99,20 +188,35 @@ def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _in_group(evaluation: Evaluation, run: RunResult, degenerate: bool) -> str:
+    """`` (group NAME: its mean is not a result)`` for a degenerate run in a seed group."""
+    group = evaluation.group_of(run)
+    if not degenerate or group is None or len(group.runs) == 1:
+        return ""
+    return f" (group {group.name}: its mean is not a result)"
+
+
 def render_markdown(evaluation: Evaluation) -> str:
     """The report as Markdown tables (for terminals, PRs and docs)."""
     parts = ["# lexi evaluation", "", headline(evaluation), ""]
     for run in evaluation.runs:
         for warning in run.warnings:
             label = "**NOT A RESULT**" if warning.degenerate else "**note**"
-            parts.append(f"> {label} `{run.name}`: {warning.message}")
+            parts.append(f"> {label} `{run.name}`{_in_group(evaluation, run, warning.degenerate)}"
+                         f": {warning.message}")
     if any(run.warnings for run in evaluation.runs):
         parts.append("")
+    against = (f"the mean of group `{evaluation.groups[0].name}`" if evaluation.grouped
+               else f"`{evaluation.baseline.name}`")
     parts += [f"- data: `{json.dumps(evaluation.data, ensure_ascii=False)}`",
               f"- 95% intervals: percentile bootstrap, {evaluation.bootstrap.resamples} "
               f"resamples, seed {evaluation.bootstrap.seed}; gains are paired differences "
-              f"against `{evaluation.baseline.name}`", ""]
-    parts += ["## Runs", "", _markdown_table(SUMMARY_HEADER, _summary_rows(evaluation)), ""]
+              f"against {against}", ""]
+    if evaluation.grouped:
+        parts += ["## Groups", "", _markdown_table(GROUP_HEADER, _group_rows(evaluation)), "",
+                  _group_note(evaluation), ""]
+    parts += ["## Runs", "", _markdown_table(_summary_header(evaluation),
+                                             _summary_rows(evaluation)), ""]
     for run in evaluation.runs:
         if run.metrics.unseen_labels:
             parts += [f"`{run.name}` never saw {len(run.metrics.unseen_labels)} test labels "
@@ -163,8 +267,12 @@ def plot_per_label(evaluation: Evaluation) -> str:
     runs = evaluation.runs
     labels = sorted({s.label for r in runs for s in r.metrics.per_label if s.support > 0})
     f1 = {r.name: {s.label: 100 * s.f1 for s in r.metrics.per_label} for r in runs}
-    first, last = runs[0].name, runs[-1].name
-    labels.sort(key=lambda lab: (f1[last].get(lab, 0) - f1[first].get(lab, 0), lab))
+    if evaluation.groups:
+        gains = _f1_gains(evaluation)
+        labels.sort(key=lambda lab: (gains.get(lab, 0.0), lab))
+    else:
+        first, last = runs[0].name, runs[-1].name
+        labels.sort(key=lambda lab: (f1[last].get(lab, 0) - f1[first].get(lab, 0), lab))
     height = 0.8 / len(runs)
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.26 * len(labels) * max(1, len(runs) / 2) + 1)))
     for k, run in enumerate(runs):
@@ -247,7 +355,31 @@ pre{background:#f7f7f7;padding:.7em;overflow:auto;font-size:.8em} .note{color:#5
 """
 
 
+def _group_cards(evaluation: Evaluation) -> str:
+    cards = []
+    for group in evaluation.groups:
+        acc = group.scores["accuracy"]
+        sd = "" if acc.sd is None else f" ± {_pct(acc.sd)}"
+        cards.append(
+            f'<div class="card"><div>{html.escape(group.name)} accuracy '
+            f'({_runs_word(group)})</div><div class="v">{_pct(acc.mean)}%{sd}</div>'
+            f'<div class="ci">pooled 95% CI {_pct(acc.low)}–{_pct(acc.high)}</div></div>')
+    if len(evaluation.groups) > 1:
+        last = evaluation.groups[-1]
+        diff = next(d for d in last.vs_baseline if d.metric == "accuracy")
+        css = "gain" if diff.estimate >= 0 else "loss"
+        cards.append(
+            f'<div class="card"><div>gain ({html.escape(last.name)} − '
+            f'{html.escape(evaluation.groups[0].name)}, means)</div>'
+            f'<div class="v {css}">{100 * diff.estimate:+.1f} pts</div>'
+            f'<div class="ci">95% CI {100 * diff.low:+.1f} to {100 * diff.high:+.1f}, '
+            f'{_p(diff.p_value)}</div></div>')
+    return '<div class="cards">' + "".join(cards) + "</div>"
+
+
 def _cards(evaluation: Evaluation) -> str:
+    if evaluation.grouped:
+        return _group_cards(evaluation)
     cards = []
     for run in evaluation.runs:
         acc = run.metrics.accuracy
@@ -271,7 +403,9 @@ def _warnings_html(evaluation: Evaluation) -> str:
     """Degenerate runs in red at the top; notes (a retried divergence) in amber."""
     parts = []
     for degenerate, css, title in ((True, "alarm", "Not a result"), (False, "notice", "Note")):
-        items = [f"<li><b>{html.escape(run.name)}</b>: {html.escape(w.message)}</li>"
+        items = [f"<li><b>{html.escape(run.name)}</b>"
+                 f"{html.escape(_in_group(evaluation, run, w.degenerate))}: "
+                 f"{html.escape(w.message)}</li>"
                  for run in evaluation.runs for w in run.warnings if w.degenerate == degenerate]
         if items:
             parts.append(f'<div class="{css}"><b>{title}</b><ul>{"".join(items)}</ul></div>')
@@ -289,12 +423,19 @@ def render_html(evaluation: Evaluation) -> str:
         _warnings_html(evaluation),
         f'<div class="headline">{html.escape(headline(evaluation))}</div>',
         _cards(evaluation),
-        "<h2>Runs</h2>", _html_table(SUMMARY_HEADER, _summary_rows(evaluation)),
+    ]
+    if evaluation.grouped:
+        parts += ["<h2>Groups</h2>", _html_table(GROUP_HEADER, _group_rows(evaluation)),
+                  f'<p class="note">Scores in %. {html.escape(_group_note(evaluation))}</p>']
+    against = (f"the mean of the baseline group <b>{html.escape(evaluation.groups[0].name)}</b>"
+               if evaluation.grouped else
+               f"the baseline <b>{html.escape(evaluation.baseline.name)}</b>")
+    parts += [
+        "<h2>Runs</h2>", _html_table(_summary_header(evaluation), _summary_rows(evaluation)),
         f'<p class="note">Scores in %. Intervals: 95% percentile bootstrap over test rows '
         f"({evaluation.bootstrap.resamples} resamples, seed {evaluation.bootstrap.seed}). "
-        f"Gains are paired differences against the baseline <b>"
-        f"{html.escape(evaluation.baseline.name)}</b>, resampling the same rows for both runs; "
-        f"p is the share of resamples where the gain is ≤ 0.</p>",
+        f"Gains are paired differences against {against}, resampling the same rows for "
+        f"every run; p is the share of resamples where the gain is ≤ 0.</p>",
         _img(plot_summary(evaluation), "accuracy and macro-F1 per run"),
     ]
     for run in evaluation.runs:
@@ -316,6 +457,7 @@ def render_html(evaluation: Evaluation) -> str:
                   if confusions else "<p>No errors.</p>",
                   _img(plot_confusion(run), f"confusion matrix of {run.name}")]
     provenance = {"data": evaluation.data,
+                  "groups": {g.name: [r.name for r in g.runs] for g in evaluation.groups},
                   "runs": {r.name: r.provenance for r in evaluation.runs}}
     parts += ["<h2>Provenance</h2>",
               f"<pre>{html.escape(json.dumps(provenance, ensure_ascii=False, indent=2))}</pre>",
