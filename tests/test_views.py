@@ -89,3 +89,31 @@ def test_consistency_without_views_is_a_clear_error(tiny_with_views, tmp_path):
     with pytest.raises(LexiError, match="lexi.source_id"):
         train(TrainConfig(data=[str(data)], dev=str(data), output=str(tmp_path / "r"),
                           model=str(model), consistency=1.0, device="cpu", threads=1))
+
+
+def test_teacher_soft_targets_follow_the_source_row(tiny_with_views, tmp_path, monkeypatch):
+    from lexi.model import train as train_module
+
+    model, data, views = tiny_with_views
+    common = dict(dev=str(data), model=str(model), epochs=2, batch_size=8, lr=1e-2,
+                  device="cpu", threads=1, patience=2)
+    teacher = train(TrainConfig(data=[str(data)], output=str(tmp_path / "teacher"), **common))
+    seen = {}
+    real = train_module._teacher_targets
+
+    def spy(config, rows, labels, device):
+        seen["targets"], seen["rows"] = real(config, rows, labels, device), rows
+        return seen["targets"]
+
+    monkeypatch.setattr(train_module, "_teacher_targets", spy)
+    student = train(TrainConfig(data=[str(data), str(views)], output=str(tmp_path / "student"),
+                                teacher=str(teacher.run_dir), temperature=2.0, **common))
+    assert student.steps > 0
+    targets, rows = seen["targets"], seen["rows"]
+    assert torch.allclose(targets.sum(-1), torch.ones(len(rows)))
+    by_id = {u.id: i for i, u in enumerate(rows)}
+    for i, utt in enumerate(rows):  # a view gets exactly its English source row's targets
+        origin = (utt.metadata.get("lexi") or {}).get("source_id")
+        if origin is not None:
+            assert torch.equal(targets[i], targets[by_id[origin]])
+    assert not torch.equal(targets[by_id[rows[0].id]], targets[by_id[rows[-1].id]])

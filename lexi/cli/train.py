@@ -72,6 +72,14 @@ def train_cmd(
         "--consistency", help="Multi-view training: pair each row with one of its synthetic "
         "views (rows whose lexi.source_id names it) in every batch, adding this weight × the "
         "symmetric KL between their predictions; 0 = off.")] = 0.0,
+    teacher: Annotated[str | None, typer.Option(
+        "--teacher", help="A finished source-language run: its predictions on each row's "
+        "English source become soft targets (distillation).")] = None,
+    teacher_weight: Annotated[float, typer.Option(
+        "--teacher-weight", help="Share of the loss given to the teacher's soft targets.")
+    ] = 0.5,
+    temperature: Annotated[float, typer.Option(
+        "--temperature", help="Softmax temperature of the distillation term.")] = 2.0,
     max_grad_norm: Annotated[float, typer.Option(
         "--max-grad-norm", help="Clip gradients to this global L2 norm at every step.")] = 1.0,
     on_divergence: Annotated[str, typer.Option(
@@ -121,7 +129,8 @@ def train_cmd(
         method=method, lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
         target_modules=[m.strip() for m in target_modules.split(",") if m.strip()],
         lr=lr, epochs=epochs, batch_size=batch_size, grad_accum=grad_accum,
-        warmup_ratio=warmup_ratio, consistency=consistency, max_grad_norm=max_grad_norm,
+        warmup_ratio=warmup_ratio, consistency=consistency, teacher=teacher,
+        teacher_weight=teacher_weight, temperature=temperature, max_grad_norm=max_grad_norm,
         on_divergence=on_divergence, max_length=max_length, max_steps=max_steps,
         patience=patience, seed=seed, device=device, threads=threads, resume=resume,
         overwrite=overwrite,

@@ -59,6 +59,14 @@ class TrainConfig:
     consistency: float = 0.0
     """Weight λ of the symmetric KL between a row and one of its synthetic views, drawn anew
     each step (``lexi.model.views``); 0 turns multi-view training off. xTune used ≈ 5."""
+    teacher: str | None = None
+    """A finished run (trained on the source language) whose predictions on each row's
+    source row become soft targets: a synthetic view learns what the teacher says of the
+    English sentence it came from. None: no teacher."""
+    teacher_weight: float = 0.5
+    """Share of the loss taken by the teacher's soft targets (the rest: cross-entropy)."""
+    temperature: float = 2.0
+    """Softmax temperature of teacher and student in the distillation term."""
     max_grad_norm: float = 1.0
     """Gradients are clipped to this global L2 norm at every optimizer step, in every path
     (LoRA, full, DDP, bf16): it keeps a freshly initialised head from wrecking the adapter."""
@@ -101,6 +109,10 @@ class TrainConfig:
         if self.on_divergence not in ON_DIVERGENCE:
             raise LexiError(f"unknown --on-divergence {self.on_divergence!r}",
                             hint=f"one of {', '.join(ON_DIVERGENCE)}")
+        if not 0 <= self.teacher_weight <= 1:
+            raise LexiError(f"--teacher-weight must be within [0, 1], not {self.teacher_weight}")
+        if not self.temperature > 0:
+            raise LexiError(f"--temperature must be positive, not {self.temperature}")
         if self.consistency < 0:
             raise LexiError(f"--consistency must be 0 or more, not {self.consistency}")
         if not self.max_grad_norm > 0:

@@ -416,6 +416,8 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         lr=config.learning_rate,
     )
     views = _view_index(train_rows, config)
+    soft_targets = (_teacher_targets(config, train_rows, labels, device)
+                    if config.teacher else None)
 
     def batches_of(epoch: int) -> list[list[int]]:
         """This process's batches of training-row indices (anchors only with --consistency)."""
@@ -541,7 +543,13 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                         logits = network(input_ids.to(device), mask.to(device))
                     loss = loss_fn(logits.float(), gold)
                     agreement = _consistency(logits, len(batch), drawn, device)
-                    ((loss + config.consistency * agreement) / config.grad_accum).backward()
+                    total = loss + config.consistency * agreement
+                    if soft_targets is not None:
+                        distilled = _distillation(logits, soft_targets[rows].to(device),
+                                                  config.temperature)
+                        total = (1 - config.teacher_weight) * total \
+                            + config.teacher_weight * distilled
+                    (total / config.grad_accum).backward()
                 # The guard judges the cross-entropy alone: its thresholds are about labels.
                 loss_value = float(loss.detach())
                 consistency_sum += float(agreement.detach()) * len(rows)
@@ -639,6 +647,38 @@ def _view_index(train_rows: list[Utterance], config: TrainConfig) -> ViewIndex |
             path=config.data[-1], hint="train on the English file and its `lexi synth` output "
             "together (--data en.jsonl --data synth.jsonl)")
     return views
+
+
+def _teacher_targets(config: TrainConfig, train_rows: list[Utterance], labels: list[str],
+                     device: torch.device) -> torch.Tensor:
+    """Soft targets ``[rows, labels]``: the teacher's tempered probabilities for each row's
+    source row (a synthetic view gets those of the English row it was made from)."""
+    from lexi.model.predict import load_predictor
+
+    teacher = load_predictor(config.teacher, device=str(device.type))
+    missing = sorted(set(labels) - set(teacher.labels))
+    if missing:
+        raise LexiError(f"the teacher does not know {len(missing)} training label(s): "
+                        + ", ".join(missing[:5]), path=config.teacher,
+                        hint="use a teacher trained on the same labels")
+    anchor_of = {view: anchor for anchor, views in index_views(train_rows).views.items()
+                 for view in views}
+    sources = sorted({anchor_of.get(i, i) for i in range(len(train_rows))})
+    logits = evaluate_logits(teacher.model, teacher.tokenizer(
+        [train_rows[i].text for i in sources], truncation=True,
+        max_length=teacher.max_length)["input_ids"], teacher.tokenizer.pad_token_id,
+        teacher.device, config.eval_batch_size)
+    columns = torch.tensor([teacher.labels.index(label) for label in labels])
+    probs = torch.softmax(logits[:, columns] / config.temperature, dim=-1)
+    row_of_source = {row: k for k, row in enumerate(sources)}
+    return probs[[row_of_source[anchor_of.get(i, i)] for i in range(len(train_rows))]]
+
+
+def _distillation(logits: torch.Tensor, targets: torch.Tensor, temperature: float
+                  ) -> torch.Tensor:
+    """KL(teacher ‖ student) at ``temperature``, scaled by T² (Hinton et al. 2015)."""
+    student = nn.functional.log_softmax(logits.float() / temperature, dim=-1)
+    return nn.functional.kl_div(student, targets, reduction="batchmean") * temperature ** 2
 
 
 def _consistency(logits: torch.Tensor, anchors: int, drawn: list[tuple[int, int]],
