@@ -57,7 +57,7 @@ def test_strict_import_fails_at_the_first_bad_line_and_writes_nothing(tmp_path):
     out = tmp_path / "strict.sqlite"
     out.write_text("previous content")
     with pytest.raises(LexiError) as info:
-        import_lexicon("tsv", [SMALL], out, tgt="sw", strict=True)
+        import_lexicon("tsv", [SMALL], out, tgt="sw", strict=True, overwrite=True)
     assert info.value.line == 9
     assert info.value.path.endswith("small.tsv")
     assert "broken line without a tab" in str(info.value)

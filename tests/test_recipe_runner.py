@@ -25,17 +25,17 @@ directory: ${{work}}
 steps:
   - name: data
     help: demo data
-    run: lexi demo-data -o ${{data}}
+    run: lexi demo-data --overwrite -o ${{data}}
     outputs:
       - ${{data}}/sw-KE.jsonl
   - name: convert
-    run: lexi data convert ${{data}}/sw-KE.jsonl ${{work}}/sw.${{to}} --to ${{to}}
+    run: lexi data convert --overwrite ${{data}}/sw-KE.jsonl ${{work}}/sw.${{to}} --to ${{to}}
     inputs:
       - ${{data}}/sw-KE.jsonl
     outputs:
       - ${{work}}/sw.${{to}}
   - name: back
-    run: lexi data convert ${{work}}/sw.${{to}} ${{work}}/back.jsonl --to massive
+    run: lexi data convert --overwrite ${{work}}/sw.${{to}} ${{work}}/back.jsonl --to massive
     inputs:
       - ${{work}}/sw.${{to}}
     outputs:
@@ -150,7 +150,7 @@ steps:
     run: lexi demo-data -o {work}/data
     outputs: [{work}/data/en-US.jsonl]
   - name: convert
-    run: lexi data convert ${{src}} {work}/out.tsv --to tsv
+    run: lexi data convert --overwrite ${{src}} {work}/out.tsv --to tsv
     inputs: ["${{src}}"]
     outputs: [{work}/out.tsv]
 """

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import typer
 from rich.table import Table
 
@@ -9,6 +11,7 @@ from lexi.cli._util import console, print_json, subgroup
 from lexi.data.readers import FORMATS, read_dataset, write_dataset
 from lexi.data.stats import DatasetStats, dataset_stats
 from lexi.io import atomic_write
+from lexi.outputs import check_output, nothing_selected
 
 data_app = subgroup(
     "data", "Inspect and convert labelled datasets (MASSIVE jsonl, JSONL, CSV, TSV)."
@@ -20,6 +23,7 @@ LabelFieldOpt = typer.Option(
     None, "--label-field", help="Column holding the label (generic files)."
 )
 SplitOpt = typer.Option(None, "--split", help="Only rows of this split (train, dev, test).")
+OverwriteOpt = typer.Option(False, "--overwrite", help="Replace TARGET if it exists.")
 
 
 def data_stats(
@@ -82,13 +86,25 @@ def data_convert(
     text_field: str | None = None,
     label_field: str | None = None,
     split: str | None = None,
+    overwrite: bool = False,
 ) -> int:
-    """Convert a dataset between formats; returns rows written. ``-`` is stdout."""
+    """Convert a dataset between formats; returns rows written. ``-`` is stdout.
+
+    An existing ``target`` is replaced only with ``overwrite``, never when it is ``source``;
+    0 rows selected is a ``LexiError`` and leaves ``target`` as it was.
+    """
+    check_output(target, [source], overwrite=overwrite)
     rows = read_dataset(
         source, format=format, text_field=text_field, label_field=label_field, split=split
     )
+    # The first row is read before anything is written, so that 0 rows writes nothing at
+    # all (not even a CSV header on stdout).
+    first = next(rows, None)
+    if first is None:
+        raise nothing_selected(source, split, format=format, text_field=text_field,
+                               label_field=label_field)
     with atomic_write(target) as out:
-        return write_dataset(rows, out, to)
+        return write_dataset(itertools.chain([first], rows), out, to)
 
 
 @data_app.command("convert")
@@ -100,10 +116,13 @@ def convert_command(
     text_field: str | None = TextFieldOpt,
     label_field: str | None = LabelFieldOpt,
     split: str | None = SplitOpt,
+    overwrite: bool = OverwriteOpt,
 ) -> None:
     """Convert between formats, e.g. a SIB-200 TSV into MASSIVE jsonl:
 
     `lexi data convert sib200/swh_Latn/test.tsv swh-test.jsonl --to massive`
+
+    An existing TARGET is kept unless `--overwrite` is given; selecting 0 rows is an error.
     """
-    count = data_convert(source, target, to, format, text_field, label_field, split)
+    count = data_convert(source, target, to, format, text_field, label_field, split, overwrite)
     console.print(f"wrote {count} rows to {target}")

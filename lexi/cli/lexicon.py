@@ -39,6 +39,7 @@ CatalogOpt = typer.Option(None, "--catalog", help="Catalog file (default lexicon
 PathsArg = typer.Argument(None, help="Input file(s); none for `cldr`.")
 WordsArg = typer.Argument(None, help="Words or phrases; none = one per stdin line.")
 MergeArg = typer.Argument(..., help="Stores or TSVs to merge (same languages).")
+OverwriteOpt = typer.Option(False, "--overwrite", help="Replace the output store if it exists.")
 AdapterOptionOpt = typer.Option(
     [], "--option", "-O", help="Adapter option KEY=VALUE (repeatable), e.g. -O header=true."
 )
@@ -84,6 +85,7 @@ def import_command(
     fold_diacritics: bool = typer.Option(
         False, "--fold-diacritics", help="Match sources with accents removed (café = cafe)."
     ),
+    overwrite: bool = OverwriteOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Compile a lexicon into a store that `lookup`, `coverage` and synthesis read.
@@ -91,6 +93,8 @@ def import_command(
     Example: `lexi lexicon import tsv wechsel-en-sw.tsv --src en --tgt sw -o en-sw.sqlite`
 
     Offline CLDR names: `lexi lexicon import cldr --src en --tgt sw -o en-sw-cldr.sqlite`
+
+    An existing store is kept unless `--overwrite` is given; an input is never overwritten.
     """
     with Progress(
         SpinnerColumn(), TextColumn("importing {task.fields[name]}"),
@@ -101,7 +105,7 @@ def import_command(
         report = import_lexicon(
             adapter, paths or [], output, src=src, tgt=tgt, strict=strict,
             options=_parse_options(option), fold_diacritics=fold_diacritics,
-            on_progress=lambda n: progress.update(task, completed=n),
+            on_progress=lambda n: progress.update(task, completed=n), overwrite=overwrite,
         )
     _print_import(report, as_json)
 
@@ -195,13 +199,16 @@ def lookup_command(
 def merge_command(
     lexicons: list[str] = MergeArg,
     output: str = typer.Option(..., "--output", "-o", help="Merged store to write."),
+    overwrite: bool = OverwriteOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Merge lexicons into one store; a pair found twice keeps its highest weight.
 
     Example: `lexi lexicon merge en-sw.sqlite en-sw-cldr.sqlite -o en-sw-all.sqlite`
+
+    An existing store is kept unless `--overwrite` is given; an input is never overwritten.
     """
-    _print_import(merge_lexicons(lexicons, output), as_json)
+    _print_import(merge_lexicons(lexicons, output, overwrite=overwrite), as_json)
 
 
 def _coverage_tables(report: CoverageReport, top: int) -> None:

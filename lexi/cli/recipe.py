@@ -111,21 +111,25 @@ def show_command(
     console.print(steps)
 
 
-def demo_data(output: str | Path) -> DemoFiles:
-    """Write the demo data set (English intents, Swahili test set, lexicon, verb table)."""
-    return write_demo_data(output)
+def demo_data(output: str | Path, overwrite: bool = False) -> DemoFiles:
+    """Write the demo data set (English intents, Swahili test set, lexicon, verb table);
+    a folder that already holds files is written into only with ``overwrite``."""
+    return write_demo_data(output, overwrite=overwrite)
 
 
 @app.command("demo-data")
 def demo_data_command(
     output: str = typer.Option(..., "--output", "-o", help="Folder to write the files into."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Write into a folder that already holds files."
+    ),
 ) -> None:
     """Write lexi's own demo data: English intents (train/dev), a Swahili test set, an
     English→Swahili word list and a Swahili verb table (UniMorph format).
 
     Example: `lexi demo-data -o demo/ && lexi data stats demo/sw-KE.jsonl`
     """
-    files = demo_data(output)
+    files = demo_data(output, overwrite)
     for name, path in files.__dict__.items():
         console.print(f"{name}: {path}")
 

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from lexi.cli._util import app, console, print_json
+from lexi.outputs import check_output
 from lexi.synth.config import GENERATORS, MODIFIERS, SynthConfig
 from lexi.synth.pipeline import SynthSummary, build_synthesizer, synthesize_file
 
@@ -38,8 +39,15 @@ def synth(
     keep_source: bool = False,
     summary_json: str | None = None,
     progress: bool = False,
+    overwrite: bool = False,
 ) -> SynthSummary:
     """Synthesise ``output`` from ``source``; the parameters are those of the command."""
+    # Checked before the lexicons and paradigms load (which can take a while): no output
+    # may replace an input, nor an existing file without ``overwrite``.
+    inputs = [source, *lexicons, slot_lexicon, unimorph, morph_model]
+    check_output(output, inputs, overwrite=overwrite)
+    if summary_json is not None:
+        check_output(summary_json, [*inputs, output], overwrite=overwrite)
     config = SynthConfig(
         ops=tuple(op.strip() for op in ops.split(",") if op.strip()),
         per_utterance=per_utterance, seed=seed, locale=locale, sense=sense, unknown=unknown,
@@ -52,7 +60,7 @@ def synth(
     )
     return synthesize_file(
         source, output, synthesizer, split=split, format=format, summary_json=summary_json,
-        progress=progress,
+        progress=progress, overwrite=overwrite,
     )
 
 
@@ -148,6 +156,9 @@ SummaryJson = Annotated[Path | None, _opt(
 AsJson = Annotated[bool, _opt("--json", help="Summary as JSON on stdout (needs -o FILE).")]
 Top = Annotated[int, _opt("--top", help="How many untranslated words and labels to list.")]
 Quiet = Annotated[bool, _opt("--quiet", "-q", help="No summary table.")]
+Overwrite = Annotated[bool, _opt(
+    "--overwrite", help="Replace the output (and --summary-json) file if it exists.",
+)]
 
 
 @app.command("synth")
@@ -177,6 +188,7 @@ def synth_command(
     as_json: AsJson = False,
     top: Top = 10,
     quiet: Quiet = False,
+    overwrite: Overwrite = False,
 ) -> None:
     """Turn English labelled data into synthetic target-language training data with aligned
     slots: word-by-word pseudo-translation (`translate`), code-switching (`codeswitch`),
@@ -188,7 +200,8 @@ def synth_command(
     --morph swc --unimorph unimorph/swc --ops translate,inflect,codeswitch
     --per-utterance 2 --seed 0 --locale sw-KE -o sw-synth.jsonl`
 
-    Output is MASSIVE jsonl; each row records its provenance under `lexi`.
+    Output is MASSIVE jsonl; each row records its provenance under `lexi`. An existing
+    output file is kept unless `--overwrite` is given; 0 rows selected is an error.
     """
     if as_json and output == "-":
         raise typer.BadParameter("--json prints on stdout, so the rows need -o FILE")
@@ -199,7 +212,7 @@ def synth_command(
         sentence_ratio=sentence_ratio, morph=morph, unimorph=unimorph, morph_model=morph_model,
         phonetic_lang=phonetic_lang, phonetic_style=phonetic_style, keep_source=keep_source,
         summary_json=None if summary_json is None else str(summary_json),
-        progress=console.is_terminal and not quiet,
+        progress=console.is_terminal and not quiet, overwrite=overwrite,
     )
     if as_json:
         print_json(summary.as_dict(top))

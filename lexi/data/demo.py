@@ -21,6 +21,7 @@ from pathlib import Path
 from lexi.data.massive import write_massive
 from lexi.data.records import SlotSpan, Utterance
 from lexi.io import atomic_write
+from lexi.outputs import check_output_folder
 
 # Placeholder in a template -> MASSIVE slot type.
 SLOT_TYPES = {"time": "time", "date": "date", "place": "place_name", "artist": "artist_name",
@@ -230,8 +231,13 @@ def demo_unimorph_rows() -> list[tuple[str, str, str]]:
             for verb in VERBS for pattern, features in UNIMORPH_SUFFIXES]
 
 
-def write_demo_data(directory: str | Path) -> DemoFiles:
-    """Write ``en-US.jsonl``, ``sw-KE.jsonl``, ``en-sw.tsv`` and ``swc.unimorph``."""
+def write_demo_data(directory: str | Path, *, overwrite: bool = False) -> DemoFiles:
+    """Write ``en-US.jsonl``, ``sw-KE.jsonl``, ``en-sw.tsv`` and ``swc.unimorph``.
+
+    A ``directory`` that already holds files is written into only with ``overwrite`` (and
+    then only these four files are replaced, each atomically).
+    """
+    check_output_folder(directory, overwrite=overwrite)
     directory = Path(directory)
     files = DemoFiles(directory / "en-US.jsonl", directory / "sw-KE.jsonl",
                       directory / "en-sw.tsv", directory / "swc.unimorph")

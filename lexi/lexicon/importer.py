@@ -13,6 +13,7 @@ from lexi.lexicon.adapters.tsv import TsvAdapter
 from lexi.lexicon.model import Entry, Normalizer, clean_target
 from lexi.lexicon.store import LexiconWriter, is_store, iter_store, read_store, store_info
 from lexi.lexicon.view import LexiconView
+from lexi.outputs import check_output
 
 PROGRESS_EVERY = 20_000
 
@@ -78,12 +79,14 @@ def import_lexicon(
     options: Mapping[str, str] | None = None,
     fold_diacritics: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    overwrite: bool = False,
 ) -> ImportReport:
     """Read ``paths`` with ``adapter`` and compile them into the store ``output``.
 
     ``strict`` stops at the first malformed line (``LexiError`` with file:line and the
     text); otherwise such lines are skipped and counted in the report. ``output`` is
-    written atomically: on any error it is left as it was.
+    written atomically: on any error it is left as it was. An existing ``output`` is
+    replaced only with ``overwrite``, and never when it is one of ``paths``.
     """
     started = time.perf_counter()
     reader = get_adapter(adapter)
@@ -96,6 +99,7 @@ def import_lexicon(
         )
     if reader.needs_path and not paths:
         raise LexiError(f"adapter {adapter!r} needs an input file")
+    check_output(output, paths, overwrite=overwrite)
     context = ImportContext(src=src, tgt=tgt, strict=strict, options=dict(options or {}))
     normalizer = Normalizer(fold_diacritics=fold_diacritics)
     inputs = [Path(p) for p in paths] if reader.needs_path else [None]
@@ -142,16 +146,20 @@ def lexicon_entries(path: str | Path) -> tuple[Iterator[Entry], Normalizer, str 
 
 
 def merge_lexicons(
-    paths: Sequence[str | Path], output: str | Path, *, fold_diacritics: bool | None = None
+    paths: Sequence[str | Path], output: str | Path, *, fold_diacritics: bool | None = None,
+    overwrite: bool = False,
 ) -> ImportReport:
     """Merge stores (or TSVs) into one; duplicate pairs keep their highest weight.
 
     Their languages must agree. Sources are normalised again with the output's normaliser
-    (the first input's, unless ``fold_diacritics`` says otherwise).
+    (the first input's, unless ``fold_diacritics`` says otherwise). ``output`` is written
+    atomically, replaces an existing file only with ``overwrite`` and never one of
+    ``paths``; 0 entries in all is a ``LexiError``.
     """
     started = time.perf_counter()
     if not paths:
         raise LexiError("nothing to merge", hint="give two or more lexicons")
+    check_output(output, paths, overwrite=overwrite)
     sources = [lexicon_entries(p) for p in paths]
     langs = {(s, t) for _, _, s, t in sources if s is not None}
     if len(langs) > 1:
@@ -173,6 +181,9 @@ def merge_lexicons(
                 ((e.source, e.target, e.pos, e.weight, e.provenance) for e in entries),
                 normalizer, context,
             ))
+        if writer.rows_added == 0:  # inside the block: the old output stays
+            raise LexiError("no entries to merge: every input is empty", path=paths[0],
+                            hint="nothing was written")
     return ImportReport(
         output=str(output), adapter="merge", inputs=[str(p) for p in paths],
         rows=writer.rows_added, skipped=context.skipped,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,6 +16,7 @@ from lexi.data.readers import read_dataset
 from lexi.data.records import Utterance
 from lexi.errors import LexiError
 from lexi.io import atomic_write
+from lexi.outputs import check_output, nothing_selected
 from lexi.synth.config import SynthConfig
 from lexi.synth.operators import Synthesizer, SynthResult
 
@@ -146,11 +148,24 @@ def synthesize_file(
     format: str = "auto",
     summary_json: str | Path | None = None,
     progress: bool = False,
+    overwrite: bool = False,
 ) -> SynthSummary:
     """Read ``source`` (``-``: stdin), write synthetic MASSIVE jsonl to ``output``
-    (``-``: stdout; a file appears only when complete) and return the summary."""
+    (``-``: stdout; a file appears only when complete) and return the summary.
+
+    ``output`` and ``summary_json`` replace existing files only with ``overwrite``, and
+    never ``source``; 0 source rows selected, or 0 rows written, is a ``LexiError`` that
+    leaves them as they were.
+    """
+    check_output(output, [source], overwrite=overwrite)
+    if summary_json is not None:
+        check_output(summary_json, [source, output], overwrite=overwrite)
     summary = SynthSummary()
-    rows: Iterable[Utterance] = read_dataset(source, format=format, split=split)
+    rows: Iterator[Utterance] = read_dataset(source, format=format, split=split)
+    first = next(rows, None)  # read before the output is opened: 0 rows writes nothing
+    if first is None:
+        raise nothing_selected(source, split, format=format)
+    rows = itertools.chain([first], rows)
     with atomic_write(output) as out:
         if progress:
             from rich.console import Console
@@ -171,8 +186,19 @@ def synthesize_file(
                 write_massive(synthesize_stream(counted(rows), synthesizer, summary), out)
         else:
             write_massive(synthesize_stream(rows, synthesizer, summary), out)
+        if summary.rows_written == 0:  # inside the block: the old output stays
+            raise _nothing_written(source, summary)
     if summary_json is not None:
         with atomic_write(summary_json) as handle:
             json.dump(summary.as_dict(), handle, ensure_ascii=False, indent=2)
             handle.write("\n")
     return summary
+
+
+def _nothing_written(source: str | Path, summary: SynthSummary) -> LexiError:
+    """Every source row was read but none gave a row: an empty file is no success."""
+    why = ", ".join(f"{k}: {v}" for k, v in summary.skipped.most_common()) or "none made"
+    return LexiError(
+        f"0 rows written from {summary.source_rows} source rows (rows not written: {why})",
+        path=source, hint="check the lexicon and --ops; nothing was written",
+    )
