@@ -10,7 +10,7 @@ from rich.markup import escape
 from lexi import __version__
 
 # Importing a command module registers its commands on ``app`` (as spaCy's cli/ does).
-from lexi.cli import data, doctor, evaluate, lexicon, morph, recipe, synth, train  # noqa: E402,F401,I001
+from lexi.cli import data, doctor, evaluate, lexicon, morph, recipe, selftrain, synth, train  # noqa: E402,F401,I001
 from lexi.cli._util import app, console
 from lexi.errors import LexiError
 

@@ -1,0 +1,99 @@
+"""`lexi selftrain`: pseudo-label unlabelled target-language text with a trained run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lexi.cli._util import app, console, print_json
+from lexi.model.selftrain import DEFAULT_THRESHOLD, SelfTrainConfig, SelfTrainResult
+
+
+def print_summary(result: SelfTrainResult) -> None:
+    """Rows read, kept, dropped (by reason) and kept per label, on stderr."""
+    table = Table(title=f"lexi selftrain → {result.output}", show_header=False)
+    table.add_row("rows read", str(result.rows_read))
+    share = result.rows_kept / result.rows_read if result.rows_read else 0.0
+    table.add_row("rows kept", f"{result.rows_kept} ({share:.1%}), threshold {result.threshold}")
+    for reason, count in result.dropped.items():
+        table.add_row(f"dropped: {reason}", str(count))
+    table.add_row("round", str(result.round))
+    console.print(table)
+    listing = Table(title="rows kept per label")
+    listing.add_column("label")
+    listing.add_column("rows", justify="right")
+    for label, count in result.kept_per_label.items():
+        listing.add_row(label, str(count))
+    console.print(listing)
+    if result.test_split_rows:
+        console.print(f"[yellow]warning:[/] {result.test_split_rows} pool rows are from the test "
+                      "split; an evaluation on them after retraining is no longer zero-shot "
+                      "(pass --split train)", highlight=False)
+
+
+@app.command("selftrain")
+def selftrain_cmd(
+    pool: Annotated[str, typer.Argument(
+        help="Unlabelled utterances: a text file (one per line), or a dataset file (MASSIVE "
+        "jsonl, JSONL, CSV, TSV) whose labels are ignored; - for stdin.")],
+    run: Annotated[Path, typer.Option(
+        "--run", help="The run (or `lexi export` folder) whose predictions become labels.")],
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", help="MASSIVE jsonl file to write (*.jsonl).")],
+    threshold: Annotated[float, typer.Option(
+        "--threshold", help="Keep rows whose top probability is at least this, in (0, 1]; the "
+        "default is a starting point, not a measured value.")] = DEFAULT_THRESHOLD,
+    max_per_label: Annotated[int | None, typer.Option(
+        "--max-per-label", help="At most N rows per predicted label, the most confident "
+        "first.")] = None,
+    agree: Annotated[list[Path] | None, typer.Option(
+        "--agree", help="Another run (repeatable): keep only rows on which every run predicts "
+        "the same label.")] = None,
+    round_number: Annotated[int, typer.Option(
+        "--round", help="Self-training round, recorded in each row's provenance.")] = 1,
+    format: Annotated[str, typer.Option(
+        "--format", "-f", help="Pool: auto, text, massive, jsonl, csv, tsv.")] = "auto",
+    text_field: Annotated[str | None, typer.Option(
+        "--text-field", help="Text column of a generic dataset pool.")] = None,
+    split: Annotated[str | None, typer.Option(
+        "--split", help="Only pool rows of this split (dataset pools).")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 64,
+    device: Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda.")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace an existing output file.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the summary as JSON on stdout instead.")] = False,
+) -> None:
+    """Pseudo-label unlabelled target-language text with a trained run, keeping only the
+    confident predictions, as a training file for the next `lexi train`.
+
+    Example (one round; docs/selftraining.md has the loop):
+
+        lexi selftrain sw-pool.txt --run runs/augmented --max-per-label 200 -o pseudo.jsonl
+
+        lexi train --data en-US.jsonl --data sw-synth.jsonl --data pseudo.jsonl -o runs/r1
+
+    Rows carry only id, text, the predicted intent and provenance under `lexi`
+    (`{"op": "selftrain", "run", "prob", "round"}`), never a label of the pool. Prints the
+    output path on stdout (the summary with --json) and the summary tables on stderr.
+    """
+    from lexi.cli.train import _quiet_transformers
+    from lexi.model.selftrain import pseudo_label
+
+    _quiet_transformers()
+    config = SelfTrainConfig(
+        pool=pool, run=str(run), output=str(output), threshold=threshold,
+        max_per_label=max_per_label, agree=[str(a) for a in agree or []], round=round_number,
+        format=format, text_field=text_field, split=split, batch_size=batch_size,
+        device=device, overwrite=overwrite,
+    )
+    result = pseudo_label(config)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    print_summary(result)
+    sys.stdout.write(f"{result.output}\n")

@@ -1,0 +1,383 @@
+"""Self-training: pseudo-label unlabelled target-language text with a trained run.
+
+``pseudo_label(config)`` reads a pool of utterances (plain text, one per line, or any
+dataset file lexi reads), classifies them with a run, keeps the confident predictions and
+writes them as MASSIVE jsonl that ``lexi train --data`` takes as one more training file.
+Retraining on that file and labelling again is one round; rounds are the caller's loop
+(docs/selftraining.md).
+
+Two guarantees the code is built around:
+
+- **No gold label reaches the output.** The pool is read into :class:`PoolRow`, which has no
+  field for a label, a slot, a partition or any other column: whatever the pool file holds
+  besides id and text is dropped at reading, so an output row can only carry the id, the text,
+  the predicted label and the provenance.
+- **Only confident rows are kept.** Unfiltered hard relabelling hurt LexC-Gen by 2 to 14
+  points; rows below ``threshold``, rows on which the ``agree`` runs disagree and rows beyond
+  ``max_per_label`` are dropped, and the summary says how many for each reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lexi.data.massive import write_massive
+from lexi.data.records import Utterance
+from lexi.errors import LexiError
+from lexi.io import atomic_write
+
+DEFAULT_THRESHOLD = 0.9
+"""A starting point, not a measured value: see docs/selftraining.md."""
+POOL_FORMATS = ("auto", "text", "massive", "jsonl", "csv", "tsv")
+# Suffixes read as datasets under ``auto``; any other pool file is plain text.
+DATASET_SUFFIXES = {".jsonl": "auto", ".json": "auto", ".ndjson": "auto", ".csv": "csv",
+                    ".tsv": "tsv", ".tab": "tsv"}
+# What ``lexi train`` recognises as (MASSIVE) jsonl by its suffix.
+OUTPUT_SUFFIXES = (".jsonl", ".json", ".ndjson")
+OP = "selftrain"
+
+# Why a row was not kept, in the order the filters apply (a row counts under the first).
+BELOW_THRESHOLD = "below threshold"
+RUNS_DISAGREE = "runs disagree"
+OVER_CAP = "over max per label"
+
+
+@dataclass
+class SelfTrainConfig:
+    """What ``lexi selftrain`` does."""
+
+    pool: str
+    """Unlabelled utterances: a text file (one per line, blank lines skipped), a dataset file
+    (MASSIVE jsonl, JSONL, CSV, TSV; its labels are ignored) or ``-`` for stdin."""
+    run: str
+    """The run (or ``lexi export`` folder) whose predictions become the labels."""
+    output: str
+    """The MASSIVE jsonl file to write (``*.jsonl``); never the pool itself."""
+    threshold: float = DEFAULT_THRESHOLD
+    """Keep rows whose top probability is at least this, in (0, 1]. 0.9 is a starting
+    point, not a measured value."""
+    max_per_label: int | None = None
+    """Keep at most this many rows per predicted label, the most confident first, so that
+    the labels the model predicts most often do not swamp the rest; None: no cap."""
+    agree: list[str] = field(default_factory=list)
+    """More runs; a row is kept only when every one of them predicts the same label as
+    ``run`` (their probabilities are not thresholded)."""
+    round: int = 1
+    """Self-training round recorded in each row's provenance (1 for the first pass)."""
+    format: str = "auto"
+    """Pool format: ``auto`` (``.jsonl/.json/.ndjson/.csv/.tsv/.tab`` are datasets, any other
+    file is text; stdin is JSON lines when its first line is a JSON object, else text),
+    ``text``, ``massive``, ``jsonl``, ``csv`` or ``tsv``."""
+    text_field: str | None = None
+    """Text column of a generic dataset pool (default: the first of text, utt, sentence…)."""
+    split: str | None = None
+    """Only pool rows of this split (dataset pools); None: every row."""
+    batch_size: int = 64
+    device: str | None = None
+    """``auto``, ``cpu`` or ``cuda``; None: auto."""
+    overwrite: bool = False
+    """Replace an existing output file."""
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.threshold, (int, float)) and 0 < self.threshold <= 1):
+            # NaN fails the comparison too, so it is refused here as well.
+            raise LexiError(f"--threshold must be in (0, 1], not {self.threshold}",
+                            hint=f"{DEFAULT_THRESHOLD} keeps rows the model is 90% sure of")
+        if self.max_per_label is not None and self.max_per_label < 1:
+            raise LexiError(f"--max-per-label must be at least 1, not {self.max_per_label}")
+        if self.round < 1:
+            raise LexiError(f"--round must be at least 1, not {self.round}")
+        if self.batch_size < 1:
+            raise LexiError(f"--batch-size must be at least 1, not {self.batch_size}")
+        if self.format not in POOL_FORMATS:
+            raise LexiError(f"unknown pool format {self.format!r}",
+                            hint=f"one of {', '.join(POOL_FORMATS)}")
+
+
+@dataclass(frozen=True)
+class PoolRow:
+    """One unlabelled utterance. Deliberately without a label field: see the module doc."""
+
+    id: str
+    text: str
+    split: str | None = None
+    """Kept only to warn about pseudo-labelling a test split; never written."""
+
+
+@dataclass(frozen=True)
+class Pseudo:
+    """A pool row with the main run's best label and its probability."""
+
+    row: PoolRow
+    label: str
+    prob: float
+
+
+@dataclass
+class SelfTrainResult:
+    """What :func:`pseudo_label` read and wrote."""
+
+    rows_read: int
+    rows_kept: int
+    kept_per_label: dict[str, int]
+    """Rows kept per predicted label, most frequent first."""
+    output: Path
+    dropped: dict[str, int] = field(default_factory=dict)
+    """Rows not kept, by the first filter that dropped them."""
+    threshold: float = DEFAULT_THRESHOLD
+    round: int = 1
+    test_split_rows: int = 0
+    """Pool rows whose split is ``test``: evaluating on them afterwards is not zero-shot."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"output": str(self.output), "rows_read": self.rows_read,
+                "rows_kept": self.rows_kept, "kept_per_label": self.kept_per_label,
+                "dropped": self.dropped, "threshold": self.threshold, "round": self.round,
+                "test_split_rows": self.test_split_rows}
+
+
+# --------------------------------------------------------------------------- the pool
+
+
+def pool_format(path: str, format: str = "auto", first_line: str | None = None) -> str:
+    """``text`` or a :func:`lexi.data.readers.read_dataset` format for the pool ``path``.
+
+    ``first_line`` is the first non-blank line of stdin (``-`` has no suffix to go by).
+    """
+    if format != "auto":
+        return format
+    if path == "-":
+        if first_line is None or not first_line.lstrip().startswith("{"):
+            return "text"
+        try:
+            row = json.loads(first_line)
+        except json.JSONDecodeError:
+            return "jsonl"  # the reader reports the bad line precisely
+        return "massive" if isinstance(row, dict) and {"utt", "intent"} <= row.keys() else "jsonl"
+    return DATASET_SUFFIXES.get(Path(path).suffix.lower(), "text")
+
+
+def text_rows(lines: Sequence[str]) -> list[PoolRow]:
+    """One row per non-blank line; the id is the 1-based line number, to trace a row back."""
+    return [PoolRow(id=str(number), text=line.strip())
+            for number, line in enumerate(lines, start=1) if line.strip()]
+
+
+@contextlib.contextmanager
+def _stdin_from(text: str) -> Iterator[None]:
+    # read_dataset reads "-" from sys.stdin; stdin was already read to sniff its format.
+    saved = sys.stdin
+    sys.stdin = io.StringIO(text)
+    try:
+        yield
+    finally:
+        sys.stdin = saved
+
+
+def _dataset_rows(path: str, format: str, text_field: str | None,
+                  split: str | None) -> list[PoolRow]:
+    from lexi.data.readers import read_dataset
+
+    # Only id, text and split are taken from each record: the label, slots, scenario and
+    # every other column stay behind.
+    return [PoolRow(id=utt.id, text=utt.text, split=utt.split)
+            for utt in read_dataset(path, format=format, text_field=text_field, split=split)
+            if utt.text.strip()]
+
+
+def read_pool(path: str, format: str = "auto", *, text_field: str | None = None,
+              split: str | None = None) -> list[PoolRow]:
+    """The pool's utterances, in file order; a LexiError when there are none."""
+    if path != "-" and not Path(path).is_file():
+        raise LexiError(f"no such pool file: {path}")
+    stdin_text = sys.stdin.read() if path == "-" else None
+    first = None
+    if stdin_text is not None:
+        first = next((line for line in stdin_text.splitlines() if line.strip()), None)
+    fmt = pool_format(path, format, first)
+    if fmt == "text":
+        if split is not None:
+            raise LexiError(f"--split {split} needs a dataset pool; a text pool has no splits",
+                            path=path)
+        if stdin_text is not None:
+            rows = text_rows(stdin_text.splitlines())
+        else:
+            with open(path, encoding="utf-8") as handle:
+                rows = text_rows(handle.readlines())
+    elif stdin_text is not None:
+        with _stdin_from(stdin_text):
+            rows = _dataset_rows(path, fmt, text_field, split)
+    else:
+        rows = _dataset_rows(path, fmt, text_field, split)
+    if not rows:
+        raise LexiError("the pool has no utterances" + (f" with split {split!r}" if split else ""),
+                        path=path, hint="one utterance per line, or a dataset file")
+    return rows
+
+
+# --------------------------------------------------------------------------- filtering
+
+
+def select(candidates: Sequence[Pseudo], threshold: float, *,
+           others: Sequence[Sequence[str]] = (), max_per_label: int | None = None,
+           ) -> tuple[list[Pseudo], Counter[str]]:
+    """The candidates to keep, in pool order, and how many were dropped for which reason.
+
+    ``others[k][i]`` is the label run ``k`` of ``--agree`` predicts for candidate ``i``.
+    Filters apply in order (threshold, agreement, cap); the cap comes last so that it
+    counts only rows that passed the other two.
+    """
+    dropped: Counter[str] = Counter()
+    passed: list[int] = []
+    for i, candidate in enumerate(candidates):
+        if not candidate.prob >= threshold:
+            dropped[BELOW_THRESHOLD] += 1
+        elif any(labels[i] != candidate.label for labels in others):
+            dropped[RUNS_DISAGREE] += 1
+        else:
+            passed.append(i)
+    if max_per_label is not None:
+        capped = cap_per_label([candidates[i] for i in passed], max_per_label)
+        dropped[OVER_CAP] += len(passed) - len(capped)
+        passed = [passed[j] for j in capped]
+    return [candidates[i] for i in passed], dropped
+
+
+def cap_per_label(candidates: Sequence[Pseudo], limit: int) -> list[int]:
+    """Indices (ascending) of at most ``limit`` candidates per label, the most probable first
+    (ties go to the earlier row, so the choice is reproducible)."""
+    order = sorted(range(len(candidates)), key=lambda i: (-candidates[i].prob, i))
+    taken: Counter[str] = Counter()
+    keep = []
+    for i in order:
+        label = candidates[i].label
+        if taken[label] < limit:
+            taken[label] += 1
+            keep.append(i)
+    return sorted(keep)
+
+
+def to_utterance(pseudo: Pseudo, run: str, round_number: int,
+                 agree: Sequence[str] = ()) -> Utterance:
+    """The output row: id (see :func:`output_id`), text, predicted label and provenance,
+    nothing else.
+
+    No split (so ``lexi train --split train`` keeps it), no locale, no slots: ``_no_annot``
+    leaves annot_utt out, since the pool's slot markup would be gold annotation.
+    """
+    provenance: dict[str, Any] = {"op": OP, "run": run, "prob": round_prob(pseudo.prob),
+                                  "round": round_number}
+    if agree:
+        provenance["agree"] = list(agree)
+    return Utterance(id=output_id(pseudo.row.id, round_number), text=pseudo.row.text,
+                     label=pseudo.label, metadata={"_no_annot": True, "lexi": provenance})
+
+
+def output_id(pool_id: str, round_number: int) -> str:
+    """``selftrain-r1-17`` for pool row ``17``: traceable to the pool, and never equal to an id
+    of another training file. MASSIVE ids are shared across locales (row 17 of sw-KE
+    translates row 17 of en-US), and training pairs rows by id (``lexi.model.views``), so a
+    bare pool id could pair rows through gold parallel alignment."""
+    return f"{OP}-r{round_number}-{pool_id}"
+
+
+def round_prob(prob: float) -> float:
+    # Six digits say how sure the model was; the full float64 adds only noise to the file.
+    # Rounding is monotone, so a kept row never shows less than a threshold of <= 6 digits.
+    return round(prob, 6)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def predict_top(run: str, texts: Sequence[str], batch_size: int,
+                device: str | None) -> list[tuple[str, float]]:
+    """The best label of each text under ``run`` and its probability.
+
+    The model is loaded here and released on return, so that several ``--agree`` runs are
+    never in memory together.
+    """
+    from lexi.model.predict import load_predictor
+
+    predictor = load_predictor(run, device=device)
+    return [best[0] for best in predictor.predict(texts, top_k=1, batch_size=batch_size)]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    # Resolving follows symbolic links; samefile also catches a hard link to the pool.
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # the output does not exist yet
+        return False
+
+
+def _check_output(config: SelfTrainConfig) -> Path:
+    if config.output == "-":
+        raise LexiError("selftrain writes its rows to a file",
+                        hint="stdout carries the output path; pass -o pseudo.jsonl")
+    output = Path(config.output)
+    if output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise LexiError("the output is MASSIVE jsonl and needs a .jsonl name", path=output,
+                        hint="lexi train tells the format by the suffix")
+    if config.pool != "-" and _same_file(output, Path(config.pool)):
+        raise LexiError("the output is the pool file", path=output,
+                        hint="write the pseudo-labels to a new file")
+    if output.is_dir():
+        raise LexiError("the output is a directory", path=output)
+    if (output.exists() or output.is_symlink()) and not config.overwrite:
+        raise LexiError("the output exists", path=output, hint="pass --overwrite to replace it")
+    return output
+
+
+def _check_runs(runs: Sequence[str]) -> None:
+    """Fail before the (slow) prediction when a run is not a run directory at all."""
+    from lexi.model.predict import EXPORT_FILE, load_predictor
+    from lexi.model.train import RUN_FILE
+
+    for run in runs:
+        if not ((Path(run) / RUN_FILE).is_file() or (Path(run) / EXPORT_FILE).is_file()):
+            load_predictor(run)  # raises its precise error (unfinished, not a run) at once
+            raise LexiError("not a lexi run directory", path=run)  # pragma: no cover
+
+
+def pseudo_label(config: SelfTrainConfig) -> SelfTrainResult:
+    """Label the pool with ``config.run``, filter, write ``config.output``; see the module doc."""
+    output = _check_output(config)
+    _check_runs([config.run, *config.agree])
+    rows = read_pool(config.pool, config.format, text_field=config.text_field,
+                     split=config.split)
+    texts = [row.text for row in rows]
+    best = predict_top(config.run, texts, config.batch_size, config.device)
+    candidates = [Pseudo(row, label, prob) for row, (label, prob) in zip(rows, best, strict=True)]
+    others = [[label for label, _ in predict_top(run, texts, config.batch_size, config.device)]
+              for run in config.agree]
+    kept, dropped = select(candidates, config.threshold, others=others,
+                           max_per_label=config.max_per_label)
+    if not kept:
+        # An empty training file would only make the next round a silent copy of this one.
+        reasons = ", ".join(f"{reason}: {count}" for reason, count in dropped.items())
+        surest = max(candidate.prob for candidate in candidates)
+        raise LexiError(f"no row kept of {len(rows)} read ({reasons}); the most confident "
+                        f"prediction has probability {surest:.4f}", path=config.pool,
+                        hint="lower --threshold, or check the run; nothing was written")
+    with atomic_write(output) as out:
+        write_massive((to_utterance(p, config.run, config.round, config.agree) for p in kept), out)
+    per_label = Counter(p.label for p in kept)
+    return SelfTrainResult(
+        rows_read=len(rows), rows_kept=len(kept), kept_per_label=dict(per_label.most_common()),
+        output=output, dropped={k: dropped[k] for k in (BELOW_THRESHOLD, RUNS_DISAGREE, OVER_CAP)
+                                if dropped[k]},
+        threshold=config.threshold, round=config.round,
+        test_split_rows=sum(row.split == "test" for row in rows),
+    )
