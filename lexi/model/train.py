@@ -382,6 +382,10 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
     dev_rows = (load_examples([config.dev], config.dev_split, text_field=config.text_field,
                               label_field=config.label_field) if config.dev else None)
     labels = _check_data(train_rows, dev_rows, config)
+    if dev_rows is None and main:
+        console.print("[yellow]no --dev: no early stopping and no model selection; the last "
+                      "epoch is kept and the divergence guard cannot check dev accuracy[/]",
+                      highlight=False, soft_wrap=True)
     model_path = resolve_model_path(config.model)
     tokenizer = load_tokenizer(model_path)
     _check_run_dir(config)
