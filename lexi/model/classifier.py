@@ -12,6 +12,8 @@ import torch
 from torch import nn
 
 from lexi.errors import LexiError
+from lexi.model.batching import collate, length_sorted_batches
+from lexi.model.devices import autocast
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -89,3 +91,21 @@ def load_tokenizer(model_path: str):
     if tokenizer.pad_token_id is None:
         raise LexiError(f"the tokenizer of {model_path!r} has no padding token")
     return tokenizer
+
+
+@torch.no_grad()
+def evaluate_logits(model: nn.Module, token_ids: list[list[int]], pad_id: int,
+                    device: torch.device, batch_size: int) -> torch.Tensor:
+    """Logits (float32, CPU, input order) for tokenised examples."""
+    model.eval()
+    out = torch.empty((len(token_ids), 0))
+    chunks: dict[int, torch.Tensor] = {}
+    for batch in length_sorted_batches([len(t) for t in token_ids], batch_size):
+        input_ids, mask = collate([token_ids[i] for i in batch], pad_id)
+        with autocast(device):
+            logits = model(input_ids.to(device), mask.to(device))
+        for row, index in enumerate(batch):
+            chunks[index] = logits[row].float().cpu()
+    if chunks:
+        out = torch.stack([chunks[i] for i in range(len(token_ids))])
+    return out

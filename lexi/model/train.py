@@ -3,28 +3,21 @@
 One function, :func:`train`, does the work for ``lexi train``, for notebooks and for every
 process of a ``torchrun`` launch (DDP: gloo on CPU, nccl on GPU; only rank 0 writes).
 
-A run directory is complete when ``run.json`` exists: it is written last, atomically.
-While training, ``checkpoint/last.pt`` (state after each epoch, for ``--resume``) and
-``checkpoint/best/`` (the selected model so far) are replaced atomically, so a crash
-leaves a run that is resumable and never one that looks finished.
+The run directory's layout lives in :mod:`lexi.model.run`, devices and process groups in
+:mod:`lexi.model.devices`, divergence checks in :mod:`lexi.model.stability` and multi-view
+pairing in :mod:`lexi.model.views`; this module is the loop that uses them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import inspect
-import json
 import math
 import os
-import platform
 import random
-import resource
 import shutil
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -34,10 +27,38 @@ from lexi.console import console
 from lexi.data.readers import read_dataset
 from lexi.data.records import Utterance
 from lexi.errors import LexiError
-from lexi.io import atomic_write, file_sha256
-from lexi.model.batching import collate, epoch_batches, length_sorted_batches, shard_batches
-from lexi.model.classifier import EncoderClassifier, load_encoder, load_tokenizer
+from lexi.model.batching import collate, epoch_batches, shard_batches
+from lexi.model.classifier import (
+    EncoderClassifier,
+    evaluate_logits,
+    load_encoder,
+    load_tokenizer,
+)
 from lexi.model.config import TrainConfig
+from lexi.model.devices import (
+    Distributed,
+    autocast,
+    barrier,
+    mean_over_processes,
+    peak_memory_bytes,
+    resolve_device,
+)
+from lexi.model.run import (
+    ADAPTER_DIR,
+    CHECKPOINT_DIR,
+    ENCODER_DIR,
+    HEAD_FILE,
+    LABELS_FILE,
+    RUN_FILE,
+    TrainResult,
+    check_run_dir,
+    finalise,
+    prepare_run_dir,
+    replace_dir,
+    save_last,
+    save_model,
+    write_failed,
+)
 from lexi.model.stability import (
     RETRY_LR_SCALE,
     Divergence,
@@ -48,36 +69,16 @@ from lexi.model.stability import (
 )
 from lexi.model.views import ViewIndex, draw_seed, draw_views, index_views, symmetric_kl
 
-RUN_FILE = "run.json"
-CHECKPOINT_DIR = "checkpoint"
-ADAPTER_DIR = "adapter"  # a peft adapter of the encoder (LoRA runs)
-ENCODER_DIR = "encoder"  # the whole fine-tuned encoder (full fine-tuning runs)
-HEAD_FILE = "head.safetensors"
-LABELS_FILE = "labels.json"
+# Names other modules import from here (the run layout, inference).
+__all__ = ["ADAPTER_DIR", "CHECKPOINT_DIR", "ENCODER_DIR", "HEAD_FILE", "LABELS_FILE",
+           "RUN_FILE", "Distributed", "TrainResult", "TrainingDiverged", "evaluate_logits",
+           "load_examples", "resolve_device", "resolve_model_path", "train"]
 
 
 class TrainingDiverged(LexiError):
     """Training diverged and was not (or could no longer be) retried; run.json says failed."""
 
 
-@dataclass
-class TrainResult:
-    """What a finished training run produced."""
-
-    run_dir: Path
-    best_epoch: int
-    metrics: dict[str, float]
-    """Dev metrics of the selected epoch (``dev_accuracy``, ``dev_loss``), plus train figures."""
-    history: list[dict[str, float]] = field(default_factory=list)
-    """One entry per epoch: train loss, dev accuracy and loss, samples/s, seconds."""
-    labels: list[str] = field(default_factory=list)
-    steps: int = 0
-    retries: list[dict] = field(default_factory=list)
-    """Divergences that were retried: step, kind, reason, the step restored, the new lr scale."""
-    train_rows: int = 0
-    dev_rows: int = 0
-    wall_time_s: float = 0.0
-    peak_memory_bytes: int = 0
 
 
 # --------------------------------------------------------------------------- data
@@ -145,52 +146,12 @@ def resolve_model_path(name: str) -> str:
 # --------------------------------------------------------------------------- devices
 
 
-@dataclass(frozen=True)
-class Distributed:
-    """Where this process sits in a ``torchrun`` launch (world size 1 without one)."""
-
-    rank: int = 0
-    local_rank: int = 0
-    world_size: int = 1
-    local_world_size: int = 1
-
-    @classmethod
-    def from_env(cls) -> Distributed:
-        env = os.environ
-        return cls(int(env.get("RANK", 0)), int(env.get("LOCAL_RANK", 0)),
-                   int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_WORLD_SIZE", 1)))
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
 
 
-def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda":
-        if not torch.cuda.is_available():
-            raise LexiError("--device cuda, but no CUDA device is available",
-                            hint="use --device cpu or auto")
-        return torch.device("cuda", local_rank)
-    return torch.device("cpu")
 
 
-def peak_memory_bytes(device: torch.device) -> int:
-    """Peak GPU memory allocated, or the process's peak resident memory on CPU."""
-    if device.type == "cuda":
-        return int(torch.cuda.max_memory_allocated(device))
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # KiB on Linux
 
 
-def versions() -> dict[str, str]:
-    import peft
-    import transformers
-
-    from lexi import __version__
-
-    return {"lexi": __version__, "python": platform.python_version(), "torch": torch.__version__,
-            "transformers": transformers.__version__, "peft": peft.__version__}
 
 
 # --------------------------------------------------------------------------- model
@@ -213,62 +174,17 @@ def build_model(config: TrainConfig, model_path: str, num_labels: int) -> Encode
                              dropout=config.head_dropout)
 
 
-def save_model(model: EncoderClassifier, labels: list[str], directory: Path) -> None:
-    """Adapter (or whole encoder), head and label map into a fresh ``directory``."""
-    from safetensors.torch import save_file
-
-    directory.mkdir(parents=True)
-    if hasattr(model.encoder, "peft_config"):
-        model.encoder.save_pretrained(directory / ADAPTER_DIR)
-    else:
-        model.encoder.save_pretrained(directory / ENCODER_DIR)
-    head = {k: v.detach().float().cpu().contiguous() for k, v in model.head.state_dict().items()}
-    save_file(head, str(directory / HEAD_FILE))
-    (directory / LABELS_FILE).write_text(json.dumps(labels, ensure_ascii=False, indent=1) + "\n",
-                                         encoding="utf-8")
 
 
-def _replace_dir(staging: Path, target: Path) -> None:
-    """Swap ``staging`` in for ``target`` (two renames: never a half-written ``target``)."""
-    old = target.with_name(target.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(staging, target)
-    if old.exists():
-        shutil.rmtree(old)
 
 
-def _trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
 
 
 # --------------------------------------------------------------------------- loop
 
 
-@torch.no_grad()
-def evaluate_logits(model: nn.Module, token_ids: list[list[int]], pad_id: int,
-                    device: torch.device, batch_size: int) -> torch.Tensor:
-    """Logits (float32, CPU, input order) for tokenised examples."""
-    model.eval()
-    out = torch.empty((len(token_ids), 0))
-    chunks: dict[int, torch.Tensor] = {}
-    for batch in length_sorted_batches([len(t) for t in token_ids], batch_size):
-        input_ids, mask = collate([token_ids[i] for i in batch], pad_id)
-        with _autocast(device):
-            logits = model(input_ids.to(device), mask.to(device))
-        for row, index in enumerate(batch):
-            chunks[index] = logits[row].float().cpu()
-    if chunks:
-        out = torch.stack([chunks[i] for i in range(len(token_ids))])
-    return out
 
 
-def _autocast(device: torch.device):
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
 
 
 def _dev_metrics(model: nn.Module, dev_ids: list[list[int]], dev_y: torch.Tensor, pad_id: int,
@@ -316,28 +232,8 @@ def _progress(enabled: bool, total: int, description: str) -> Iterator[Any]:
         yield progress, task
 
 
-def _check_run_dir(config: TrainConfig) -> None:
-    """Refuse to resume nothing, or to overwrite a run by accident (every process checks)."""
-    run_dir = config.run_dir
-    if config.resume:
-        if (run_dir / RUN_FILE).exists():
-            raise LexiError("this run is already complete; nothing to resume", path=run_dir,
-                            hint="train into a new -o directory")
-        if not (run_dir / CHECKPOINT_DIR / "last.pt").exists():
-            raise LexiError("no checkpoint to resume from", path=run_dir,
-                            hint="drop --resume to start a new run")
-    elif run_dir.exists() and any(run_dir.iterdir()) and not config.overwrite:
-        raise LexiError("the run directory exists and is not empty", path=run_dir,
-                        hint="pass --overwrite to replace it, --resume to continue it")
 
 
-def _prepare_run_dir(config: TrainConfig) -> None:
-    """A fresh run directory (rank 0 only, after every process has checked)."""
-    if config.resume:
-        return
-    if config.run_dir.exists():
-        shutil.rmtree(config.run_dir)
-    (config.run_dir / CHECKPOINT_DIR).mkdir(parents=True)
 
 
 def train(config: TrainConfig) -> TrainResult:
@@ -367,9 +263,6 @@ def train(config: TrainConfig) -> TrainResult:
             torch.distributed.destroy_process_group()
 
 
-def _barrier(dist_env: Distributed) -> None:
-    if dist_env.world_size > 1:
-        torch.distributed.barrier()
 
 
 def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
@@ -388,11 +281,11 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                       highlight=False, soft_wrap=True)
     model_path = resolve_model_path(config.model)
     tokenizer = load_tokenizer(model_path)
-    _check_run_dir(config)
-    _barrier(dist_env)
+    check_run_dir(config)
+    barrier(dist_env)
     if main:
-        _prepare_run_dir(config)
-    _barrier(dist_env)
+        prepare_run_dir(config)
+    barrier(dist_env)
     run_dir = config.run_dir
     checkpoint_dir = run_dir / CHECKPOINT_DIR
 
@@ -474,9 +367,9 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         nonlocal global_step
         if config.on_divergence != "retry" or retries:
             if main:
-                _write_failed(config, found, labels, history, retries, guard, model_path,
+                write_failed(config, found, labels, history, retries, guard, model_path,
                               dist_env, device)
-            _barrier(dist_env)
+            barrier(dist_env)
             what = ("it had already been retried once" if retries else
                     "--on-divergence stop")
             raise TrainingDiverged(
@@ -543,7 +436,7 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                 sync = contextlib.nullcontext() if boundary or dist_env.world_size == 1 \
                     else network.no_sync()
                 with sync:
-                    with _autocast(device):
+                    with autocast(device):
                         logits = network(input_ids.to(device), mask.to(device))
                     loss = loss_fn(logits.float(), gold)
                     agreement = _consistency(logits, len(batch), drawn, device)
@@ -571,7 +464,7 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                     optimizer.zero_grad(set_to_none=True)
                     global_step += 1
                     if guard.window_due(global_step):
-                        mean_loss = _mean_over_processes(guard.losses, device, dist_env)
+                        mean_loss = mean_over_processes(guard.losses, device, dist_env)
                         found = guard.check_window(global_step, mean_loss)
                         if found is not None:
                             diverged(found)
@@ -613,11 +506,11 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                 if staging.exists():
                     shutil.rmtree(staging)
                 save_model(model, labels, staging)
-                _replace_dir(staging, checkpoint_dir / "best")
-            _save_last(checkpoint_dir, model, optimizer, scheduler, config, labels, history,
+                replace_dir(staging, checkpoint_dir / "best")
+            save_last(checkpoint_dir, model, optimizer, scheduler, config, labels, history,
                        epoch, best_epoch, best_accuracy, stale, global_step, retries)
             _report_epoch(record, improved)
-        _barrier(dist_env)
+        barrier(dist_env)
         epoch += 1
 
     wall = time.perf_counter() - started
@@ -635,8 +528,8 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                          train_rows=len(train_rows), dev_rows=len(dev_rows or []),
                          peak_memory_bytes=peak)
     if main:
-        _finalise(config, result, model_path, dist_env, device, guard)
-    _barrier(dist_env)
+        finalise(config, result, model_path, dist_env, device, guard)
+    barrier(dist_env)
     return result
 
 
@@ -694,30 +587,8 @@ def _consistency(logits: torch.Tensor, anchors: int, drawn: list[tuple[int, int]
     return symmetric_kl(logits[positions], logits[anchors:])
 
 
-def _mean_over_processes(values: list[float], device: torch.device,
-                         dist_env: Distributed) -> float:
-    """The mean of every process's ``values`` (NaN stays NaN: a bad process is seen by all)."""
-    sums = torch.tensor([math.fsum(values), float(len(values))], dtype=torch.float64)
-    if dist_env.world_size > 1:
-        sums = sums.to(device)
-        torch.distributed.all_reduce(sums)
-        sums = sums.cpu()
-    total, count = sums.tolist()
-    return total / max(count, 1.0)
 
 
-def _save_last(checkpoint_dir: Path, model: nn.Module, optimizer, scheduler, config: TrainConfig,
-               labels: list[str], history: list[dict[str, float]], epoch: int, best_epoch: int,
-               best_accuracy: float, stale: int, global_step: int, retries: list[dict]) -> None:
-    state = {
-        "trainable": _trainable_state(model), "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
-        "config": config.to_dict(), "labels": labels, "history": history, "epoch": epoch,
-        "best_epoch": best_epoch, "best_accuracy": best_accuracy, "stale": stale,
-        "global_step": global_step, "retries": retries,
-    }
-    with atomic_write(checkpoint_dir / "last.pt", "wb") as handle:
-        torch.save(state, handle)
 
 
 def _report_epoch(record: dict[str, float], improved: bool) -> None:
@@ -730,109 +601,9 @@ def _report_epoch(record: dict[str, float], improved: bool) -> None:
     )
 
 
-def _run_record(config: TrainConfig, model_path: str, labels: list[str], dist_env: Distributed,
-                device: torch.device, guard: DivergenceGuard, retries: list[dict]) -> dict:
-    """The parts of ``run.json`` that a finished and a failed run share."""
-    files = [*config.data, *([config.dev] if config.dev else [])]
-    return {
-        "format": "lexi-run/1",
-        "status": "ok",
-        "config": config.to_dict(),
-        "model": {"name": config.model, "path": model_path, "tokenizer": model_path,
-                  "method": config.method, "pooling": config.pooling,
-                  "max_length": config.max_length, "labels": labels},
-        "data_sha256": {str(path): file_sha256(path) for path in dict.fromkeys(files)},
-        "versions": versions(),
-        "device": {"type": device.type, "world_size": dist_env.world_size,
-                   "name": torch.cuda.get_device_name(device) if device.type == "cuda"
-                   else platform.processor() or platform.machine(),
-                   "threads": torch.get_num_threads()},
-        "stability": {"max_grad_norm": config.max_grad_norm,
-                      "on_divergence": config.on_divergence, "retries": retries,
-                      **guard.describe()},
-        "command": sys.argv,
-    }
 
 
-def _write_failed(config: TrainConfig, found: Divergence, labels: list[str],
-                  history: list[dict[str, float]], retries: list[dict], guard: DivergenceGuard,
-                  model_path: str,
-                  dist_env: Distributed, device: torch.device) -> None:
-    """A diverged run: ``run.json`` with status ``failed`` and no model to load."""
-    run_dir = config.run_dir
-    for item in (ADAPTER_DIR, ENCODER_DIR, HEAD_FILE, LABELS_FILE, CHECKPOINT_DIR):
-        target = run_dir / item
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-    run = _run_record(config, model_path, labels, dist_env, device, guard, retries)
-    run.update(status="failed", failure=found.as_dict(), history=history)
-    with atomic_write(run_dir / RUN_FILE) as handle:
-        handle.write(json.dumps(run, ensure_ascii=False, indent=2) + "\n")
 
 
-def _finalise(config: TrainConfig, result: TrainResult, model_path: str, dist_env: Distributed,
-              device: torch.device, guard: DivergenceGuard) -> None:
-    """Move the selected model into place, write the model card, then ``run.json`` last."""
-    run_dir = config.run_dir
-    best_dir = run_dir / CHECKPOINT_DIR / "best"
-    for item in (ADAPTER_DIR, ENCODER_DIR, HEAD_FILE, LABELS_FILE):
-        target = run_dir / item
-        if target.is_dir():
-            shutil.rmtree(target)
-        if (best_dir / item).exists():
-            os.replace(best_dir / item, target)
-    run = _run_record(config, model_path, result.labels, dist_env, device, guard, result.retries)
-    run.update({
-        "data_rows": {"train": result.train_rows, "dev": result.dev_rows},
-        "best_epoch": result.best_epoch,
-        "metrics": result.metrics,
-        "history": result.history,
-        "steps": result.steps,
-        "wall_time_s": round(result.wall_time_s, 3),
-        "peak_memory_bytes": result.peak_memory_bytes,
-    })
-    with atomic_write(run_dir / "README.md") as handle:
-        handle.write(model_card(run))
-    with atomic_write(run_dir / RUN_FILE) as handle:
-        handle.write(json.dumps(run, ensure_ascii=False, indent=2) + "\n")
-    # Only now: a crash before this line leaves a checkpoint that --resume finishes from.
-    shutil.rmtree(run_dir / CHECKPOINT_DIR)
 
 
-def model_card(run: dict[str, Any]) -> str:
-    """A short README for the run directory: what it is, how it was made, how to use it."""
-    model, config = run["model"], run["config"]
-    rows = "\n".join(
-        f"| {r['epoch']} | {r['train_loss']:.4f} | {r.get('dev_accuracy', float('nan')):.4f} | "
-        f"{r.get('dev_loss', float('nan')):.4f} | {r['train_samples_per_s']:.1f} |"
-        for r in run["history"]
-    )
-    method = (f"LoRA (r={config['lora_r']}, alpha={config['lora_alpha']}, "
-              f"targets {', '.join(config['target_modules'])})" if model["method"] == "lora"
-              else "full fine-tuning")
-    return f"""# lexi intent classifier
-
-- base encoder: `{model['name']}` ({model['path']}), {model['pooling']} pooling
-- method: {method}, {config['epochs']} epoch(s), lr {config['lr'] or 'default'},
-  batch {config['batch_size']} × {config['grad_accum']}, max length {model['max_length']}
-- labels: {len(model['labels'])}; training data: {', '.join(config['data'])};
-  model selected on dev `{config['dev']}` (split {config['dev_split']}): epoch {run['best_epoch']}
-- trained on {run['device']['type']} × {run['device']['world_size']} in {run['wall_time_s']:.0f} s
-
-| epoch | train loss | dev accuracy | dev loss | samples/s |
-|---|---|---|---|---|
-{rows}
-
-Use it:
-
-```sh
-lexi predict --run {config['output']} "wake me up at seven"
-lexi export --run {config['output']} --merge -o deploy/
-```
-
-`adapter/` is a peft adapter of the encoder (`PeftModel.from_pretrained`), `head.safetensors`
-the linear head over the pooled encoding, `labels.json` its label order; `run.json` holds
-the full configuration, data hashes, versions and metrics.
-"""

@@ -1,0 +1,85 @@
+"""Where training runs: devices, ``torchrun`` process groups, autocast, versions."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import platform
+import resource
+from dataclasses import dataclass
+
+import torch
+
+from lexi.errors import LexiError
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """Where this process sits in a ``torchrun`` launch (world size 1 without one)."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+    local_world_size: int = 1
+
+    @classmethod
+    def from_env(cls) -> Distributed:
+        env = os.environ
+        return cls(int(env.get("RANK", 0)), int(env.get("LOCAL_RANK", 0)),
+                   int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_WORLD_SIZE", 1)))
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise LexiError("--device cuda, but no CUDA device is available",
+                            hint="use --device cpu or auto")
+        return torch.device("cuda", local_rank)
+    return torch.device("cpu")
+
+
+def peak_memory_bytes(device: torch.device) -> int:
+    """Peak GPU memory allocated, or the process's peak resident memory on CPU."""
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # KiB on Linux
+
+
+def versions() -> dict[str, str]:
+    import peft
+    import transformers
+
+    from lexi import __version__
+
+    return {"lexi": __version__, "python": platform.python_version(), "torch": torch.__version__,
+            "transformers": transformers.__version__, "peft": peft.__version__}
+
+
+def autocast(device: torch.device):
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def barrier(dist_env: Distributed) -> None:
+    if dist_env.world_size > 1:
+        torch.distributed.barrier()
+
+
+def mean_over_processes(values: list[float], device: torch.device,
+                         dist_env: Distributed) -> float:
+    """The mean of every process's ``values`` (NaN stays NaN: a bad process is seen by all)."""
+    sums = torch.tensor([math.fsum(values), float(len(values))], dtype=torch.float64)
+    if dist_env.world_size > 1:
+        sums = sums.to(device)
+        torch.distributed.all_reduce(sums)
+        sums = sums.cpu()
+    total, count = sums.tolist()
+    return total / max(count, 1.0)

@@ -1,0 +1,232 @@
+"""The run directory: its layout, the files a finished or failed run holds, the model card.
+
+A run directory is complete when ``run.json`` exists: it is written last, atomically.
+While training, ``checkpoint/last.pt`` (state after each epoch, for ``--resume``) and
+``checkpoint/best/`` (the selected model so far) are replaced atomically, so a crash
+leaves a run that is resumable and never one that looks finished.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from lexi.errors import LexiError
+from lexi.io import atomic_write, file_sha256
+from lexi.model.classifier import EncoderClassifier
+from lexi.model.config import TrainConfig
+from lexi.model.devices import Distributed, versions
+from lexi.model.stability import Divergence, DivergenceGuard
+
+RUN_FILE = "run.json"
+CHECKPOINT_DIR = "checkpoint"
+ADAPTER_DIR = "adapter"  # a peft adapter of the encoder (LoRA runs)
+ENCODER_DIR = "encoder"  # the whole fine-tuned encoder (full fine-tuning runs)
+HEAD_FILE = "head.safetensors"
+LABELS_FILE = "labels.json"
+
+
+@dataclass
+class TrainResult:
+    """What a finished training run produced."""
+
+    run_dir: Path
+    best_epoch: int
+    metrics: dict[str, float]
+    """Dev metrics of the selected epoch (``dev_accuracy``, ``dev_loss``), plus train figures."""
+    history: list[dict[str, float]] = field(default_factory=list)
+    """One entry per epoch: train loss, dev accuracy and loss, samples/s, seconds."""
+    labels: list[str] = field(default_factory=list)
+    steps: int = 0
+    retries: list[dict] = field(default_factory=list)
+    """Divergences that were retried: step, kind, reason, the step restored, the new lr scale."""
+    train_rows: int = 0
+    dev_rows: int = 0
+    wall_time_s: float = 0.0
+    peak_memory_bytes: int = 0
+
+
+def save_model(model: EncoderClassifier, labels: list[str], directory: Path) -> None:
+    """Adapter (or whole encoder), head and label map into a fresh ``directory``."""
+    from safetensors.torch import save_file
+
+    directory.mkdir(parents=True)
+    if hasattr(model.encoder, "peft_config"):
+        model.encoder.save_pretrained(directory / ADAPTER_DIR)
+    else:
+        model.encoder.save_pretrained(directory / ENCODER_DIR)
+    head = {k: v.detach().float().cpu().contiguous() for k, v in model.head.state_dict().items()}
+    save_file(head, str(directory / HEAD_FILE))
+    (directory / LABELS_FILE).write_text(json.dumps(labels, ensure_ascii=False, indent=1) + "\n",
+                                         encoding="utf-8")
+
+
+def replace_dir(staging: Path, target: Path) -> None:
+    """Swap ``staging`` in for ``target`` (two renames: never a half-written ``target``)."""
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def check_run_dir(config: TrainConfig) -> None:
+    """Refuse to resume nothing, or to overwrite a run by accident (every process checks)."""
+    run_dir = config.run_dir
+    if config.resume:
+        if (run_dir / RUN_FILE).exists():
+            raise LexiError("this run is already complete; nothing to resume", path=run_dir,
+                            hint="train into a new -o directory")
+        if not (run_dir / CHECKPOINT_DIR / "last.pt").exists():
+            raise LexiError("no checkpoint to resume from", path=run_dir,
+                            hint="drop --resume to start a new run")
+    elif run_dir.exists() and any(run_dir.iterdir()) and not config.overwrite:
+        raise LexiError("the run directory exists and is not empty", path=run_dir,
+                        hint="pass --overwrite to replace it, --resume to continue it")
+
+
+def prepare_run_dir(config: TrainConfig) -> None:
+    """A fresh run directory (rank 0 only, after every process has checked)."""
+    if config.resume:
+        return
+    if config.run_dir.exists():
+        shutil.rmtree(config.run_dir)
+    (config.run_dir / CHECKPOINT_DIR).mkdir(parents=True)
+
+
+def save_last(checkpoint_dir: Path, model: nn.Module, optimizer, scheduler, config: TrainConfig,
+               labels: list[str], history: list[dict[str, float]], epoch: int, best_epoch: int,
+               best_accuracy: float, stale: int, global_step: int, retries: list[dict]) -> None:
+    state = {
+        "trainable": trainable_state(model), "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
+        "config": config.to_dict(), "labels": labels, "history": history, "epoch": epoch,
+        "best_epoch": best_epoch, "best_accuracy": best_accuracy, "stale": stale,
+        "global_step": global_step, "retries": retries,
+    }
+    with atomic_write(checkpoint_dir / "last.pt", "wb") as handle:
+        torch.save(state, handle)
+
+
+def run_record(config: TrainConfig, model_path: str, labels: list[str], dist_env: Distributed,
+                device: torch.device, guard: DivergenceGuard, retries: list[dict]) -> dict:
+    """The parts of ``run.json`` that a finished and a failed run share."""
+    files = [*config.data, *([config.dev] if config.dev else [])]
+    return {
+        "format": "lexi-run/1",
+        "status": "ok",
+        "config": config.to_dict(),
+        "model": {"name": config.model, "path": model_path, "tokenizer": model_path,
+                  "method": config.method, "pooling": config.pooling,
+                  "max_length": config.max_length, "labels": labels},
+        "data_sha256": {str(path): file_sha256(path) for path in dict.fromkeys(files)},
+        "versions": versions(),
+        "device": {"type": device.type, "world_size": dist_env.world_size,
+                   "name": torch.cuda.get_device_name(device) if device.type == "cuda"
+                   else platform.processor() or platform.machine(),
+                   "threads": torch.get_num_threads()},
+        "stability": {"max_grad_norm": config.max_grad_norm,
+                      "on_divergence": config.on_divergence, "retries": retries,
+                      **guard.describe()},
+        "command": sys.argv,
+    }
+
+
+def write_failed(config: TrainConfig, found: Divergence, labels: list[str],
+                  history: list[dict[str, float]], retries: list[dict], guard: DivergenceGuard,
+                  model_path: str,
+                  dist_env: Distributed, device: torch.device) -> None:
+    """A diverged run: ``run.json`` with status ``failed`` and no model to load."""
+    run_dir = config.run_dir
+    for item in (ADAPTER_DIR, ENCODER_DIR, HEAD_FILE, LABELS_FILE, CHECKPOINT_DIR):
+        target = run_dir / item
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    run = run_record(config, model_path, labels, dist_env, device, guard, retries)
+    run.update(status="failed", failure=found.as_dict(), history=history)
+    with atomic_write(run_dir / RUN_FILE) as handle:
+        handle.write(json.dumps(run, ensure_ascii=False, indent=2) + "\n")
+
+
+def finalise(config: TrainConfig, result: TrainResult, model_path: str, dist_env: Distributed,
+              device: torch.device, guard: DivergenceGuard) -> None:
+    """Move the selected model into place, write the model card, then ``run.json`` last."""
+    run_dir = config.run_dir
+    best_dir = run_dir / CHECKPOINT_DIR / "best"
+    for item in (ADAPTER_DIR, ENCODER_DIR, HEAD_FILE, LABELS_FILE):
+        target = run_dir / item
+        if target.is_dir():
+            shutil.rmtree(target)
+        if (best_dir / item).exists():
+            os.replace(best_dir / item, target)
+    run = run_record(config, model_path, result.labels, dist_env, device, guard, result.retries)
+    run.update({
+        "data_rows": {"train": result.train_rows, "dev": result.dev_rows},
+        "best_epoch": result.best_epoch,
+        "metrics": result.metrics,
+        "history": result.history,
+        "steps": result.steps,
+        "wall_time_s": round(result.wall_time_s, 3),
+        "peak_memory_bytes": result.peak_memory_bytes,
+    })
+    with atomic_write(run_dir / "README.md") as handle:
+        handle.write(model_card(run))
+    with atomic_write(run_dir / RUN_FILE) as handle:
+        handle.write(json.dumps(run, ensure_ascii=False, indent=2) + "\n")
+    # Only now: a crash before this line leaves a checkpoint that --resume finishes from.
+    shutil.rmtree(run_dir / CHECKPOINT_DIR)
+
+
+def model_card(run: dict[str, Any]) -> str:
+    """A short README for the run directory: what it is, how it was made, how to use it."""
+    model, config = run["model"], run["config"]
+    rows = "\n".join(
+        f"| {r['epoch']} | {r['train_loss']:.4f} | {r.get('dev_accuracy', float('nan')):.4f} | "
+        f"{r.get('dev_loss', float('nan')):.4f} | {r['train_samples_per_s']:.1f} |"
+        for r in run["history"]
+    )
+    method = (f"LoRA (r={config['lora_r']}, alpha={config['lora_alpha']}, "
+              f"targets {', '.join(config['target_modules'])})" if model["method"] == "lora"
+              else "full fine-tuning")
+    return f"""# lexi intent classifier
+
+- base encoder: `{model['name']}` ({model['path']}), {model['pooling']} pooling
+- method: {method}, {config['epochs']} epoch(s), lr {config['lr'] or 'default'},
+  batch {config['batch_size']} × {config['grad_accum']}, max length {model['max_length']}
+- labels: {len(model['labels'])}; training data: {', '.join(config['data'])};
+  model selected on dev `{config['dev']}` (split {config['dev_split']}): epoch {run['best_epoch']}
+- trained on {run['device']['type']} × {run['device']['world_size']} in {run['wall_time_s']:.0f} s
+
+| epoch | train loss | dev accuracy | dev loss | samples/s |
+|---|---|---|---|---|
+{rows}
+
+Use it:
+
+```sh
+lexi predict --run {config['output']} "wake me up at seven"
+lexi export --run {config['output']} --merge -o deploy/
+```
+
+`adapter/` is a peft adapter of the encoder (`PeftModel.from_pretrained`), `head.safetensors`
+the linear head over the pooled encoding, `labels.json` its label order; `run.json` holds
+the full configuration, data hashes, versions and metrics.
+"""
