@@ -239,3 +239,14 @@ def test_cli_config_file_and_run_json_feed_back(tiny, tmp_path, capsys):
     assert run_cli(["train", "--config", str(config), "-o", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err
     assert "train.yml" in err and "unknown option(s) learning_rate" in err
+
+
+def test_a_relative_model_path_is_recorded_absolute(tiny, tmp_path, monkeypatch):
+    model, data = tiny
+    monkeypatch.chdir(model.parent)
+    train(config_for(tiny, tmp_path / "run", model=model.name, epochs=1, max_steps=2))
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["model"]["path"] == str(model.resolve())
+    monkeypatch.chdir(tmp_path)  # predicting from elsewhere still finds the encoder
+    best = load_predictor(tmp_path / "run").predict(["play jazz"])[0][0][0]
+    assert best in run["model"]["labels"]

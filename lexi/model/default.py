@@ -299,13 +299,14 @@ def resolve_model(name_or_path: str) -> str:
     """What to pass to ``from_pretrained`` for ``--model``.
 
     ``default`` → the converted embedded model (converted on first use); an existing local
-    folder → itself; anything else is passed through as a Hugging Face model id.
+    folder → its absolute path (runs record it, and are used from other folders later);
+    anything else is passed through as a Hugging Face model id.
     """
     if name_or_path == DEFAULT_MODEL_NAME:
         return str(ensure_default_model())
     local = Path(name_or_path).expanduser()
     if local.is_dir():
-        return str(local)
+        return str(local.resolve())
     return name_or_path
 
 

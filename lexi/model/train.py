@@ -18,6 +18,7 @@ import random
 import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -139,12 +140,9 @@ def resolve_model_path(name: str) -> str:
         if name == "default":
             raise LexiError("the embedded default model is not available in this install",
                             hint="pass --model with a model folder or Hugging Face id") from None
-        return name
+        local = Path(name).expanduser()
+        return str(local.resolve()) if local.is_dir() else name
     return str(resolve_model(name))
-
-
-# --------------------------------------------------------------------------- devices
-
 
 
 
