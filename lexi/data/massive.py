@@ -46,6 +46,61 @@ class JsonStyle:
 COMPACT = JsonStyle()
 
 
+def not_utf8(path: str | Path, exc: UnicodeDecodeError) -> LexiError:
+    """The :class:`LexiError` for a text file that is not UTF-8: its line and the byte
+    offset of the first bad byte.
+
+    Text readers decode in blocks, so ``exc`` knows neither; the file is scanned again, in
+    binary, only on this error path (reading stays as fast as before for good files).
+    stdin cannot be read twice and is reported without a position.
+    """
+    hint = "lexi reads UTF-8 text; convert the file, e.g. with iconv -t UTF-8"
+    name = str(path)
+    if name == "-":
+        return LexiError(f"not valid UTF-8 ({exc.reason}) on stdin", path="<stdin>", hint=hint)
+    found = _first_bad_utf8(Path(name))
+    if found is None:  # the file changed since; say what the decoder said
+        return LexiError(f"not valid UTF-8 ({exc.reason})", path=name, hint=hint)
+    line, offset, byte = found
+    return LexiError(
+        f"not valid UTF-8: byte 0x{byte:02x} at byte offset {offset}", path=name, line=line,
+        hint=hint,
+    )
+
+
+def _first_bad_utf8(path: Path) -> tuple[int, int, int] | None:
+    """(1-based line, byte offset in the file, the byte) of the first invalid UTF-8 byte."""
+    offset = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, offset + exc.start, raw[exc.start]
+            offset += len(raw)
+    return None
+
+
+def _text_field(row: dict[str, Any], name: str, *, required: bool, path: str | None,
+                line: int | None) -> str | None:
+    """``row[name]`` when it is a non-empty string (or absent/null and not ``required``)."""
+    value = row.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise LexiError(f"field {name!r} must be a non-empty string, got {value!r}", path=path,
+                        line=line)
+    return value
+
+
+def _row_id(value: Any, *, path: str | None, line: int | None) -> str:
+    """A row id: a string or an integer (MASSIVE's are integers), as a string."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise LexiError(f"field 'id' must be a string or an integer, got {value!r}", path=path,
+                        line=line)
+    return str(value)
+
+
 def parse_annot(
     annot: str, *, path: str | None = None, line: int | None = None
 ) -> tuple[str, tuple[SlotSpan, ...]]:
@@ -123,8 +178,17 @@ def row_to_utterance(
     text = row["utt"]
     if not isinstance(text, str):
         raise LexiError(f"field 'utt' must be a string, got {text!r}", path=path, line=line)
+    # Checked here, not where they are used: an int intent or partition would otherwise
+    # surface much later as a TypeError (sorting labels, joining names) with no line.
+    row_id = _row_id(row["id"], path=path, line=line)
+    intent = _text_field(row, "intent", required=True, path=path, line=line)
+    split = _text_field(row, "partition", required=False, path=path, line=line)
+    locale = _text_field(row, "locale", required=False, path=path, line=line)
     slots: tuple[SlotSpan, ...] = ()
     annot = row.get("annot_utt")
+    if annot is not None and not isinstance(annot, str):
+        raise LexiError(f"field 'annot_utt' must be a string, got {annot!r}", path=path,
+                        line=line)
     if annot is not None:
         plain, slots = parse_annot(annot, path=path, line=line)
         if plain != text:
@@ -138,12 +202,7 @@ def row_to_utterance(
     if "annot_utt" not in row:
         metadata["_no_annot"] = True
     return Utterance(
-        id=str(row["id"]),
-        text=text,
-        label=row["intent"],
-        slots=slots,
-        locale=row.get("locale"),
-        split=row.get("partition"),
+        id=row_id, text=text, label=intent, slots=slots, locale=locale, split=split,
         metadata=metadata,
     )
 
@@ -196,21 +255,31 @@ class MassiveReader:
                     continue
                 if number == 1:
                     self.style = JsonStyle.detect(raw)
-                try:
-                    row = json.loads(raw)
-                except json.JSONDecodeError as exc:
-                    raise LexiError(
-                        f"malformed JSON at column {exc.colno}: {exc.msg}",
-                        path=name,
-                        line=number,
-                        hint="each line must be one JSON object",
-                    ) from None
+                row = json_line(raw, path=name, line=number)
                 utt = row_to_utterance(row, path=name, line=number)
                 if self.split is None or utt.split == self.split:
                     yield utt
+        except UnicodeDecodeError as exc:
+            raise not_utf8(name, exc) from None
         finally:
             if stream is not sys.stdin:
                 stream.close()
+
+
+def json_line(raw: str, *, path: str, line: int) -> Any:
+    """One line of a JSONL file, decoded; a :class:`LexiError` naming the line if it is not
+    JSON."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise LexiError(
+            f"malformed JSON at column {exc.colno}: {exc.msg}", path=path, line=line,
+            hint="each line must be one JSON object",
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        # Valid JSON that Python will not decode: an integer of over 4300 digits, or arrays
+        # nested thousands deep.
+        raise LexiError(f"JSON that cannot be read: {exc}", path=path, line=line) from None
 
 
 def read_massive(path: str | Path, split: str | None = None) -> Iterator[Utterance]:

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from lexi.data.massive import COMPACT, JsonStyle, MassiveReader, write_massive
+from lexi.data.massive import (
+    COMPACT,
+    JsonStyle,
+    MassiveReader,
+    json_line,
+    not_utf8,
+    write_massive,
+)
 from lexi.data.records import Utterance
 from lexi.errors import LexiError
 
@@ -51,19 +58,21 @@ def detect_format(path: str | Path) -> str:
     if suffix in (".tsv", ".tab"):
         return "tsv"
     if suffix in (".jsonl", ".json", ".ndjson"):
-        with open(name, encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    try:
-                        keys = json.loads(line)
-                    except json.JSONDecodeError:
-                        return "jsonl"  # the reader reports the bad line precisely
-                    return (
-                        "massive"
-                        if isinstance(keys, dict) and "utt" in keys and "intent" in keys
-                        else "jsonl"
-                    )
-        return "jsonl"
+        try:
+            with open(name, encoding="utf-8") as handle:
+                line = next((line for line in handle if line.strip()), None)
+        except UnicodeDecodeError as exc:
+            raise not_utf8(name, exc) from None
+        if line is None:
+            return "jsonl"
+        try:
+            keys = json.loads(line)
+        except (ValueError, RecursionError):
+            return "jsonl"  # the reader reports the bad line precisely
+        return (
+            "massive" if isinstance(keys, dict) and "utt" in keys and "intent" in keys
+            else "jsonl"
+        )
     raise LexiError(
         f"cannot tell the format of {name!r} from its suffix",
         hint="pass --format massive|jsonl|csv|tsv",
@@ -89,12 +98,7 @@ def _rows_jsonl(path: str, stream: IO[str]) -> Iterator[tuple[int, dict]]:
     for number, raw in enumerate(stream, start=1):
         if not raw.strip():
             continue
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise LexiError(
-                f"malformed JSON at column {exc.colno}: {exc.msg}", path=path, line=number
-            ) from None
+        row = json_line(raw, path=path, line=number)
         if not isinstance(row, dict):
             raise LexiError("expected a JSON object", path=path, line=number)
         yield number, row
@@ -102,17 +106,22 @@ def _rows_jsonl(path: str, stream: IO[str]) -> Iterator[tuple[int, dict]]:
 
 def _rows_delimited(path: str, stream: IO[str], delimiter: str) -> Iterator[tuple[int, dict]]:
     reader = csv.DictReader(stream, delimiter=delimiter)
-    if reader.fieldnames is None:
-        return
-    for row in reader:
-        if None in row:
-            width = len(reader.fieldnames)
-            raise LexiError(
-                f"{width + len(row[None])} fields, header has {width}",
-                path=path,
-                line=reader.line_num,
-            )
-        yield reader.line_num, row
+    try:
+        if reader.fieldnames is None:
+            return
+        for row in reader:
+            if None in row:
+                width = len(reader.fieldnames)
+                raise LexiError(
+                    f"{width + len(row[None])} fields, header has {width}",
+                    path=path,
+                    line=reader.line_num,
+                )
+            yield reader.line_num, row
+    except csv.Error as exc:
+        # A quote left open to the end of the file, a field over csv's size limit, ...
+        kind = "TSV" if delimiter == "\t" else "CSV"
+        raise LexiError(f"malformed {kind}: {exc}", path=path, line=reader.line_num or 1) from None
 
 
 def read_dataset(
@@ -142,46 +151,79 @@ def read_dataset(
             if fmt == "jsonl"
             else _rows_delimited(name, stream, "," if fmt == "csv" else "\t")
         )
-        default_split = _split_from_name(name)
-        columns: tuple[str | None, ...] | None = None
-        for number, row in rows:
-            if columns is None:
-                text_col = _pick(row, text_field, TEXT_CANDIDATES, "text", name)
-                if text_col is None:
-                    raise LexiError(
-                        f"no text column among {list(row)}",
-                        path=name,
-                        line=number,
-                        hint="pass --text-field",
-                    )
-                columns = (
-                    text_col,
-                    _pick(row, label_field, LABEL_CANDIDATES, "label", name),
-                    _pick(row, id_field, ID_CANDIDATES, "id", name),
-                    _pick(row, split_field, ("split", "partition"), "split", name),
-                )
-            text_col, label_col, id_col, split_col = columns
-            text = row.get(text_col)
-            if not isinstance(text, str):
-                raise LexiError(f"missing or non-text field {text_col!r}", path=name, line=number)
-            label = row.get(label_col) if label_col else None
-            if label_col and label is None:
-                raise LexiError(f"missing field {label_col!r}", path=name, line=number)
-            row_split = row.get(split_col) if split_col else default_split
-            if split is not None and row_split != split:
-                continue
-            used = {c for c in columns if c}
-            yield Utterance(
-                id=str(row[id_col]) if id_col else str(number),
-                text=text,
-                label=None if label is None else str(label),
-                split=row_split,
-                locale=row.get("locale"),
-                metadata={k: v for k, v in row.items() if k not in used and k != "locale"},
-            )
+        yield from _generic_utterances(
+            rows, name, text_field, label_field, id_field, split_field, split
+        )
+    except UnicodeDecodeError as exc:
+        raise not_utf8(name, exc) from None
     finally:
         if stream is not sys.stdin:
             stream.close()
+
+
+def _generic_utterances(
+    rows: Iterable[tuple[int, dict]],
+    name: str,
+    text_field: str | None,
+    label_field: str | None,
+    id_field: str | None,
+    split_field: str | None,
+    split: str | None,
+) -> Iterator[Utterance]:
+    """Utterances from the rows of a generic JSONL/CSV/TSV file (columns found on row 1)."""
+    default_split = _split_from_name(name)
+    columns: tuple[str | None, ...] | None = None
+    for number, row in rows:
+        if columns is None:
+            text_col = _pick(row, text_field, TEXT_CANDIDATES, "text", name)
+            if text_col is None:
+                raise LexiError(
+                    f"no text column among {list(row)}",
+                    path=name,
+                    line=number,
+                    hint="pass --text-field",
+                )
+            columns = (
+                text_col,
+                _pick(row, label_field, LABEL_CANDIDATES, "label", name),
+                _pick(row, id_field, ID_CANDIDATES, "id", name),
+                _pick(row, split_field, ("split", "partition"), "split", name),
+            )
+        text_col, label_col, id_col, split_col = columns
+        text = row.get(text_col)
+        if not isinstance(text, str):
+            raise LexiError(f"missing or non-text field {text_col!r}", path=name, line=number)
+        label = _scalar(row, label_col, name, number) if label_col else None
+        if label_col and label is None:
+            raise LexiError(f"missing field {label_col!r}", path=name, line=number)
+        row_split = _scalar(row, split_col, name, number) if split_col else default_split
+        if split is not None and row_split != split:
+            continue
+        row_id = _scalar(row, id_col, name, number) if id_col else str(number)
+        if row_id is None:
+            raise LexiError(f"missing field {id_col!r}", path=name, line=number)
+        used = {c for c in columns if c}
+        yield Utterance(
+            id=row_id,
+            text=text,
+            label=label,
+            split=row_split,
+            locale=_scalar(row, "locale", name, number),
+            metadata={k: v for k, v in row.items() if k not in used and k != "locale"},
+        )
+
+
+def _scalar(row: dict, column: str, path: str, line: int) -> str | None:
+    """``row[column]`` as a string: a string or an integer (a JSONL label or id may be a
+    number); None when absent or null. Anything else is reported with its line: it would
+    otherwise become a label like ``"{'a': 1}"`` or fail later with no line."""
+    value = row.get(column)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise LexiError(f"field {column!r} must be a string or an integer, got {value!r}",
+                    path=path, line=line)
 
 
 def write_dataset(

@@ -19,6 +19,7 @@ from lexi.errors import LexiError
 from lexi.model.classifier import EncoderClassifier, load_encoder, load_tokenizer
 
 EXPORT_FILE = "lexi.json"
+ADAPTER_WEIGHTS = "adapter_model.safetensors"  # what peft's save_pretrained writes
 
 
 @dataclass
@@ -55,10 +56,71 @@ class Predictor:
 
 
 def _read_json(path: Path) -> dict:
+    """A JSON object from ``path``; anything else is a :class:`LexiError` naming the file."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise LexiError(f"malformed JSON: {exc.msg}", path=path, line=exc.lineno) from None
+    except UnicodeDecodeError:
+        raise LexiError("not UTF-8 text", path=path) from None
+    if not isinstance(data, dict):
+        raise LexiError(f"expected a JSON object, found {type(data).__name__}", path=path)
+    return data
+
+
+# What loading needs of a run's "model" record (or of an export's lexi.json): key → (type,
+# what it should be). Checked before anything heavy is loaded, so that a damaged or hand-
+# edited file is one line naming it rather than a KeyError deep in loading.
+_MODEL_FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "labels": (list, "a list of label names"),
+    "pooling": (str, "a pooling name such as 'mean'"),
+    "max_length": (int, "a positive integer"),
+}
+_RUN_MODEL_FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "name": (str, "the model name or path"),
+    "path": ((str, type(None)), "the model's folder"),
+}
+
+
+def _model_info(info: object, path: Path, *, run: bool) -> dict:
+    """``info`` checked against what :func:`load_predictor` reads from it."""
+    hint = ("the file is written by `lexi train`; retrain, or restore it" if run
+            else "the file is written by `lexi export`; export the run again")
+    if not isinstance(info, dict):
+        raise LexiError("no 'model' record" if run else "expected a JSON object", path=path,
+                        hint=hint)
+    fields = {**_MODEL_FIELDS, **(_RUN_MODEL_FIELDS if run else {})}
+    for key, (kind, what) in fields.items():
+        value = info.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            where = f"model.{key}" if run else key
+            raise LexiError(f"{where!r} must be {what}, found {value!r}", path=path, hint=hint)
+    labels = info["labels"]
+    if not labels or not all(isinstance(label, str) for label in labels):
+        where = "model.labels" if run else "labels"
+        raise LexiError(f"{where!r} must be a non-empty list of label names", path=path,
+                        hint=hint)
+    if info["max_length"] < 1:
+        raise LexiError(f"'max_length' must be a positive integer, found {info['max_length']}",
+                        path=path, hint=hint)
+    return info
+
+
+def _check_weights(path: Path, what: str) -> None:
+    """Open ``path``'s safetensors header (cheap: the tensors are not read) so that a
+    missing, empty or truncated file is reported by name before the encoder is loaded."""
+    from safetensors import SafetensorError, safe_open
+
+    if not path.is_file():
+        raise LexiError(f"the {what} is missing", path=path,
+                        hint="the run directory is incomplete; retrain or restore it")
+    try:
+        with safe_open(str(path), framework="pt") as weights:
+            weights.keys()
+    except (SafetensorError, OSError) as exc:
+        size = path.stat().st_size
+        raise LexiError(f"the {what} is damaged ({size} bytes: {exc})", path=path,
+                        hint="it is empty or truncated; retrain or restore the run") from None
 
 
 def load_predictor(run_dir: str | Path, device: str | None = None) -> Predictor:
@@ -76,18 +138,19 @@ def load_predictor(run_dir: str | Path, device: str | None = None) -> Predictor:
 
     run_dir = Path(run_dir)
     if (run_dir / EXPORT_FILE).exists():
-        info = _read_json(run_dir / EXPORT_FILE)
+        info = _model_info(_read_json(run_dir / EXPORT_FILE), run_dir / EXPORT_FILE, run=False)
         encoder_path, adapter, tokenizer_path = str(run_dir), None, str(run_dir)
     elif (run_dir / RUN_FILE).exists():
         run = _read_json(run_dir / RUN_FILE)
         if run.get("status", "ok") != "ok":
-            failure = run.get("failure") or {}
+            failure = run.get("failure")
+            reason = failure.get("reason") if isinstance(failure, dict) else None
             raise LexiError(f"this run failed ({run.get('status')}): "
-                            f"{failure.get('reason', 'no reason recorded')}", path=run_dir,
+                            f"{reason or 'no reason recorded'}", path=run_dir,
                             hint="a failed run has no model; retrain it (lower --lr, or "
                             "--on-divergence retry)")
-        info = run["model"]
-        if info["name"] == "default" or not Path(info["path"]).exists():
+        info = _model_info(run.get("model"), run_dir / RUN_FILE, run=True)
+        if info["name"] == "default" or not info["path"] or not Path(info["path"]).exists():
             base = resolve_model_path(info["name"])
         else:
             base = info["path"]
@@ -102,6 +165,9 @@ def load_predictor(run_dir: str | Path, device: str | None = None) -> Predictor:
         raise LexiError("not a lexi run directory (no run.json)", path=run_dir,
                         hint="pass the -o directory of `lexi train` or of `lexi export`")
 
+    _check_weights(run_dir / HEAD_FILE, "classification head")
+    if adapter is not None and not (adapter / "adapter_model.bin").is_file():
+        _check_weights(adapter / ADAPTER_WEIGHTS, "LoRA adapter")  # (older peft wrote .bin)
     torch_device = resolve_device(device or "auto")
     encoder = load_encoder(encoder_path)
     if adapter is not None:
@@ -110,7 +176,16 @@ def load_predictor(run_dir: str | Path, device: str | None = None) -> Predictor:
         encoder = PeftModel.from_pretrained(encoder, str(adapter)).merge_and_unload()
     labels = list(info["labels"])
     model = EncoderClassifier(encoder, len(labels), pooling=info["pooling"], dropout=0.0)
-    model.head.load_state_dict(load_file(str(run_dir / HEAD_FILE)))
+    head_path = run_dir / HEAD_FILE
+    head = load_file(str(head_path))
+    # Compared here so that a mismatch is one line, not torch's multi-line size report.
+    expected = {name: list(t.shape) for name, t in model.head.state_dict().items()}
+    found = {name: list(t.shape) for name, t in head.items()}
+    if found != expected:
+        raise LexiError(f"the classification head does not fit this run ({len(labels)} labels): "
+                        f"tensor shapes {found}, expected {expected}", path=head_path,
+                        hint="the head and run.json come from different runs")
+    model.head.load_state_dict(head)
     model.to(torch_device).eval()
     return Predictor(model=model, tokenizer=load_tokenizer(tokenizer_path), labels=labels,
-                     max_length=int(info["max_length"]), device=torch_device)
+                     max_length=info["max_length"], device=torch_device)

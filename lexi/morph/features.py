@@ -184,9 +184,34 @@ def format_features(features: frozenset[str] | set[str]) -> str:
     return ";".join(sorted(features, key=key))
 
 
+# Schema order of the part-of-speech labels: which one pos_of() reports when a bundle has two.
+_POS_RANK: dict[str, int] = {label: rank for rank, label in enumerate(SCHEMA["pos"])}
+
+
 def pos_of(features: frozenset[str]) -> str | None:
-    """The part-of-speech tag of a bundle (``V``, ``N``, ``V.PTCP``, ...), if it has one."""
+    """The part-of-speech tag of a bundle (``V``, ``N``, ``V.PTCP``, ...), if it has one.
+
+    A bundle with two (``V;V.PTCP``) gives the one listed first in the schema: taking the
+    first met would follow the set's iteration order, which changes with PYTHONHASHSEED.
+    """
+    found: str | None = None
     for tag in features:
-        if _DIMENSION.get(tag) == "pos":
-            return tag
-    return None
+        rank = _POS_RANK.get(tag)
+        if rank is not None and (found is None or rank < _POS_RANK[found]):
+            found = tag
+    return found
+
+
+class SortedBundle(frozenset):
+    """A bundle that pickles with its tags sorted, and unpickles as a plain frozenset.
+
+    A frozenset pickles its elements in iteration order, which follows the string hashes and
+    so changes with PYTHONHASHSEED: the same table would give different cache files in every
+    run. The cached paradigm index and learned inflector turn their bundles into these
+    when they are pickled (their ``__getstate__``).
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[str, ...]]]:
+        return frozenset, (tuple(sorted(self)),)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from lexi.errors import LexiError
 from lexi.io import atomic_write
-from lexi.morph.features import format_features, parse_features, pos_of
+from lexi.morph.features import SortedBundle, format_features, parse_features, pos_of
 from lexi.morph.unimorph import Entry
 
 MODEL_FORMAT = "lexi-morph-inflector/1"
@@ -180,6 +180,14 @@ class Inflector:
         return keys
 
     # -- serialising ----------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, object]:
+        """What the cache pickles: bundles with sorted tags, so that the same table gives
+        the same cache bytes under any PYTHONHASHSEED (see
+        :class:`~lexi.morph.features.SortedBundle`)."""
+        state = dict(self.__dict__)
+        state["bundles"] = {key: SortedBundle(features) for key, features in self.bundles.items()}
+        return state
+
     def to_dict(self) -> dict:
         def rules(table: dict[str, EdgeRules]) -> dict:
             return {

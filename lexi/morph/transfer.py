@@ -76,6 +76,14 @@ class Inflection:
     method: str
 
 
+# The rule's weights in tenths of a point, added up as integers. Float sums depend on the
+# order of the terms (2 - 0.1 - 0.5 - 0.5 - 0.5 is 0.3999999999999999, 2 - 0.5 - 0.5 - 0.5 - 0.1
+# is 0.4), that order followed set iteration, which changes with PYTHONHASHSEED, and so two
+# bundles that tie on paper (Swahili V;FIN;IND;COND;PRS;1;PL and ...;PST;1;PL for "would")
+# were ranked differently from one run to the next (issue 16).
+_MATCH, _NEAR, _CLASH, _UNASKED, _UNASKED_FINITENESS = 20, 10, -20, -5, -1
+
+
 def bundle_score(wanted: frozenset[str], candidate: frozenset[str]) -> float | None:
     """How well ``candidate`` realises ``wanted`` (higher is better); None if incompatible."""
     wanted_pos, candidate_pos = pos_of(wanted), pos_of(candidate)
@@ -86,20 +94,20 @@ def bundle_score(wanted: frozenset[str], candidate: frozenset[str]) -> float | N
     by_dimension: dict[str | None, set[str]] = {}
     for tag in candidate - {candidate_pos}:
         by_dimension.setdefault(dimension_of(tag), set()).add(tag)
-    score = 0.0
+    tenths = 0
     wanted_dims = set()
     for tag in wanted - {wanted_pos}:
         dim = dimension_of(tag)
         wanted_dims.add(dim)
         if tag in candidate:
-            score += 2
+            tenths += _MATCH
         elif dim in by_dimension:
             near = any(frozenset((tag, other)) in NEAR_VALUES for other in by_dimension[dim])
-            score += 1 if near else -2
+            tenths += _NEAR if near else _CLASH
     for dim, tags in by_dimension.items():
         if dim not in wanted_dims:
-            score -= (0.1 if dim == "finiteness" else 0.5) * len(tags)
-    return score
+            tenths += (_UNASKED_FINITENESS if dim == "finiteness" else _UNASKED) * len(tags)
+    return tenths / 10
 
 
 def best_bundle(

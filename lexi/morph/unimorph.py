@@ -16,9 +16,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lexi.data.massive import not_utf8
 from lexi.errors import LexiError
 from lexi.io import read_pickle_cache, write_pickle_cache
-from lexi.morph.features import format_features, parse_features, pos_of
+from lexi.morph.features import SortedBundle, format_features, parse_features, pos_of
 from lexi.paths import cache_dir, unimorph_root
 
 # Bump when the pickled layout of ParadigmIndex changes, so old caches are not trusted.
@@ -43,6 +44,13 @@ def read_unimorph(path: str | Path) -> Iterator[Entry]:
 def read_rows(path: str | Path) -> Iterator[tuple[str, str, frozenset[str]]]:
     """Like :func:`read_unimorph`, as plain tuples (the index builder's fast path)."""
     path = Path(path)
+    try:
+        yield from _rows(path)
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
+
+
+def _rows(path: Path) -> Iterator[tuple[str, str, frozenset[str]]]:
     # One parse per distinct bundle: a table has ~100s of bundles and up to millions of rows.
     parsed: dict[str, frozenset[str]] = {}
     with path.open(encoding="utf-8") as handle:
@@ -127,6 +135,27 @@ class ParadigmIndex:
     def bundles(self) -> set[frozenset[str]]:
         """Every feature bundle the table uses."""
         return {features for table in self.paradigms.values() for features in table}
+
+    def __getstate__(self) -> dict[str, object]:
+        """What the cache pickles: the same dicts, in the same order, with every bundle a
+        :class:`~lexi.morph.features.SortedBundle`, so the same table gives the same cache
+        bytes under any PYTHONHASHSEED (a plain frozenset pickles its tags in hash order).
+        It unpickles as plain frozensets, straight into ``__dict__``: a cache hit pays
+        nothing for this."""
+        # One SortedBundle per distinct bundle (the pickle shares it, as the index does);
+        # this dict is only looked up, so the set order it is built in does not matter.
+        stable = {features: SortedBundle(features) for features in self.bundles()}
+        return {
+            "paradigms": {
+                lemma: {stable[features]: forms for features, forms in table.items()}
+                for lemma, table in self.paradigms.items()
+            },
+            "analyses": {
+                form: [(lemma, stable[features]) for lemma, features in found]
+                for form, found in self.analyses.items()
+            },
+            "rows": self.rows,
+        }
 
 
 def cache_key(files: list[Path]) -> str:

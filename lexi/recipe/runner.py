@@ -50,17 +50,35 @@ class RecipeState:
 
     @classmethod
     def load(cls, directory: Path) -> RecipeState:
+        """The state in ``directory`` (empty when there is none, or of an older version).
+
+        A state file that cannot be read is an error naming it, not a silent reset: the
+        file is only ever written whole (atomically), so a damaged one was edited or
+        replaced by something else, and forgetting it would rerun every step (hours of
+        training, for some recipes) without saying why.
+        """
         path = directory / STATE_FILE
         if not path.is_file():
             return cls()
+        hint = f"delete {path.name} to start afresh (every step then reruns)"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            # A damaged state file only costs reruns; say so rather than fail.
-            return cls()
+        except json.JSONDecodeError as exc:
+            raise LexiError(f"damaged recipe state: {exc.msg}", path=path, line=exc.lineno,
+                            hint=hint) from None
+        except UnicodeDecodeError:
+            raise LexiError("damaged recipe state: not UTF-8 text", path=path,
+                            hint=hint) from None
+        if not isinstance(data, dict):
+            raise LexiError(f"damaged recipe state: expected a JSON object, found "
+                            f"{type(data).__name__}", path=path, hint=hint)
         if data.get("version") != STATE_VERSION:
             return cls()
-        return cls(dict(data.get("steps", {})), dict(data.get("hashes", {})))
+        steps, hashes = data.get("steps", {}), data.get("hashes", {})
+        if not _is_table(steps, dict) or not _is_table(hashes, list):
+            raise LexiError("damaged recipe state: 'steps' or 'hashes' is not what lexi "
+                            "writes", path=path, hint=hint)
+        return cls(dict(steps), dict(hashes))
 
     def save(self, directory: Path) -> None:
         with atomic_write(directory / STATE_FILE) as out:
@@ -89,6 +107,11 @@ class RecipeState:
                               f"{self.file_hash(child)}\n".encode())
             return "dir:" + digest.hexdigest()
         return None
+
+
+def _is_table(value: object, kind: type) -> bool:
+    """Whether ``value`` is a JSON object whose values are all ``kind``."""
+    return isinstance(value, dict) and all(isinstance(v, kind) for v in value.values())
 
 
 def command_argv(step: Step) -> list[str]:

@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from lexi.data.massive import not_utf8
 from lexi.errors import LexiError
 from lexi.lexicon.adapters.base import ImportContext
 from lexi.lexicon.model import Entry
@@ -50,25 +51,25 @@ def _load_tables(folder: Path, db: sqlite3.Connection, context: ImportContext) -
         csv_path, json_path = folder / f"{table}.csv", folder / f"{table}.json"
         insert = f"INSERT INTO {table} VALUES ({', '.join('?' * len(columns))})"
         if csv_path.is_file():
-            with open(csv_path, encoding="utf-8", newline="") as handle:
-                reader = csv.DictReader(handle)
-                missing = [c for c in columns if c not in (reader.fieldnames or ())]
-                if missing:
-                    raise LexiError(f"missing columns {missing}", path=csv_path, line=1)
-                rows = []
-                for row in reader:
-                    if any(row.get(c) is None for c in columns):
-                        context.malformed(csv_path, reader.line_num, str(row), f"columns {columns}")
-                        continue
-                    rows.append(tuple(row[c] for c in columns))
-                db.executemany(insert, rows)
+            try:
+                rows = _csv_rows(csv_path, columns, context)
+            except UnicodeDecodeError as exc:
+                raise not_utf8(csv_path, exc) from None
+            db.executemany(insert, rows)
         elif json_path.is_file():
             try:
                 records = json.loads(json_path.read_text(encoding="utf-8"))
             except json.JSONDecodeError as exc:
                 raise LexiError(f"not JSON: {exc.msg}", path=json_path, line=exc.lineno) from exc
+            except UnicodeDecodeError as exc:
+                raise not_utf8(json_path, exc) from None
+            if not isinstance(records, list):
+                raise LexiError("expected a JSON array of records", path=json_path)
             for index, record in enumerate(records):
-                if not isinstance(record, dict) or any(c not in record for c in columns):
+                # sqlite3 cannot store a nested object or array: such an item is malformed too.
+                if not isinstance(record, dict) or any(
+                    not isinstance(record.get(c, ()), str | int | float | None) for c in columns
+                ):
                     context.malformed(
                         json_path, None, f"item {index}: {record!r}", f"keys {columns}"
                     )
@@ -78,6 +79,22 @@ def _load_tables(folder: Path, db: sqlite3.Connection, context: ImportContext) -
             raise LexiError(f"no {table}.csv or {table}.json in the PanLex folder", path=folder)
     db.execute("CREATE INDEX denotation_meaning ON denotation(meaning)")
     db.execute("CREATE INDEX denotation_expr ON denotation(expr)")
+
+
+def _csv_rows(path: Path, columns: tuple[str, ...], context: ImportContext) -> list[tuple]:
+    """The ``columns`` of each row of one PanLex CSV table (short rows are reported)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in columns if c not in (reader.fieldnames or ())]
+        if missing:
+            raise LexiError(f"missing columns {missing}", path=path, line=1)
+        rows = []
+        for row in reader:
+            if any(row.get(c) is None for c in columns):
+                context.malformed(path, reader.line_num, str(row), f"columns {columns}")
+                continue
+            rows.append(tuple(row[c] for c in columns))
+    return rows
 
 
 def _langvars(db: sqlite3.Connection, code: str, uid: str | None, side: str) -> list[int]:
@@ -112,18 +129,13 @@ class PanLexAdapter:
         with tempfile.TemporaryDirectory(prefix="lexi-panlex-") as scratch:
             if path.is_dir():
                 db = sqlite3.connect(Path(scratch) / "panlex.sqlite")
-                _load_tables(path, db, context)
+                try:
+                    _load_tables(path, db, context)
+                except BaseException:
+                    db.close()
+                    raise
             elif path.is_file():
-                db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-                names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
-                if "denotation" not in names and "denotationx" in names:
-                    db.execute(
-                        "CREATE TEMP VIEW denotation AS SELECT meaning, expr FROM denotationx"
-                    )
-                if not {"expr", "langvar"} <= names:
-                    raise LexiError(
-                        "not a PanLex SQLite snapshot (no expr/langvar tables)", path=path
-                    )
+                db = _open_snapshot(path)
             else:
                 raise LexiError("no such PanLex snapshot", path=path)
             try:
@@ -132,5 +144,32 @@ class PanLexAdapter:
                 sql = PAIRS_SQL.format(src=",".join(map(str, src)), tgt=",".join(map(str, tgt)))
                 for source, target, attested in db.execute(sql):
                     yield Entry(source, target, None, float(attested), f"panlex:{attested}")
+            except sqlite3.DatabaseError as exc:
+                # A damaged snapshot can open and list its tables, then fail mid-query.
+                raise LexiError(f"cannot read the PanLex snapshot: {exc}", path=path,
+                                hint=SNAPSHOT_HINT) from None
             finally:
                 db.close()
+
+
+SNAPSHOT_HINT = "pass PanLex's SQLite file, or a folder of expr/denotation/langvar CSV or JSON"
+
+
+def _open_snapshot(path: Path) -> sqlite3.Connection:
+    """PanLex's SQLite snapshot, read-only, checked to be one (a view adapts the older
+    ``denotationx`` table name)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        # SQLite opens any file lazily: the first query is what says it is not a database.
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        if "denotation" not in names and "denotationx" in names:
+            db.execute("CREATE TEMP VIEW denotation AS SELECT meaning, expr FROM denotationx")
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise LexiError(f"not a PanLex SQLite snapshot ({exc})", path=path,
+                        hint=SNAPSHOT_HINT) from None
+    if not {"expr", "langvar"} <= names:
+        db.close()
+        raise LexiError("not a PanLex SQLite snapshot (no expr/langvar tables)", path=path,
+                        hint=SNAPSHOT_HINT)
+    return db
