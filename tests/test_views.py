@@ -117,3 +117,61 @@ def test_teacher_soft_targets_follow_the_source_row(tiny_with_views, tmp_path, m
         if origin is not None:
             assert torch.equal(targets[i], targets[by_id[origin]])
     assert not torch.equal(targets[by_id[rows[0].id]], targets[by_id[rows[-1].id]])
+
+
+LEXICON = """wake\tamka
+wake\tniamshe
+alarm\tkengele
+alarm\tsaa
+weather\thali
+weather\tanga
+rain\tmvua
+music\tmuziki
+play\tcheza
+play\tpiga
+cold\tbaridi
+"""
+
+
+def fresh_spec(root: Path, **extra) -> Path:
+    (root / "lex.tsv").write_text(LEXICON, encoding="utf-8")
+    lines = ["lexicon: lex.tsv", "ops: [translate]", "sense: random", "per_utterance: 1"]
+    lines += [f"{k}: {v}" for k, v in extra.items()]
+    spec = root / "synth.yml"
+    spec.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return spec
+
+
+def test_fresh_views_differ_by_epoch_and_repeat_for_the_same_epoch(tmp_path):
+    from lexi.data.readers import read_dataset
+    from lexi.model.views import FreshViews, FreshViewSpec
+
+    data = write_toy_data(tmp_path / "toy.jsonl")
+    rows = [u for u in read_dataset(str(data)) if u.split == "train"]
+    fresh = FreshViews(FreshViewSpec.read(fresh_spec(tmp_path)))
+    first, again, second = fresh.epoch(rows, 0), fresh.epoch(rows, 0), fresh.epoch(rows, 1)
+    assert [u.text for u in first] == [u.text for u in again]
+    assert [u.text for u in first] != [u.text for u in second]
+    by_id = {u.id: u for u in rows}
+    for view in first:  # a view keeps its source's label and names it
+        source = by_id[view.metadata["lexi"]["source_id"]]
+        assert view.label == source.label and view.text != source.text
+    with pytest.raises(LexiError, match="unknown option"):
+        FreshViewSpec.read(fresh_spec(tmp_path, per_utterence=2))
+    with pytest.raises(LexiError, match="unknown operator"):
+        FreshViewSpec.read(fresh_spec(tmp_path, ops="[translat]"))
+
+
+def test_training_with_fresh_views_each_epoch(tiny_with_views, tmp_path):
+    model, data, _ = tiny_with_views
+    spec = fresh_spec(tmp_path)
+    common = dict(data=[str(data)], dev=str(data), model=str(model), epochs=2, batch_size=8,
+                  lr=1e-2, device="cpu", threads=1)
+    teacher = train(TrainConfig(output=str(tmp_path / "teacher"), **common))
+    # Fresh views, paired with their source rows, with the teacher's targets for both.
+    result = train(TrainConfig(output=str(tmp_path / "run"), synth=str(spec), consistency=1.0,
+                               teacher=str(teacher.run_dir), **common))
+    assert all(e["fresh_views"] > 0 for e in result.history)
+    assert all(e["train_consistency"] >= 0 for e in result.history)
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["config"]["synth"] == str(spec) and run["status"] == "ok"

@@ -72,6 +72,9 @@ def train_cmd(
         "--consistency", help="Multi-view training: pair each row with one of its synthetic "
         "views (rows whose lexi.source_id names it) in every batch, adding this weight × the "
         "symmetric KL between their predictions; 0 = off.")] = 0.0,
+    synth: Annotated[str | None, typer.Option(
+        "--synth", help="A YAML/JSON file of `lexi synth` options (lexicon, ops, "
+        "per_utterance, …): fresh synthetic views of the English rows every epoch.")] = None,
     teacher: Annotated[str | None, typer.Option(
         "--teacher", help="A finished source-language run: its predictions on each row's "
         "English source become soft targets (distillation).")] = None,
@@ -129,7 +132,7 @@ def train_cmd(
         method=method, lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
         target_modules=[m.strip() for m in target_modules.split(",") if m.strip()],
         lr=lr, epochs=epochs, batch_size=batch_size, grad_accum=grad_accum,
-        warmup_ratio=warmup_ratio, consistency=consistency, teacher=teacher,
+        warmup_ratio=warmup_ratio, consistency=consistency, synth=synth, teacher=teacher,
         teacher_weight=teacher_weight, temperature=temperature, max_grad_norm=max_grad_norm,
         on_divergence=on_divergence, max_length=max_length, max_steps=max_steps,
         patience=patience, seed=seed, device=device, threads=threads, resume=resume,

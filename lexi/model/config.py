@@ -59,6 +59,9 @@ class TrainConfig:
     consistency: float = 0.0
     """Weight λ of the symmetric KL between a row and one of its synthetic views, drawn anew
     each step (``lexi.model.views``); 0 turns multi-view training off. xTune used ≈ 5."""
+    synth: str | None = None
+    """A synthesis spec (YAML/JSON of ``lexi synth``'s options, ``lexi.model.views``): new
+    synthetic views of the original rows are made for every epoch. None: only the files."""
     teacher: str | None = None
     """A finished run (trained on the source language) whose predictions on each row's
     source row become soft targets: a synthetic view learns what the teacher says of the

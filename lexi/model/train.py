@@ -18,6 +18,7 @@ import random
 import shutil
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,17 @@ from lexi.model.stability import (
     label_entropy,
     majority_rate,
 )
-from lexi.model.views import ViewIndex, draw_seed, draw_views, index_views, symmetric_kl
+from lexi.model.views import (
+    FreshViews,
+    FreshViewSpec,
+    ViewIndex,
+    draw_seed,
+    draw_views,
+    index_views,
+    is_original,
+    source_id,
+    symmetric_kl,
+)
 
 # Names other modules import from here (the run layout, inference).
 __all__ = ["ADAPTER_DIR", "CHECKPOINT_DIR", "ENCODER_DIR", "HEAD_FILE", "LABELS_FILE",
@@ -310,20 +321,38 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
          {"params": no_decay, "weight_decay": 0.0}],
         lr=config.learning_rate,
     )
-    views = _view_index(train_rows, config)
+    fresh = FreshViews(FreshViewSpec.read(config.synth)) if config.synth else None
     soft_targets = (_teacher_targets(config, train_rows, labels, device)
                     if config.teacher else None)
+    row_of_id = {str(u.id): i for i, u in enumerate(train_rows)}
 
-    def batches_of(epoch: int) -> list[list[int]]:
-        """This process's batches of training-row indices (anchors only with --consistency)."""
-        rows = views.anchors if views is not None else range(len(train_ids))
-        lengths = [len(train_ids[i]) for i in rows]
+    def epoch_data(epoch: int) -> EpochData:
+        """The epoch's rows: the training files' rows, plus this epoch's fresh views."""
+        extra = fresh.epoch([u for u in train_rows if is_original(u)], epoch) if fresh else []
+        rows = train_rows + extra
+        targets = soft_targets
+        if soft_targets is not None and extra:
+            # A fresh view learns what the teacher said of the row it was made from.
+            sources = [row_of_id[str(source_id(u))] for u in extra]
+            targets = torch.cat([soft_targets, soft_targets[sources]])
+        return EpochData(
+            ids=train_ids + encode(extra) if extra else train_ids,
+            gold=torch.cat([train_y, torch.tensor([label_index[u.label] for u in extra],
+                                                   dtype=torch.long)]) if extra else train_y,
+            views=_view_index(rows, config), targets=targets, fresh_rows=len(extra),
+            epoch=epoch)
+
+    def batches_of(epoch: int, data: EpochData) -> list[list[int]]:
+        """This process's batches of row indices (anchors only with --consistency)."""
+        rows = data.views.anchors if data.views is not None else range(len(data.ids))
+        lengths = [len(data.ids[i]) for i in rows]
         batches = epoch_batches(lengths, config.batch_size, seed=config.seed, epoch=epoch,
                                 bucket=config.bucket)
         return shard_batches([[rows[j] for j in b] for b in batches], dist_env.rank,
                              dist_env.world_size)
 
-    batches_per_epoch = len(batches_of(0))
+    data = epoch_data(0)  # sizes the schedule (fresh views: about as many every epoch)
+    batches_per_epoch = len(batches_of(0, data))
     if batches_per_epoch == 0:
         raise LexiError(f"{len(train_rows)} training rows are fewer than one batch per process",
                         hint="use a smaller --batch-size or fewer processes")
@@ -414,7 +443,10 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
             break
         if stale >= config.patience and dev_rows:
             break
-        batches = batches_of(epoch)
+        if fresh is not None and epoch != data.epoch:
+            data = epoch_data(epoch)
+        train_ids, train_y, views, soft_targets = data.ids, data.gold, data.views, data.targets
+        batches = batches_of(epoch, data)
         network.train()
         loss_sum, consistency_sum, seen, epoch_seconds = 0.0, 0.0, 0, 0.0
         planned = config.epochs + (1 if retries else 0)
@@ -486,6 +518,8 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         }
         if views is not None:
             record["train_consistency"] = consistency_sum / max(seen, 1)
+        if fresh is not None:
+            record["fresh_views"] = data.fresh_rows
         if dev_rows:
             record.update(_dev_metrics(model, dev_ids, dev_y, pad_id, device, config, dist_env))
         history.append(record)
@@ -529,6 +563,19 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         finalise(config, result, model_path, dist_env, device, guard)
     barrier(dist_env)
     return result
+
+
+@dataclass
+class EpochData:
+    """What one epoch trains on: token ids and gold labels per row, the multi-view pairing
+    and the teacher's soft targets (rows = the files' rows, then the epoch's fresh views)."""
+
+    ids: list[list[int]]
+    gold: torch.Tensor
+    views: ViewIndex | None
+    targets: torch.Tensor | None
+    fresh_rows: int = 0
+    epoch: int = -1
 
 
 def _view_index(train_rows: list[Utterance], config: TrainConfig) -> ViewIndex | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -91,3 +92,104 @@ def symmetric_kl(logits_a: torch.Tensor, logits_b: torch.Tensor) -> torch.Tensor
     forward = nn.functional.kl_div(log_b, log_a, log_target=True, reduction="batchmean")
     backward = nn.functional.kl_div(log_a, log_b, log_target=True, reduction="batchmean")
     return forward + backward
+
+
+# --------------------------------------------------------------------------- fresh views
+
+
+@dataclass(frozen=True)
+class FreshViewSpec:
+    """``lexi train --synth FILE``: synthesise new views of the source rows every epoch.
+
+    The file (YAML or JSON) holds ``lexi synth``'s options: ``lexicon`` (a path or a list),
+    the :class:`~lexi.synth.config.SynthConfig` fields (``ops``, ``per_utterance``, ``seed``,
+    ``locale``, ``sense``, ``unknown``, ``slot_mode``, ``token_ratio``, ``sentence_ratio``,
+    ``phonetic_style``), and ``slot_lexicon``, ``morph``, ``unimorph``, ``morph_model``,
+    ``phonetic_lang``. Relative paths are relative to the file.
+    """
+
+    lexicons: tuple[str, ...]
+    synth: dict
+    resources: dict
+
+    RESOURCE_KEYS = ("slot_lexicon", "morph", "unimorph", "morph_model", "phonetic_lang")
+    PATH_KEYS = ("slot_lexicon", "unimorph", "morph_model")
+
+    @classmethod
+    def read(cls, path: str | Path) -> FreshViewSpec:
+        import yaml
+
+        from lexi.errors import LexiError
+        from lexi.synth.config import SynthConfig
+
+        path = Path(path)
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise LexiError(f"cannot read the synthesis spec: {exc.strerror}", path=path) from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise LexiError(f"not valid YAML/JSON: {getattr(exc, 'problem', exc)}", path=path,
+                            line=mark.line + 1 if mark else None) from None
+        if not isinstance(loaded, dict) or not loaded.get("lexicon"):
+            raise LexiError("a synthesis spec is a mapping with at least `lexicon:`", path=path,
+                            hint="e.g. `lexicon: sw.sqlite` and `ops: [translate]`")
+        fields = set(SynthConfig.__dataclass_fields__) - {"keep_source"}
+        unknown = sorted(set(loaded) - fields - set(cls.RESOURCE_KEYS) - {"lexicon"})
+        if unknown:
+            raise LexiError(f"unknown option(s) {', '.join(unknown)}", path=path,
+                            hint="lexi synth's options: lexicon, " + ", ".join(sorted(fields))
+                            + ", " + ", ".join(cls.RESOURCE_KEYS))
+
+        def local(value: str) -> str:
+            return str(value if Path(value).is_absolute() else path.parent / value)
+
+        lexicons = loaded["lexicon"]
+        lexicons = [lexicons] if isinstance(lexicons, str) else list(lexicons)
+        synth = {k: v for k, v in loaded.items() if k in fields}
+        if isinstance(synth.get("ops"), str):
+            synth["ops"] = [op.strip() for op in synth["ops"].split(",") if op.strip()]
+        if "ops" in synth:
+            synth["ops"] = tuple(synth["ops"])
+        SynthConfig(**synth)  # every option checked now, with lexi synth's messages
+        resources = {k: (local(v) if k in cls.PATH_KEYS else v)
+                     for k, v in loaded.items() if k in cls.RESOURCE_KEYS and v is not None}
+        return cls(tuple(local(p) for p in lexicons), synth, resources)
+
+
+class FreshViews:
+    """New synthetic views of the original rows for each epoch, deterministic per epoch.
+
+    Epoch ``e`` uses variant indices ``e × n … e × n + n − 1`` of every generator
+    (``n`` = ``per_utterance``), so each epoch draws other senses, switch points and forms
+    than the last, and the same epoch always draws the same ones (resume, DDP).
+    """
+
+    def __init__(self, spec: FreshViewSpec) -> None:
+        from lexi.synth.config import SynthConfig
+        from lexi.synth.pipeline import build_synthesizer
+
+        self.spec = spec
+        self.config = SynthConfig(**spec.synth)
+        self.synthesizer = build_synthesizer(self.config, list(spec.lexicons),
+                                             **spec.resources)
+
+    def epoch(self, originals: Sequence[Utterance], epoch: int) -> list[Utterance]:
+        """This epoch's views: for each original row, ``per_utterance`` rows per generator
+        (fewer when a variant is unchanged, a duplicate, or has nothing to translate)."""
+        per = self.config.per_utterance
+        rows: list[Utterance] = []
+        for utt in originals:
+            seen = {utt.text}
+            for op in self.config.generators:
+                for index in range(epoch * per, epoch * per + per):
+                    row = self.synthesizer.variant(utt, op, index)
+                    if row is not None and row.text not in seen:
+                        seen.add(row.text)
+                        rows.append(row)
+        return rows
+
+
+def is_original(utt: Utterance) -> bool:
+    """A row no lexi step made (no ``lexi`` provenance): what fresh views are made from."""
+    return not isinstance(utt.metadata.get("lexi"), dict)
