@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 
 from lexi.cli._util import console, print_json, subgroup
+from lexi.data.outputs import check_output, nothing_selected
 from lexi.data.readers import FORMATS, read_dataset, write_dataset
 from lexi.data.stats import DatasetStats, dataset_stats
 from lexi.io import atomic_write
-from lexi.outputs import check_output, nothing_selected
 
 data_app = subgroup(
     "data", "Inspect and convert labelled datasets (MASSIVE jsonl, JSONL, CSV, TSV)."

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lexi.cli._util import app, console, print_json
-from lexi.outputs import check_output
+from lexi.data.outputs import check_output
 from lexi.synth.config import GENERATORS, MODIFIERS, SynthConfig
 from lexi.synth.pipeline import SynthSummary, build_synthesizer, synthesize_file
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lexi.data.massive import write_massive
+from lexi.data.outputs import check_output_folder
 from lexi.data.records import SlotSpan, Utterance
 from lexi.io import atomic_write
-from lexi.outputs import check_output_folder
 
 # Placeholder in a template -> MASSIVE slot type.
 SLOT_TYPES = {"time": "time", "date": "date", "place": "place_name", "artist": "artist_name",

@@ -7,13 +7,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from lexi.data.outputs import check_output
 from lexi.errors import LexiError
 from lexi.lexicon.adapters import ImportContext, LexiconAdapter, get_adapter
 from lexi.lexicon.adapters.tsv import TsvAdapter
 from lexi.lexicon.model import Entry, Normalizer, clean_target
 from lexi.lexicon.store import LexiconWriter, is_store, iter_store, read_store, store_info
 from lexi.lexicon.view import LexiconView
-from lexi.outputs import check_output
 
 PROGRESS_EVERY = 20_000
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from lexi.data.massive import write_massive
+from lexi.data.outputs import check_output, nothing_selected
 from lexi.data.readers import read_dataset
 from lexi.data.records import Utterance
 from lexi.errors import LexiError
 from lexi.io import atomic_write
-from lexi.outputs import check_output, nothing_selected
 from lexi.synth.config import SynthConfig
 from lexi.synth.operators import Synthesizer, SynthResult
 
