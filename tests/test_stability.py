@@ -196,6 +196,7 @@ def test_a_collapsed_run_is_flagged_in_metrics_and_report(tmp_path):
 def test_dev_accuracy_near_chance_and_retries_come_from_run_json():
     run = predictions("r", GOLD)
     provenance = {"path": "runs/r", "run.json": {
+        "config": {"dev": "en-dev.jsonl"}, "steps": 400,
         "metrics": {"dev_accuracy": 0.30}, "model": {"labels": LABELS},
         "stability": {"dev_majority_rate": 0.25, "retries": [
             {"step": 90, "kind": "stuck", "restored_step": 40, "lr_scale": 0.5}]}}}
@@ -208,3 +209,18 @@ def test_dev_accuracy_near_chance_and_retries_come_from_run_json():
                                       bootstrap=BootstrapConfig(200))
     assert [w.code for w in evaluation.runs[0].warnings] == ["retried"]
     assert not evaluation.problems()
+
+
+def test_smoke_runs_and_runs_without_dev_are_noted_and_get_no_verdict(tmp_path):
+    from lexi.evaluate.report import headline
+
+    good = predictions("baseline", GOLD)
+    other = predictions("augmented", [g if i % 4 else "a" for i, g in enumerate(GOLD)])
+    smoke = {"path": "runs/s", "run.json": {"steps": 20, "config": {"dev": None},
+                                            "metrics": {}, "model": {"labels": LABELS}}}
+    evaluation = evaluate_predictions([good, other], provenance=[{"path": "b"}, smoke],
+                                      bootstrap=BootstrapConfig(200))
+    codes = [w.code for w in evaluation.runs[1].warnings]
+    assert codes == ["no-dev", "smoke-run"] and not evaluation.problems()
+    assert "smoke run, so no verdict" in headline(evaluation)
+    assert "significant" not in headline(evaluation)

@@ -47,6 +47,8 @@ COLLAPSE_SHARE = 0.9
 # Source dev accuracy at most this multiple of chance (the larger of 1/K and the dev
 # majority rate) means the model learned next to nothing, whatever it scores on the target.
 NEAR_CHANCE_FACTOR = 1.5
+# Fewer optimizer steps than this is a smoke test of the chain, not a measurement.
+SMOKE_STEPS = 50
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ class RunWarning:
     """Something that makes a run's scores not what they seem; ``degenerate`` ones void it."""
 
     code: str
-    """``one-label``, ``dev-near-chance`` (degenerate) or ``retried`` (a note)."""
+    """``one-label``, ``dev-near-chance`` (degenerate); ``retried``, ``no-dev``,
+    ``smoke-run`` (notes)."""
     message: str
     degenerate: bool
 
@@ -85,6 +88,15 @@ def run_warnings(predictions: RunPredictions, provenance: dict) -> list[RunWarni
             found.append(RunWarning(
                 "dev-near-chance", f"source dev accuracy {100 * dev_accuracy:.1f}% is near "
                 f"chance ({100 * chance:.1f}%): the model learned next to nothing", True))
+    if run and not (run.get("config") or {}).get("dev"):
+        found.append(RunWarning(
+            "no-dev", "trained without a dev set: no early stopping and no model selection",
+            False))
+    steps = run.get("steps")
+    if isinstance(steps, int) and steps < SMOKE_STEPS:
+        found.append(RunWarning(
+            "smoke-run", f"only {steps} optimizer steps: a smoke test of the chain, not a "
+            "measurement", False))
     for retry in (run.get("stability") or {}).get("retries", []):
         found.append(RunWarning(
             "retried", f"training diverged at step {retry['step']} ({retry['kind']}) and was "

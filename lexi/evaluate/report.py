@@ -54,7 +54,10 @@ def _gain(result: RunResult | GroupResult, metric: str = "accuracy") -> str:
     return "—"
 
 
-def _verdict(diff: Difference) -> str:
+def _verdict(diff: Difference, evaluation: Evaluation | None = None) -> str:
+    if evaluation is not None and any(w.code == "smoke-run" for run in evaluation.runs
+                                      for w in run.warnings):
+        return "from a smoke run, so no verdict"
     return ("a significant gain" if diff.low > 0 else
             "a significant loss" if diff.high < 0 else "no significant difference")
 
@@ -78,8 +81,8 @@ def _group_headline(evaluation: Evaluation) -> str:
     return (f"Mean accuracy {_pct(base_acc.mean)}{sd[base.name]} ({base.name}, "
             f"{_runs_word(base)}) → {_pct(last_acc.mean)}{sd[last.name]} ({last.name}, "
             f"{_runs_word(last)}): {100 * diff.estimate:+.1f} points, 95% CI "
-            f"[{100 * diff.low:+.1f}, {100 * diff.high:+.1f}], {_verdict(diff)}, on {n} "
-            "test rows.")
+            f"[{100 * diff.low:+.1f}, {100 * diff.high:+.1f}], {_verdict(diff, evaluation)}, "
+            f"on {n} test rows.")
 
 
 def headline(evaluation: Evaluation) -> str:
@@ -98,7 +101,7 @@ def headline(evaluation: Evaluation) -> str:
         return f"{base.name}: accuracy {_interval(base.metrics.accuracy)} on {base.metrics.n} rows."
     best = evaluation.runs[-1]
     diff = next(d for d in best.vs_baseline if d.metric == "accuracy")
-    verdict = _verdict(diff)
+    verdict = _verdict(diff, evaluation)
     return (f"Accuracy {_pct(base.metrics.accuracy.estimate)} ({base.name}) → "
             f"{_pct(best.metrics.accuracy.estimate)} ({best.name}): "
             f"{100 * diff.estimate:+.1f} points, 95% CI [{100 * diff.low:+.1f}, "
