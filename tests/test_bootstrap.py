@@ -1,4 +1,8 @@
-"""`lexi bootstrap`: language table, resource lookup, the plan it runs; the demo end to end."""
+"""`lexi bootstrap`: language table, resource lookup, the plan it runs; the demo end to end.
+
+Language resolution itself (codes, tags, names, macrolanguages) is tested in
+tests/test_languages.py.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from lexi.recipe.bootstrap import (
     bootstrap_variables,
     find_language,
     load_languages,
+    plan_bootstrap,
 )
 
 
@@ -35,7 +40,7 @@ def test_language_table_maps_codes_locales_and_iso3():
     assert find_language("sw-KE").code == "sw"
     assert find_language("lin_Latn").code == "ln"
     assert all(lang.massive or lang.sib200 for lang in languages.values())
-    with pytest.raises(LexiError, match="no default recipe for language 'xx'"):
+    with pytest.raises(LexiError, match="unknown language 'xx'"):
         find_language("xx")
 
 
@@ -67,11 +72,110 @@ def test_given_paths_win_and_missing_resources_are_named(tmp_path, monkeypatch):
     mine.write_text("x\n")
     _, variables = bootstrap_variables("sw", data_root=root, given=Resources(lexicon=mine))
     assert variables["lexicon_tsv"] == str(mine)
-    with pytest.raises(LexiError, match="no source, dev, target, lexicon given") as info:
+    with pytest.raises(LexiError, match="missing source, dev, target, lexicon") as info:
         bootstrap_variables("sw")
     assert "--data-root" in info.value.hint
-    with pytest.raises(LexiError, match="no lexicon given or found"):
+    with pytest.raises(LexiError, match="task massive.*missing lexicon") as info:
         bootstrap_variables("tr", data_root=root)  # tr-TR.jsonl exists, but no lexicon
+    # The error names every path that was tried, and where a lexicon can be fetched.
+    assert str(root / "lexicons" / "wechsel-en-tr.tsv") in info.value.message
+    assert "lexi fetch wechsel --lang tr" in info.value.hint
+
+
+def given_files(root: Path) -> Resources:
+    """Every SIB-200 resource for Ewe given explicitly (no data root)."""
+    paths = [root / rel for rel in ("eng_Latn/train.tsv", "eng_Latn/dev.tsv",
+                                    "ewe_Latn/test.tsv", "en-ee.tsv")]
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x\n")
+    return Resources(*paths)
+
+
+def test_any_language_runs_when_every_resource_is_given(tmp_path, monkeypatch):
+    monkeypatch.delenv("LEXI_DATA_ROOT", raising=False)
+    monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))
+    given = given_files(tmp_path)
+    task, variables = bootstrap_variables("ee", task="sib200", given=given)
+    assert task == "sib200"
+    assert variables == {
+        "lang": "ee", "sib200": "ewe_Latn", "source": str(given.source),
+        "dev": str(given.dev), "target": str(given.target), "lexicon_tsv": str(given.lexicon),
+    }
+    # Any spelling of Ewe; auto picks SIB-200 (no MASSIVE locale, and the target is a TSV).
+    for lang in ("ewe", "ewe_Latn", "Ewe"):
+        assert bootstrap_variables(lang, given=given)[1]["lang"] == "ee"
+    # A TSV target for a MASSIVE language means SIB-200 too.
+    assert bootstrap_variables("sw", given=given)[0] == "sib200"
+    with pytest.raises(LexiError, match="--lexicon .*nope.tsv: no such file"):
+        bootstrap_variables("ee", given=Resources(lexicon=tmp_path / "nope.tsv"))
+    with pytest.raises(LexiError, match="English is the source language"):
+        bootstrap_variables("en", given=given)
+    with pytest.raises(LexiError, match=r"did you mean Swahili \(sw\)"):
+        bootstrap_variables("swahilli", given=given)
+
+
+def test_a_massive_format_test_set_for_a_language_massive_lacks(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))
+    given = given_files(tmp_path)
+    target = tmp_path / "ee-test.jsonl"
+    target.write_text("{}\n")
+    source = tmp_path / "en-US.jsonl"
+    source.write_text("{}\n")
+    task, variables = bootstrap_variables(
+        "ee", task="massive", given=Resources(source, None, target, given.lexicon))
+    assert task == "massive" and variables["locale"] == "ee-GH"
+    assert variables["dev"] == str(source)
+    with pytest.raises(LexiError, match="MASSIVE has no locale for Ewe"):
+        bootstrap_variables("ee", task="massive")
+
+
+def other_root(root: Path) -> Path:
+    """A data root for languages languages.yml does not list: Tsonga and Akan (Twi)."""
+    for rel in ("sib200/eng_Latn/train.tsv", "sib200/eng_Latn/dev.tsv",
+                "sib200/tso_Latn/test.tsv", "sib200/twi_Latn/test.tsv",
+                "lexicons/gatitos-en-ts.tsv", "lexicons/wechsel-en-ts.tsv",
+                "lexicons/gatitos-en-ak.tsv", "unimorph/tso"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("x\n")
+    return root
+
+
+def test_data_root_discovery_for_a_language_not_in_the_table(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))
+    root = other_root(tmp_path / "data")
+    assert "ts" not in load_languages()
+    task, variables = bootstrap_variables("tso_Latn", data_root=root)
+    assert task == "sib200"
+    assert variables["lang"] == "ts" and variables["sib200"] == "tso_Latn"
+    assert variables["target"] == str(root / "sib200/tso_Latn/test.tsv")
+    assert variables["lexicon_tsv"] == str(root / "lexicons/gatitos-en-ts.tsv")
+    assert variables["morph_args"] == f"--morph tso --unimorph {root / 'unimorph/tso'}"
+    plan = plan_bootstrap("ts", data_root=root)
+    lexicon = plan.get("lexicon")
+    assert lexicon.others == (root / "lexicons/wechsel-en-ts.tsv",)
+    text = "\n".join(plan.describe())
+    assert "taken: the first of 2 found (GATITOS before WECHSEL)" in text
+    assert "wechsel-en-ts.tsv" in text
+    # Twi: GATITOS files it under the macrolanguage (ak), SIB-200 under twi_Latn.
+    _, variables = bootstrap_variables("twi", data_root=root)
+    assert variables["lang"] == "ak" and variables["sib200"] == "twi_Latn"
+    assert variables["lexicon_tsv"] == str(root / "lexicons/gatitos-en-ak.tsv")
+    # What is still missing is named with every path tried.
+    with pytest.raises(LexiError, match="Ewe .*missing target, lexicon") as info:
+        bootstrap_variables("ee", data_root=root)
+    assert str(root / "sib200/ewe_Latn/test.tsv") in info.value.message
+    assert str(root / "lexicons/gatitos-en-ee.tsv") in info.value.message
+    assert "lexi fetch gatitos --lang ee" in info.value.hint
+
+
+def test_several_lexicons_are_listed_and_the_choice_is_said(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))
+    root = fake_root(tmp_path / "data")
+    plan = plan_bootstrap("ln", data_root=root)
+    assert plan.get("lexicon").path == root / "lexicons/gatitos-en-ln.tsv"
+    assert plan.get("lexicon").others == (root / "lexicons/wechsel-en-ln.tsv",)
+    assert "languages.yml's order for ln" in "\n".join(plan.describe())
 
 
 def test_dry_run_plans_the_whole_chain_with_the_shared_data(shared_data, tmp_path):
@@ -91,6 +195,27 @@ def test_cli_bootstrap_dry_run(tmp_path, capsys, monkeypatch):
     assert info.value.code == 0
     err = capsys.readouterr().err
     assert "would-run source" in err and "gatitos-en-ln.tsv" in err
+
+
+def test_cli_bootstrap_any_language_dry_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("LEXI_DATA_ROOT", raising=False)
+    monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))
+    monkeypatch.chdir(tmp_path)
+    given_files(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(["bootstrap", "ee", "--task", "sib200", "--source", "eng_Latn/train.tsv",
+              "--dev", "eng_Latn/dev.tsv", "--target", "ewe_Latn/test.tsv",
+              "--lexicon", "en-ee.tsv", "-o", str(tmp_path / "w"), "--dry-run"])
+    assert info.value.code == 0
+    err = capsys.readouterr().err
+    assert "Ewe (ee), task sib200" in err
+    assert "lexicon: en-ee.tsv (--lexicon)" in err
+    assert "would-run eval" in err and "ewe_Latn/test.tsv" in err
+    assert not (tmp_path / "w").exists()
+    with pytest.raises(SystemExit) as info:
+        main(["bootstrap", "swahilli", "-n"])
+    assert info.value.code == 2
+    assert "did you mean Swahili (sw)?" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -10,7 +10,18 @@ from rich.markup import escape
 from lexi import __version__
 
 # Importing a command module registers its commands on ``app`` (as spaCy's cli/ does).
-from lexi.cli import data, doctor, evaluate, lexicon, morph, recipe, selftrain, synth, train  # noqa: E402,F401,I001
+from lexi.cli import (  # noqa: E402,F401,I001
+    data,
+    doctor,
+    evaluate,
+    languages,
+    lexicon,
+    morph,
+    recipe,
+    selftrain,
+    synth,
+    train,
+)
 from lexi.cli._util import app, console
 from lexi.errors import LexiError
 

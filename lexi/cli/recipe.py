@@ -136,8 +136,9 @@ def demo_data_command(
 
 @app.command("bootstrap")
 def bootstrap_command(
-    lang: str = typer.Argument(..., help="`demo`, or a language code: sw, tr, ln, ... "
-                               "(or a MASSIVE locale such as sw-KE)."),
+    lang: str = typer.Argument(..., help="`demo`, or any language: an ISO 639 code (sw, ee, "
+                               "twi), a BCP-47 tag, a MASSIVE locale (sw-KE), a SIB-200 code "
+                               "(ewe_Latn) or an English name (Swahili)."),
     source: str = typer.Option(None, "--source", help="English training data (MASSIVE jsonl "
                                "for MASSIVE, the eng_Latn train TSV for SIB-200)."),
     dev: str = typer.Option(None, "--dev", help="English dev data [default: --source for "
@@ -149,7 +150,8 @@ def bootstrap_command(
                                   "reference data (massive/, lexicons/, unimorph/, sib200/) "
                                   "[default: $LEXI_DATA_ROOT]."),
     task: str = typer.Option("auto", "--task", help="massive, sib200, or auto (MASSIVE when "
-                             "it has the language)."),
+                             "the language has a MASSIVE locale and its test file is given "
+                             "or found)."),
     work: str = typer.Option(None, "--work", "-o", help="Run folder [default: the recipe's]."),
     var: list[str] = VarOpt,
     force: list[str] = ForceOpt,
@@ -159,20 +161,30 @@ def bootstrap_command(
     """Run the whole chain for a language: lexicon → synth → baseline and augmented training
     → evaluation; ends with the report path and baseline / augmented / gain.
 
+    First it says which language the argument resolved to, the task and why, and where
+    each resource came from (when several lexicons are found, which one was taken).
+
     Examples:
 
     `lexi bootstrap demo` (offline, a few minutes on 2 CPU cores)
 
     `lexi bootstrap sw --data-root ../shared/data --unimorph ~/.unimorph/swc/swc`
+
+    `lexi bootstrap ewe_Latn --source train.tsv --dev dev.tsv --target test.tsv -n
+    --lexicon en-ee.tsv` (any language, every file given)
     """
-    from lexi.recipe.bootstrap import Resources, bootstrap
+    from lexi.recipe.bootstrap import BootstrapPlan, Resources, bootstrap
 
     def path(value: str | None) -> Path | None:
-        return Path(value) if value else None
+        return Path(value).expanduser() if value else None
+
+    def show_plan(plan: BootstrapPlan) -> None:
+        for line in plan.describe():
+            console.print(escape(line), highlight=False, soft_wrap=True)
 
     given = Resources(path(source), path(dev), path(target), path(lexicon), path(unimorph))
     result = bootstrap(lang, task, data_root, given, work, parse_vars(var), force, dry_run,
-                       _progress)
+                       _progress, on_plan=show_plan)
     if dry_run:
         return
     if as_json:

@@ -1,0 +1,614 @@
+"""Language identity, and what lexi has for a language.
+
+Any ISO 639-1 / 639-3 code, BCP-47 tag, MASSIVE locale (``sw-KE``), SIB-200 / FLORES-200
+code (``swh_Latn``) or English language name (``Swahili``) resolves to one
+:class:`Language`. Identity is not a hand table: ``langcodes`` parses and normalises tags
+with the IANA registry and CLDR (``swa`` → ``sw``, ``tl`` → ``fil``, ``swc`` → ``sw-CD``)
+and knows macrolanguages; ``language-data`` supplies the names (``Swahili`` → ``sw``).
+
+What lexi adds is what those packages cannot know:
+
+- which datasets have the language: MASSIVE 1.1's locales and SIB-200's codes (the
+  datasets' own lists, below), matched against the resolved identity;
+- lexi's *known resources* per language (``lexi/recipe/languages.yml``: MASSIVE locale,
+  UniMorph code, lexicon names, in the order they are preferred);
+- where those resources lie in a data root laid out like ``../shared/data``
+  (:func:`discover`), which ``lexi bootstrap`` and ``lexi languages`` share.
+
+Macrolanguages: an individual language that ``langcodes`` treats as its macrolanguage's
+dominant variety (``swh`` → ``sw``, ``khk`` → ``mn``, ``tw`` → ``ak``, ``als`` → ``sq``) is
+that macrolanguage here, because MASSIVE, GATITOS and WECHSEL name the macrolanguage while
+FLORES-200 and UniMorph name a variety; the record says which variety each dataset uses
+(``notes``). Other members stay themselves (``arz``, Egyptian Arabic, has its own SIB-200
+test set and is not Modern Standard Arabic).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import langcodes
+import yaml
+from langcodes.data_dicts import LANGUAGE_REPLACEMENTS, MACROLANGUAGES, NORMALIZED_MACROLANGUAGES
+from langcodes.language_lists import CLDR_LANGUAGES
+
+from lexi.errors import LexiError
+from lexi.paths import unimorph_root
+
+# The table of lexi's known resources per language (data, next to the recipes it serves).
+KNOWN_RESOURCES_FILE = Path(__file__).resolve().parent.parent / "recipe" / "languages.yml"
+DATA_ROOT_ENV = "LEXI_DATA_ROOT"
+# Lexicon sources whose files the data root names <source>-en-<code>.tsv, in the order
+# tried for a language languages.yml does not list: GATITOS is human-translated (about
+# 4,000 entries per language); the WECHSEL Wiktionary lists are large for big languages
+# but small for most low-resource ones (9–627 pairs for bm, sg, ts, tum, ak in the
+# reference data). Names languages.yml lists come first, in its order (for sw, WECHSEL:
+# the measured result in docs/results.md used it).
+LEXICON_SOURCES = ("gatitos", "wechsel")
+RESOURCE_KINDS = ("lexicon", "morph", "test")
+
+# MASSIVE 1.1 (FitzGerald et al. 2023): its 52 locales, as the dataset names them
+# (note sl-SL, not sl-SI). From the dataset card of AmazonScience/massive.
+MASSIVE_LOCALES = frozenset("""
+af-ZA am-ET ar-SA az-AZ bn-BD ca-ES cy-GB da-DK de-DE el-GR en-US es-ES fa-IR fi-FI fr-FR
+he-IL hi-IN hu-HU hy-AM id-ID is-IS it-IT ja-JP jv-ID ka-GE km-KH kn-IN ko-KR lv-LV ml-IN
+mn-MN ms-MY my-MM nb-NO nl-NL pl-PL pt-PT ro-RO ru-RU sl-SL sq-AL sv-SE sw-KE ta-IN te-IN
+th-TH tl-PH tr-TR ur-PK vi-VN zh-CN zh-TW
+""".split())
+
+# SIB-200 (Adelani et al. 2024): its 205 language folders, the FLORES-200 codes plus
+# nqo_Nkoo (dadelani/sib-200 data/annotated/, the configs of Davlan/sib200).
+SIB200_CODES = frozenset("""
+ace_Arab ace_Latn acm_Arab acq_Arab aeb_Arab afr_Latn ajp_Arab aka_Latn als_Latn amh_Ethi
+apc_Arab arb_Arab arb_Latn ars_Arab ary_Arab arz_Arab asm_Beng ast_Latn awa_Deva ayr_Latn
+azb_Arab azj_Latn bak_Cyrl bam_Latn ban_Latn bel_Cyrl bem_Latn ben_Beng bho_Deva bjn_Arab
+bjn_Latn bod_Tibt bos_Latn bug_Latn bul_Cyrl cat_Latn ceb_Latn ces_Latn cjk_Latn ckb_Arab
+crh_Latn cym_Latn dan_Latn deu_Latn dik_Latn dyu_Latn dzo_Tibt ell_Grek eng_Latn epo_Latn
+est_Latn eus_Latn ewe_Latn fao_Latn fij_Latn fin_Latn fon_Latn fra_Latn fur_Latn fuv_Latn
+gaz_Latn gla_Latn gle_Latn glg_Latn grn_Latn guj_Gujr hat_Latn hau_Latn heb_Hebr hin_Deva
+hne_Deva hrv_Latn hun_Latn hye_Armn ibo_Latn ilo_Latn ind_Latn isl_Latn ita_Latn jav_Latn
+jpn_Jpan kab_Latn kac_Latn kam_Latn kan_Knda kas_Arab kas_Deva kat_Geor kaz_Cyrl kbp_Latn
+kea_Latn khk_Cyrl khm_Khmr kik_Latn kin_Latn kir_Cyrl kmb_Latn kmr_Latn knc_Arab knc_Latn
+kon_Latn kor_Hang lao_Laoo lij_Latn lim_Latn lin_Latn lit_Latn lmo_Latn ltg_Latn ltz_Latn
+lua_Latn lug_Latn luo_Latn lus_Latn lvs_Latn mag_Deva mai_Deva mal_Mlym mar_Deva min_Arab
+min_Latn mkd_Cyrl mlt_Latn mni_Beng mos_Latn mri_Latn mya_Mymr nld_Latn nno_Latn nob_Latn
+npi_Deva nqo_Nkoo nso_Latn nus_Latn nya_Latn oci_Latn ory_Orya pag_Latn pan_Guru pap_Latn
+pbt_Arab pes_Arab plt_Latn pol_Latn por_Latn prs_Arab quy_Latn ron_Latn run_Latn rus_Cyrl
+sag_Latn san_Deva sat_Olck scn_Latn shn_Mymr sin_Sinh slk_Latn slv_Latn smo_Latn sna_Latn
+snd_Arab som_Latn sot_Latn spa_Latn srd_Latn srp_Cyrl ssw_Latn sun_Latn swe_Latn swh_Latn
+szl_Latn tam_Taml taq_Latn taq_Tfng tat_Cyrl tel_Telu tgk_Cyrl tgl_Latn tha_Thai tir_Ethi
+tpi_Latn tsn_Latn tso_Latn tuk_Latn tum_Latn tur_Latn twi_Latn tzm_Tfng uig_Arab ukr_Cyrl
+umb_Latn urd_Arab uzn_Latn vec_Latn vie_Latn war_Latn wol_Latn xho_Latn ydd_Hebr yor_Latn
+yue_Hant zho_Hans zho_Hant zsm_Latn zul_Latn
+""".split())
+
+# Subtags that parse as languages but name none (undetermined, multiple, no content).
+_NOT_LANGUAGES = frozenset({"und", "mul", "mis", "zxx"})
+_LEXICON_FILE = re.compile(r"^(?P<source>[A-Za-z0-9]+)-en-(?P<code>[A-Za-z0-9_-]+)\.tsv$")
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language as lexi sees it.
+
+    ``code`` is what lexi calls it (the languages.yml key, else the shortest BCP-47
+    language subtag: ISO 639-1 where there is one); ``codes`` every code that resolves to
+    it; ``massive`` / ``sib200`` / ``unimorph`` the code each dataset uses, ``None`` where
+    the dataset lacks the language (UniMorph: where lexi does not know a table);
+    ``lexicons`` the word-list names languages.yml lists; ``notes`` say which variety of a
+    macrolanguage each dataset uses.
+    """
+
+    code: str
+    iso3: str
+    name: str
+    script: str
+    massive: str | None = None
+    sib200: str | None = None
+    unimorph: str | None = None
+    codes: tuple[str, ...] = ()
+    lexicons: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """How a query was read (``matched``: "ISO 639-1 code", "ISO 639-3 code",
+    "BCP-47 tag", "MASSIVE locale", "SIB-200 / FLORES-200 code" or "language name")."""
+
+    query: str
+    matched: str
+    language: Language
+
+
+@dataclass(frozen=True)
+class KnownResources:
+    """One row of languages.yml."""
+
+    code: str
+    massive: str | None = None
+    unimorph: str | None = None
+    lexicons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Files of one kind found for a language, best first, and the paths looked at."""
+
+    found: tuple[Path, ...] = ()
+    tried: tuple[Path, ...] = ()
+
+    @property
+    def first(self) -> Path | None:
+        return self.found[0] if self.found else None
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """Everything a data root (and the UniMorph folder) holds for one language."""
+
+    language: Language
+    root: Path | None
+    lexicons: Lookup = Lookup()
+    unimorph: Lookup = Lookup()
+    massive_test: Lookup = Lookup()
+    sib200_test: Lookup = Lookup()
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """A file (or folder) and its size; ``lines`` is None for a folder."""
+
+    path: Path
+    bytes: int
+    lines: int | None = None
+
+
+@dataclass(frozen=True)
+class LanguageResources:
+    """One row of ``lexi languages``: a language and the files lexi found for it."""
+
+    language: Language
+    lexicons: tuple[DataFile, ...] = ()
+    unimorph: DataFile | None = None
+    massive_tests: tuple[DataFile, ...] = ()
+    sib200_tests: tuple[DataFile, ...] = ()
+
+    def has(self, kind: str) -> bool:
+        """``lexicon``, ``morph`` (a UniMorph table) or ``test`` (MASSIVE or SIB-200)."""
+        return {"lexicon": bool(self.lexicons), "morph": self.unimorph is not None,
+                "test": bool(self.massive_tests or self.sib200_tests)}[kind]
+
+
+@dataclass(frozen=True)
+class LanguageTable:
+    """What ``lexi languages`` shows: rows, the data root, files no language matched, and
+    for a query, how it resolved."""
+
+    data_root: Path | None
+    rows: tuple[LanguageResources, ...] = ()
+    unrecognised: tuple[Path, ...] = ()
+    resolution: Resolution | None = None
+    has: tuple[str, ...] = ()
+
+
+# --- identity -----------------------------------------------------------------------
+
+
+def _unique(items) -> tuple:
+    return tuple(dict.fromkeys(i for i in items if i))
+
+
+def _identity(code: str) -> str:
+    """The language subtag lexi groups by: normalised, dominant variety → macrolanguage."""
+    return langcodes.Language.get(code).prefer_macrolanguage().language or code
+
+
+def _name(code: str) -> str:
+    """English name of a bare language code as written (``tl`` → Tagalog, not Filipino;
+    ``twi``, which BCP-47 spells ``tw``, → Twi)."""
+    name = langcodes.Language.get(code, normalize=False).language_name()
+    if name.startswith("Unknown language"):
+        name = langcodes.Language.get(code).language_name()
+    return name
+
+
+def _alpha3(code: str) -> str:
+    """ISO 639-3 of a code as written (``tl`` → tgl; ``fil`` stays fil)."""
+    try:
+        return langcodes.Language.get(code, normalize=False).to_alpha3()
+    except LookupError:
+        return langcodes.Language.get(code).to_alpha3()
+
+
+@lru_cache(maxsize=1)
+def _aliases() -> dict[str, tuple[str, ...]]:
+    """identity → every other code langcodes resolves to it (``sw``: swa, swc, swh)."""
+    out: dict[str, list[str]] = {}
+    for code in (*LANGUAGE_REPLACEMENTS, *NORMALIZED_MACROLANGUAGES):
+        if "-" in code:
+            continue
+        try:
+            out.setdefault(_identity(code), []).append(code)
+        except (langcodes.LanguageTagError, ValueError):
+            continue
+    return {k: tuple(sorted(set(v))) for k, v in out.items()}
+
+
+def load_known_resources(path: Path = KNOWN_RESOURCES_FILE) -> dict[str, KnownResources]:
+    """languages.yml, by key."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {
+        str(code): KnownResources(str(code), row.get("massive"), row.get("unimorph"),
+                                  tuple(row.get("lexicons", ())))
+        for code, row in data.items()
+    }
+
+
+@lru_cache(maxsize=4)
+def _known_by_identity(path: Path = KNOWN_RESOURCES_FILE) -> dict[str, KnownResources]:
+    """languages.yml keyed by identity, so ``fil`` finds the ``tl`` row."""
+    out = {}
+    for code, row in load_known_resources(path).items():
+        try:
+            out[_identity(code)] = row
+        except (langcodes.LanguageTagError, ValueError) as exc:
+            raise LexiError(f"languages.yml: {code!r} is not a language code", path=path,
+                            hint="keys are ISO 639 codes such as sw or ewe") from exc
+    return out
+
+
+@lru_cache(maxsize=1)
+def _massive_by_identity() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for locale in sorted(MASSIVE_LOCALES):
+        out.setdefault(_identity(locale), []).append(locale)
+    return out
+
+
+def _massive_locale(identity: str, tag: langcodes.Language) -> str | None:
+    """The MASSIVE locale of a language: the tag's own if MASSIVE has it, else the one
+    whose script matches (zh-Hant → zh-TW), else the first."""
+    locales = _massive_by_identity().get(identity, [])
+    if not locales:
+        return None
+    if tag.territory and f"{tag.language}-{tag.territory}" in locales:
+        return f"{tag.language}-{tag.territory}"
+    script = tag.maximize().script
+    same_script = [loc for loc in locales if langcodes.Language.get(loc).maximize().script
+                   == script]
+    return (same_script or locales)[0]
+
+
+def _sib200_codes(identity: str, iso3s: tuple[str, ...], script: str) -> tuple[str, ...]:
+    """FLORES-style ``<iso3>_<Script>`` candidates: the dominant varieties first (FLORES
+    names individual languages: swh_Latn, khk_Cyrl, twi_Latn), then the language's own."""
+    varieties = [_alpha3(m) for m, macro in NORMALIZED_MACROLANGUAGES.items()
+                 if macro == identity and "-" not in m]
+    return _unique(f"{a3}_{script}" for a3 in (*sorted(varieties), *iso3s))
+
+
+def _record(raw: langcodes.Language, flores: str | None) -> Language:
+    """The record for a parsed tag (``raw``: as typed, not normalised)."""
+    normal = langcodes.Language.get(str(raw))
+    identity = _identity(str(raw))
+    known = _known_by_identity().get(identity)
+    code = known.code if known else identity
+    name = _name(code)
+    iso3 = _alpha3(code)
+    script = raw.script or normal.prefer_macrolanguage().maximize().script or ""
+    codes = _unique((code, identity, iso3, _alpha3(identity),
+                     *_aliases().get(identity, ())))
+    iso3s = _unique(c if len(c) == 3 else _alpha3(c) for c in codes)
+    candidates = _sib200_codes(identity, iso3s, script)
+    in_sib = [c for c in candidates if c in SIB200_CODES]
+    if not in_sib and not raw.script:
+        # SIB-200 writes some languages only in another script (tzm_Tfng).
+        in_sib = sorted(c for c in SIB200_CODES if c.split("_")[0] in iso3s)
+    sib200 = flores if flores in SIB200_CODES else (in_sib[0] if in_sib else None)
+    massive = (known.massive if known and known.massive
+               else _massive_locale(identity, normal))
+    unimorph = known.unimorph if known else None
+
+    notes = []
+    typed = raw.language or ""
+    if typed not in (code, iso3) and _name(typed) != name:
+        if MACROLANGUAGES.get(typed) == identity or MACROLANGUAGES.get(
+                langcodes.Language.get(typed).language) == identity:
+            notes.append(f"{typed} ({_name(typed)}) belongs to the macrolanguage {code} "
+                         f"({name}), which lexi uses for it")
+        else:
+            notes.append(f"{typed} ({_name(typed)}) is another code for {name} ({code})")
+    if unimorph and unimorph not in (code, iso3):
+        notes.append(f"UniMorph's table for {name} is {unimorph} ({_name(unimorph)})")
+    if sib200 and sib200.split("_")[0] != iso3:
+        a3 = sib200.split("_")[0]
+        notes.append(f"SIB-200 tests {name} as {sib200} ({_name(a3)})")
+    others = [c for c in in_sib if c != sib200]
+    if others:
+        notes.append("SIB-200 also has " + ", ".join(
+            f"{c} ({_name(c.split('_')[0])})" for c in others))
+    return Language(code=code, iso3=iso3, name=name, script=script, massive=massive,
+                    sib200=sib200, unimorph=unimorph, codes=codes,
+                    lexicons=known.lexicons if known else (), notes=tuple(notes))
+
+
+def _parse_code(text: str) -> langcodes.Language | None:
+    """``text`` as a language tag (``_`` read as ``-``), as typed (not normalised), or
+    None if it names no language. Validity is judged after normalisation: ``swa`` and
+    ``ewe`` are not valid BCP-47 but are ISO 639 codes that normalise to ``sw``, ``ee``."""
+    tag = text.replace("_", "-")
+    try:
+        raw = langcodes.Language.get(tag, normalize=False)
+        normal = langcodes.Language.get(tag)
+    except (langcodes.LanguageTagError, ValueError):
+        return None
+    if (not raw.language or normal.language in _NOT_LANGUAGES or not normal.is_valid()
+            or normal.language_name().startswith("Unknown language")):
+        return None
+    return raw
+
+
+def _find_name(text: str) -> langcodes.Language | None:
+    """A language name (English, or the language's own) → its tag."""
+    try:
+        return langcodes.find(text)
+    except LookupError:
+        return None
+
+
+def _matched(text: str, raw: langcodes.Language) -> str:
+    if text.replace("-", "_") in SIB200_CODES:
+        return "SIB-200 / FLORES-200 code"
+    if text.replace("_", "-") in MASSIVE_LOCALES:
+        return "MASSIVE locale"
+    if raw.script or raw.territory or raw.variants:
+        return "BCP-47 tag"
+    lang = raw.language or ""
+    return "ISO 639-1 code" if len(lang) == 2 else "ISO 639-3 code"
+
+
+@lru_cache(maxsize=1)
+def _suggestion_index() -> dict[str, str]:
+    """Lower-cased names and codes → lexi code, for "did you mean" (every language lexi
+    knows resources for, MASSIVE and SIB-200 have, or CLDR covers)."""
+    codes = {*load_known_resources(), *CLDR_LANGUAGES, *(c.split("_")[0] for c in
+             SIB200_CODES), *(loc.split("-")[0] for loc in MASSIVE_LOCALES)}
+    index: dict[str, str] = {}
+    for raw in sorted(codes):
+        tag = _parse_code(raw)
+        if tag is None:
+            continue
+        language = _record(tag, None)
+        index.setdefault(language.name.lower(), language.code)
+        index.setdefault(_name(raw).lower(), language.code)
+        for code in language.codes:
+            index.setdefault(code.lower(), language.code)
+    for flores in SIB200_CODES:
+        index.setdefault(flores.lower(), _identity(flores.split("_")[0]))
+    return index
+
+
+def suggestions(query: str, limit: int = 4) -> list[str]:
+    """Close matches for a query that resolved to nothing: ``["Swahili (sw)"]``."""
+    index = _suggestion_index()
+    close = difflib.get_close_matches(query.strip().lower(), list(index), n=12, cutoff=0.75)
+    out: list[str] = []
+    for key in close:
+        code = index[key]
+        label = f"{_record(_parse_code(code), None).name} ({code})"
+        if label not in out:
+            out.append(label)
+    return out[:limit]
+
+
+def resolve(query: str) -> Resolution:
+    """Read ``query`` as a code, tag, locale, FLORES code or name; one record or a
+    ``LexiError`` that lists the candidates."""
+    text = query.strip()
+    if not text:
+        raise LexiError("no language given", hint="e.g. sw, ewe_Latn, sw-KE or Swahili")
+    if text.lower() in _NOT_LANGUAGES:
+        raise LexiError(f"{text!r} names no particular language",
+                        hint="give the target language, e.g. sw, ewe_Latn or Swahili")
+    raw = _parse_code(text)
+    # A capitalised word is read as a name too ("Ewe", "Mon"); codes are lower case.
+    capitalised = text[:1].isupper() and not text.isupper()
+    by_name = _find_name(text) if raw is None or capitalised else None
+    if raw is not None and by_name is not None and _identity(str(by_name)) != _identity(
+            str(raw)):
+        # "Mon" is the code of Mongolian and the name of Mon (mnw); "Ga" is Irish's code
+        # and Ga's (gaa) name. A capitalised word reads as a name, so both are offered.
+        a, b = _record(raw, None), _record(by_name, None)
+        raise LexiError(
+            f"{text!r} is ambiguous: the code of {a.name} ({a.code}) or the name of "
+            f"{b.name} ({b.code})", hint=f"give the code: {a.code} or {b.code}")
+    if raw is not None:
+        matched = "language name" if by_name is not None else _matched(text, raw)
+        return Resolution(query, matched, _record(raw, text.replace("-", "_")))
+    if by_name is not None:
+        return Resolution(query, "language name", _record(by_name, None))
+    close = suggestions(text)
+    hint = (f"did you mean {' or '.join(close)}?" if close else
+            "give an ISO 639 code, a BCP-47 tag, a MASSIVE locale, a SIB-200 code or an "
+            "English name; `lexi languages` lists the languages lexi has resources for")
+    raise LexiError(f"unknown language {text!r}", hint=hint)
+
+
+def resolve_language(query: str) -> Language:
+    """The :class:`Language` for a query (see :func:`resolve`)."""
+    return resolve(query).language
+
+
+# --- resources in a data root ------------------------------------------------------
+
+
+def data_root_path(option: str | Path | None) -> Path | None:
+    """``--data-root``, else ``$LEXI_DATA_ROOT``, else None."""
+    if option:
+        return Path(option).expanduser()
+    env = os.environ.get(DATA_ROOT_ENV)
+    return Path(env).expanduser() if env else None
+
+
+def lexicon_names(language: Language) -> tuple[str, ...]:
+    """Word-list names in the order they are preferred: languages.yml's, then
+    ``<source>-en-<code>`` for every code of the language, GATITOS before WECHSEL."""
+    return _unique((*language.lexicons,
+                    *(f"{source}-en-{code}" for source in LEXICON_SOURCES
+                      for code in language.codes)))
+
+
+def unimorph_codes(language: Language) -> tuple[str, ...]:
+    """UniMorph names tables by ISO 639-3 code; the known one first (sw → swc)."""
+    return _unique((language.unimorph, *(c for c in language.codes if len(c) == 3)))
+
+
+def sib200_codes(language: Language) -> tuple[str, ...]:
+    """The SIB-200 code, then ``<iso3>_<Script>`` for the language's other codes."""
+    iso3s = _unique(c for c in language.codes if len(c) == 3)
+    return _unique((language.sib200, *(f"{a3}_{language.script}" for a3 in iso3s)))
+
+
+@lru_cache(maxsize=4096)
+def _code_of(name: str) -> str | None:
+    """lexi's code for a file or folder name in a data root (None: not a language)."""
+    try:
+        return resolve(name).language.code
+    except LexiError:
+        return None
+
+
+def _lexicon_code(path: Path) -> str | None:
+    match = _LEXICON_FILE.match(path.name)
+    return match.group("code") if match else None
+
+
+def _locale_of(path: Path) -> str:
+    return path.name.removesuffix(".jsonl").removesuffix(".partial")
+
+
+def _lookup(candidates: list[Path], scanned: list[Path]) -> Lookup:
+    found = [p for p in candidates if p.exists()]
+    return Lookup(_unique((*found, *scanned)), tuple(candidates))
+
+
+def discover(language: Language, root: Path | None) -> Discovery:
+    """Every file for ``language`` in ``root`` and the UniMorph folder: first the names
+    derived from the language's codes (in preference order), then any other file there
+    whose name resolves to the same language (``massive/sw-TZ.jsonl``)."""
+    same = language.code
+
+    def scanned(folder: str, pattern: str, key) -> list[Path]:
+        if root is None:
+            return []
+        return [p for p in _entries(root / folder, pattern)
+                if (name := key(p)) and _code_of(name) == same]
+
+    unimorph = [root / "unimorph" / c for c in unimorph_codes(language)] if root else []
+    unimorph += [unimorph_root() / c / c for c in unimorph_codes(language)]
+    if root is None:
+        return Discovery(language, None, unimorph=_lookup(unimorph, []))
+    lexicons = [root / "lexicons" / f"{name}.tsv" for name in lexicon_names(language)]
+    massive = [root / "massive" / f"{loc}{suffix}.jsonl" for loc in _unique((language.massive,))
+               for suffix in ("", ".partial")]
+    sib = [root / "sib200" / code / "test.tsv" for code in sib200_codes(language)]
+    return Discovery(
+        language, root,
+        lexicons=_lookup(lexicons, scanned("lexicons", "*-en-*.tsv", _lexicon_code)),
+        unimorph=_lookup(unimorph, scanned("unimorph", "*", lambda p: p.name)),
+        massive_test=_lookup(massive, scanned("massive", "*.jsonl", _locale_of)),
+        sib200_test=_lookup(sib, scanned("sib200", "*/test.tsv", lambda p: p.parent.name)),
+    )
+
+
+def _data_file(path: Path) -> DataFile:
+    if path.is_dir():
+        return DataFile(path, sum(p.stat().st_size for p in path.rglob("*") if p.is_file()))
+    with path.open("rb") as handle:
+        lines = sum(1 for _ in handle)
+    return DataFile(path, path.stat().st_size, lines)
+
+
+def language_resources(discovery: Discovery) -> LanguageResources:
+    unimorph = discovery.unimorph.first
+    return LanguageResources(
+        discovery.language,
+        lexicons=tuple(_data_file(p) for p in discovery.lexicons.found),
+        unimorph=_data_file(unimorph) if unimorph else None,
+        massive_tests=tuple(_data_file(p) for p in discovery.massive_test.found),
+        sib200_tests=tuple(_data_file(p) for p in discovery.sib200_test.found),
+    )
+
+
+def parse_kinds(has: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """``"lexicon,morph"`` → ``("lexicon", "morph")``; unknown kinds are refused."""
+    if not has:
+        return ()
+    items = has.split(",") if isinstance(has, str) else [k for h in has for k in h.split(",")]
+    kinds = _unique(k.strip().lower() for k in items)
+    unknown = [k for k in kinds if k not in RESOURCE_KINDS]
+    if unknown:
+        raise LexiError(f"--has {', '.join(unknown)}: unknown resource kind",
+                        hint=f"one or more of {', '.join(RESOURCE_KINDS)}")
+    return kinds
+
+
+def _entries(folder: Path, pattern: str) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(pattern) if not p.name.startswith("."))
+
+
+def languages_in_root(root: Path) -> tuple[list[str], list[Path]]:
+    """lexi codes of the languages a data root holds files for, and the files and
+    folders whose names lexi cannot attribute to a language (shown, not fatal)."""
+    codes: list[str] = []
+    unrecognised: list[Path] = []
+
+    def attribute(path: Path, name: str | None) -> None:
+        code = _code_of(name) if name else None
+        if code:
+            codes.append(code)
+        else:
+            unrecognised.append(path)
+
+    for path in _entries(root / "lexicons", "*.tsv"):
+        attribute(path, _lexicon_code(path))
+    for path in _entries(root / "massive", "*.jsonl"):
+        if not path.name.startswith("en-"):  # the English source, not a target
+            attribute(path, _locale_of(path))
+    for path in _entries(root / "unimorph", "*"):
+        attribute(path, path.name)
+    for path in _entries(root / "sib200", "*/test.tsv"):
+        if path.parent.name != "eng_Latn":
+            attribute(path, path.parent.name)
+    return [c for c in _unique(codes) if c != "en"], unrecognised
+
+
+def language_table(query: str | None = None, has: str | list[str] | None = None,
+                   data_root: str | Path | None = None) -> LanguageTable:
+    """What lexi can do for each language: languages.yml's and the data root's, or only
+    ``query``'s (with how it resolved), filtered to those that have every ``has`` kind."""
+    kinds = parse_kinds(has)
+    root = data_root_path(data_root)
+    resolution = resolve(query) if query else None
+    unrecognised: list[Path] = []
+    if resolution is not None:
+        languages = [resolution.language]
+    else:
+        codes = list(load_known_resources())
+        if root is not None:
+            found, unrecognised = languages_in_root(root)
+            codes += found
+        languages = [resolve_language(code) for code in _unique(codes)]
+        languages = list({lang.code: lang for lang in languages}.values())
+    rows = [language_resources(discover(lang, root)) for lang in languages]
+    rows = [row for row in rows if all(row.has(k) for k in kinds)]
+    rows.sort(key=lambda row: (row.language.name.lower(), row.language.code))
+    return LanguageTable(root, tuple(rows), tuple(unrecognised), resolution, kinds)
