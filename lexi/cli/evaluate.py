@@ -94,6 +94,29 @@ def print_tables(evaluation: Evaluation) -> None:
             cells.insert(1, group.name if group else "")
         table.add_row(*cells)
     console.print(table)
+    if evaluation.has_slots:
+        print_slot_table(evaluation)
+
+
+def print_slot_table(evaluation: Evaluation) -> None:
+    """Slot F1 and exact match of the runs scored on slots (test rows with slot markup)."""
+    table = Table(title="slots (rows with slot markup)")
+    for column in ("run", "rows", "slot F1 [95% CI]", "exact match [95% CI]",
+                   "slot F1 gain", "exact match gain"):
+        table.add_column(column)
+    for result in evaluation.runs:
+        if result.slots is None:
+            continue
+        gains = {d.metric: d for d in result.vs_baseline}
+        table.add_row(result.name, str(result.slots.rows), _cell(result.slots.slot_f1),
+                      _cell(result.slots.exact_match), _diff_cell(gains.get("slot_f1")),
+                      _diff_cell(gains.get("exact_match")))
+    console.print(table)
+
+
+def _diff_cell(diff) -> str:
+    return ("—" if diff is None else
+            f"{100 * diff.estimate:+.1f} [{100 * diff.low:+.1f}, {100 * diff.high:+.1f}]")
 
 
 @app.command("eval")
@@ -118,6 +141,10 @@ def eval_command(
     as_json: bool = typer.Option(False, "--json", help="Print metrics.json on stdout."),
 ) -> None:
     """Accuracy, macro-F1, per-label scores and confusions with 95% bootstrap intervals.
+
+    Runs trained with `--task intent+slots` are also scored on slots where the test rows
+    have MASSIVE annot_utt markup: slot F1 (micro, over exact spans and types), exact match
+    (intent and every slot right) and F1 per slot type.
 
     The first `--run` is the baseline; every other run gets the paired difference against
     it. `--run NAME=DIR,DIR,...` makes a seed group (one run per training seed): groups

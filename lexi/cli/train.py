@@ -50,6 +50,12 @@ def train_cmd(
     dev_split: Annotated[str, typer.Option(
         "--dev-split", help="Dev rows of this split; `all` keeps every row.")] = "dev",
     method: Annotated[str, typer.Option("--method", help="`lora` or `full` fine-tuning.")] = "lora",
+    task: Annotated[str, typer.Option(
+        "--task", help="`intent`, or `intent+slots`: also a token-level head that tags slots "
+        "(BIO, learnt from MASSIVE annot_utt spans; rows without markup train the intent "
+        "head only).")] = "intent",
+    slot_weight: Annotated[float, typer.Option(
+        "--slot-weight", help="intent+slots: loss = intent CE + this × slot CE.")] = 1.0,
     epochs: Annotated[int, typer.Option("--epochs", help="Passes over the training data.")] = 3,
     lr: Annotated[float | None, typer.Option(
         "--lr", help="Peak learning rate [default: 2e-3 LoRA, 3e-5 full].")] = None,
@@ -114,6 +120,8 @@ def train_cmd(
     Repeat a run's settings with other data: `lexi train --config runs/en/run.json
     --data en-US.jsonl --data synth.jsonl -o runs/en+sw`.
 
+    Intent and slots (MASSIVE annot_utt markup): `lexi train --task intent+slots ...`.
+
     Many processes or GPUs: `torchrun --nproc_per_node 2 -m lexi.cli.main train ...`.
     Prints the run directory on stdout (or the result with --json). A run that diverges
     (non-finite or exploding loss, a loss or dev accuracy no better than guessing the most
@@ -136,7 +144,7 @@ def train_cmd(
         teacher_weight=teacher_weight, temperature=temperature, max_grad_norm=max_grad_norm,
         on_divergence=on_divergence, max_length=max_length, max_steps=max_steps,
         patience=patience, seed=seed, device=device, threads=threads, resume=resume,
-        overwrite=overwrite,
+        overwrite=overwrite, task=task, slot_weight=slot_weight,
     )
     if config_file is not None:
         # Compared by name: typer may ship its own copy of click's ParameterSource enum.
@@ -166,9 +174,16 @@ def train_cmd(
 
 def predict_rows(run: Path, texts: list[str], input: str | None, top_k: int, batch_size: int,
                  device: str | None, text_field: str | None = None) -> list[dict]:
-    """Classify ``texts`` and/or the rows of ``input``: one JSON-ready dict per text."""
+    """Classify ``texts`` and/or the rows of ``input``: one JSON-ready dict per text.
+
+    A run with a slot head (``--task intent+slots``) adds ``annot_utt`` (the text in
+    MASSIVE markup, ``wake me up at [time : five am]``) and ``slots`` (``{"slot", "start",
+    "end", "text"}``, character offsets, ``end`` exclusive).
+    """
+    from lexi.data.massive import format_annot
     from lexi.data.readers import read_dataset
     from lexi.model.predict import load_predictor
+    from lexi.model.slots import span_dicts
 
     rows: list[dict] = [{"text": text} for text in texts]
     if input is not None:
@@ -180,10 +195,18 @@ def predict_rows(run: Path, texts: list[str], input: str | None, top_k: int, bat
     if not rows:
         raise LexiError("nothing to classify", hint='pass texts, or --input FILE (- for stdin)')
     predictor = load_predictor(run, device=device)
-    ranked = predictor.predict([row["text"] for row in rows], top_k=top_k, batch_size=batch_size)
-    for row, best in zip(rows, ranked, strict=True):
+    texts = [row["text"] for row in rows]
+    if predictor.slot_labels:
+        proba, spans = predictor.predict_with_slots(texts, batch_size=batch_size)
+        ranked = predictor.rank(proba, top_k)
+    else:
+        ranked, spans = predictor.predict(texts, top_k=top_k, batch_size=batch_size), None
+    for i, (row, best) in enumerate(zip(rows, ranked, strict=True)):
         row["label"], row["score"] = best[0]
         row["top_k"] = [{"label": label, "score": score} for label, score in best]
+        if spans is not None:
+            row["annot_utt"] = format_annot(row["text"], spans[i])
+            row["slots"] = span_dicts(row["text"], spans[i])
     return rows
 
 
@@ -202,6 +225,9 @@ def predict_cmd(
 ) -> None:
     """Classify texts with a trained run: one JSON line per text on stdout.
 
+    A run trained with `--task intent+slots` also gives the slots, as `annot_utt`
+    (`wake me up at [time : seven]`) and as `slots` spans with character offsets.
+
     Example:
 
         lexi predict --run runs/en "wake me up at seven" --top-k 3
@@ -217,19 +243,24 @@ def export_cmd(
     run: Annotated[Path, typer.Option("--run", help="A finished run directory.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write.")],
     merge: Annotated[bool, typer.Option(
-        "--merge/--no-merge", help="Merge the LoRA adapter into the encoder (the only export "
-        "written).")] = True,
+        "--merge/--no-merge", help="Merge the LoRA adapter into the encoder: a Hugging Face "
+        "text-classification model (the default). --no-merge keeps the adapter separate "
+        "(LoRA runs): a portable copy of the run.")] = True,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace an existing folder.")] = False,
 ) -> None:
-    """Write a merged transformers model + head that loads without peft.
+    """Write a run as a standard Hugging Face text-classification model folder.
 
     Example:
 
-        lexi export --run runs/en --merge -o deploy/en
+        lexi export --run runs/en -o deploy/en
 
-    `AutoModel.from_pretrained("deploy/en")` loads the encoder; `lexi predict --run deploy/en`
-    classifies with it. Prints the folder on stdout.
+    `pipeline("text-classification", model="deploy/en", trust_remote_code=True)` and
+    `AutoModelForSequenceClassification.from_pretrained(..., trust_remote_code=True)` load
+    it with the run's labels, pooling and head (lexi not needed; `modeling_lexi.py` in the
+    folder is the code they trust), and give the probabilities `lexi predict` gives;
+    `lexi predict --run deploy/en` works on it too. The folder has a model card (README.md).
+    Prints the folder on stdout.
     """
     from lexi.model.export import export_run
 

@@ -3,7 +3,9 @@
 Runs come in groups (one run per training seed; a plain run is a group of one). The first
 group is the baseline; every other group, and every run outside it, gets a paired
 difference against it. Outputs in the report directory: ``metrics.json``,
-``predictions/<run>.jsonl``, ``report.md`` and ``report.html``.
+``predictions/<run>.jsonl``, ``report.md`` and ``report.html``. Runs trained with a slot
+head are also scored on slots (:mod:`lexi.evaluate.slot_metrics`) where the test rows have
+slot markup; intent-only runs are scored exactly as before.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lexi.data.readers import read_dataset
+from lexi.data.readers import detect_format, read_dataset
 from lexi.errors import LexiError
 from lexi.evaluate.metrics import (
     BootstrapConfig,
@@ -37,7 +39,18 @@ from lexi.evaluate.predictions import (
     read_predictions,
     write_predictions,
 )
+from lexi.evaluate.slot_metrics import (
+    SLOT_METRIC_NAMES,
+    SLOT_METRICS,
+    SlotMetrics,
+    SlotRows,
+    compute_slot_metrics,
+    slot_difference,
+    slot_group_score,
+    slot_rows,
+)
 from lexi.io import atomic_write, file_sha256
+from lexi.model.slots import has_slot_markup
 
 # Files a run directory may hold that describe how it was trained (shown as provenance).
 RUN_DESCRIPTION_FILES = ("train_config.json", "config.json", "run.json", "metadata.json")
@@ -115,6 +128,10 @@ class RunResult:
     vs_baseline: list[Difference] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
     warnings: list[RunWarning] = field(default_factory=list)
+    slots: SlotMetrics | None = None
+    """Slot F1, exact match and per-slot-type scores (runs with a slot head, on test rows
+    with slot markup); None otherwise."""
+    slot_rows: SlotRows | None = field(default=None, repr=False)
 
     @property
     def degenerate(self) -> bool:
@@ -122,12 +139,15 @@ class RunResult:
         return any(w.degenerate for w in self.warnings)
 
     def as_dict(self) -> dict:
+        metrics = self.metrics.as_dict()
+        if self.slots is not None:
+            metrics["slots"] = self.slots.as_dict()
         return {
             "name": self.name,
             "run": self.predictions.run,
             "degenerate": self.degenerate,
             "warnings": [w.as_dict() for w in self.warnings],
-            "metrics": self.metrics.as_dict(),
+            "metrics": metrics,
             "vs_baseline": [d.as_dict() for d in self.vs_baseline],
             "provenance": self.provenance,
         }
@@ -136,7 +156,8 @@ class RunResult:
 @dataclass
 class GroupResult:
     """Runs of one configuration, one per seed, summarised; ``vs_baseline`` is empty for the
-    baseline group itself. ``scores`` maps ``accuracy`` and ``macro_f1`` to their
+    baseline group itself. ``scores`` maps ``accuracy`` and ``macro_f1`` (and, when every
+    run of the group is scored on slots, ``slot_f1`` and ``exact_match``) to their
     :class:`GroupScore` (mean ± sd over the runs, pooled interval)."""
 
     name: str
@@ -187,6 +208,11 @@ class Evaluation:
         return self.groups[0] if self.groups else None
 
     @property
+    def has_slots(self) -> bool:
+        """Whether any run is scored on slots."""
+        return any(run.slots is not None for run in self.runs)
+
+    @property
     def grouped(self) -> bool:
         """Whether any group has several runs (then group means are the headline)."""
         return any(len(group.runs) > 1 for group in self.groups)
@@ -235,6 +261,11 @@ class Evaluation:
                 if diff.metric == "accuracy":
                     line += (f", gain {100 * diff.estimate:+.1f} points "
                              f"[{100 * diff.low:+.1f}, {100 * diff.high:+.1f}]")
+            if run.slots is not None:
+                for metric in SLOT_METRICS:
+                    iv = getattr(run.slots, metric)
+                    line += (f", {SLOT_METRIC_NAMES[metric]} {100 * iv.estimate:.1f} "
+                             f"[{100 * iv.low:.1f}, {100 * iv.high:.1f}]")
             if run.degenerate:
                 line += " (DEGENERATE: not a result)"
             lines.append(line)
@@ -340,14 +371,29 @@ def _as_spec(item: str | Path | GroupSpec) -> GroupSpec:
 
 
 def _group_scores(runs: Sequence[RunResult], bootstrap: BootstrapConfig) -> dict[str, GroupScore]:
+    slotted = all(run.slot_rows is not None and run.slots is not None for run in runs)
     if len(runs) == 1:
         # A group of one is its run: same row draws, so the same interval (no second bootstrap).
         iv = {m: getattr(runs[0].metrics, m) for m in GROUP_METRICS}
-        return {m: GroupScore(m, iv[m].estimate, None, iv[m].low, iv[m].high,
-                              (iv[m].estimate,)) for m in GROUP_METRICS}
+        if slotted:
+            iv.update({m: getattr(runs[0].slots, m) for m in SLOT_METRICS})
+        return {m: GroupScore(m, i.estimate, None, i.low, i.high, (i.estimate,))
+                for m, i in iv.items()}
     gold = runs[0].predictions.gold
     preds = [run.predictions.pred for run in runs]
-    return {m: group_score(gold, preds, m, bootstrap) for m in GROUP_METRICS}
+    scores = {m: group_score(gold, preds, m, bootstrap) for m in GROUP_METRICS}
+    if slotted:
+        scores.update({m: slot_group_score([run.slot_rows for run in runs], m, bootstrap)
+                       for m in SLOT_METRICS})
+    return scores
+
+
+def _slot_gains(baseline: Sequence[SlotRows | None], other: Sequence[SlotRows | None],
+                bootstrap: BootstrapConfig) -> list[Difference]:
+    """Paired slot F1 and exact match gains, when both sides were scored on slots."""
+    if not baseline or not other or any(r is None for r in (*baseline, *other)):
+        return []
+    return [slot_difference(baseline, other, metric, bootstrap) for metric in SLOT_METRICS]
 
 
 def _group_names(groups: Sequence[tuple[str | None, int]], run_names: Sequence[str]) -> list[str]:
@@ -393,6 +439,8 @@ def evaluate_predictions(
                             hint="evaluate them on the same --data and --split")
     baseline_size = groups[0][1]
     baseline_preds = [p.pred for p in predictions[:baseline_size]]
+    counts = [slot_rows(p) for p in predictions]
+    baseline_slots = counts[:baseline_size]
     results = []
     for i, (pred, name) in enumerate(zip(predictions, run_names, strict=True)):
         metrics = compute_metrics(pred.gold, pred.pred, pred.labels or None, bootstrap)
@@ -401,10 +449,11 @@ def evaluate_predictions(
         diffs = [] if i < baseline_size else [
             group_difference(base.gold, baseline_preds, [pred.pred], metric, bootstrap)
             for metric in GROUP_METRICS
-        ]
+        ] + _slot_gains(baseline_slots, [counts[i]], bootstrap)
         described = dict(provenance[i]) if provenance else {"path": pred.run}
         results.append(RunResult(name, pred, metrics, diffs, described,
-                                 run_warnings(pred, described)))
+                                 run_warnings(pred, described),
+                                 compute_slot_metrics(pred, bootstrap), counts[i]))
     group_results: list[GroupResult] = []
     start = 0
     for k, (group_name, (_, size)) in enumerate(zip(group_names, groups, strict=True)):
@@ -418,6 +467,7 @@ def evaluate_predictions(
             diffs = [group_difference(base.gold, baseline_preds,
                                       [run.predictions.pred for run in members], metric,
                                       bootstrap) for metric in GROUP_METRICS]
+            diffs += _slot_gains(baseline_slots, [run.slot_rows for run in members], bootstrap)
         group_results.append(GroupResult(group_name, members,
                                          _group_scores(members, bootstrap), diffs))
     return Evaluation(
@@ -456,7 +506,11 @@ def evaluate_runs(
     if not rows:
         raise LexiError(f"no rows{f' in split {split!r}' if split else ''}", path=data,
                         hint="check --split (MASSIVE splits: train, dev, test)")
-    predictions = [predict_run(run, rows, batch_size=batch_size) for run in run_dirs]
+    # Gold slots are known for MASSIVE rows with annot_utt; other rows are not slot-scored.
+    massive = (format if format != "auto" else detect_format(str(data))) == "massive"
+    markup = [has_slot_markup(utt, massive) for utt in rows]
+    predictions = [predict_run(run, rows, batch_size=batch_size, markup=markup)
+                   for run in run_dirs]
     described = {"path": str(data), "split": split, "rows": len(rows)}
     if Path(data).is_file():
         described["sha256"] = file_sha256(data)

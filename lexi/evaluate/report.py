@@ -4,7 +4,9 @@
 matplotlib PNGs embedded as base64) that a person can open to see what the language
 gained: the headline, accuracy with intervals, per-label F1, confusions and provenance.
 When runs come in seed groups, a group table (mean ± sd over the runs, pooled interval,
-paired gain) sits above the per-run details and the headline compares groups.
+paired gain) sits above the per-run details and the headline compares groups. Runs
+scored on slots get a slots section: slot F1 and exact match with intervals and gains, and
+F1 per slot type.
 """
 
 from __future__ import annotations
@@ -185,6 +187,56 @@ def _per_label_rows(evaluation: Evaluation) -> tuple[list[str], list[list[str]]]
     return header, rows
 
 
+SLOT_HEADER = ["run", "rows", "slot F1", "exact match", "precision", "recall",
+               "slot F1 gain", "exact match gain"]
+SLOT_GROUP_HEADER = ["group", "runs", "slot F1 mean ± sd [95% CI]",
+                     "exact match mean ± sd [95% CI]", "slot F1 gain", "exact match gain"]
+
+
+def _slot_rows(evaluation: Evaluation) -> list[list[str]]:
+    """One row per run scored on slots."""
+    return [[r.name, str(r.slots.rows), _interval(r.slots.slot_f1), _interval(r.slots.exact_match),
+             _pct(r.slots.precision), _pct(r.slots.recall), _gain(r, "slot_f1"),
+             _gain(r, "exact_match")] for r in evaluation.runs if r.slots is not None]
+
+
+def _slot_group_rows(evaluation: Evaluation) -> list[list[str]]:
+    return [[g.name + (" (NOT A RESULT)" if g.degenerate else ""), str(len(g.runs)),
+             _spread(g.scores["slot_f1"]), _spread(g.scores["exact_match"]),
+             _gain(g, "slot_f1"), _gain(g, "exact_match")]
+            for g in evaluation.groups if "slot_f1" in g.scores]
+
+
+def _per_slot_rows(evaluation: Evaluation) -> tuple[list[str], list[list[str]]]:
+    """F1 per slot type (rows: types with gold spans), one column per run scored on slots,
+    and the last run's gain over the first one's when there are several."""
+    runs = [r for r in evaluation.runs if r.slots is not None]
+    header = ["slot", "support"] + [f"F1 {r.name}" for r in runs]
+    if len(runs) > 1:
+        header.append(f"F1 gain ({runs[-1].name} − {runs[0].name})")
+    scores = [{s.slot: s for s in r.slots.per_slot} for r in runs]
+    rows = []
+    for slot in sorted({name for by_slot in scores for name in by_slot}):
+        support = max((by_slot[slot].support for by_slot in scores if slot in by_slot),
+                      default=0)
+        if support == 0:
+            continue  # predicted but never gold
+        f1 = [by_slot[slot].f1 if slot in by_slot else 0.0 for by_slot in scores]
+        row = [slot, str(support)] + [_pct(value) for value in f1]
+        if len(runs) > 1:
+            row.append(f"{100 * (f1[-1] - f1[0]):+.1f}")
+        rows.append(row)
+    return header, rows
+
+
+def _slot_note(evaluation: Evaluation) -> str:
+    return ("Scores in %, on the test rows with slot markup (MASSIVE annot_utt). Slot F1: "
+            "micro F1 over spans, a span is right when its start, end and type are; exact "
+            "match: the intent and every slot of the row right. 95% intervals and paired "
+            f"gains: the bootstrap of the intent scores ({evaluation.bootstrap.resamples} "
+            "resamples, the same rows).")
+
+
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -227,6 +279,13 @@ def render_markdown(evaluation: Evaluation) -> str:
                       + ", ".join(run.metrics.unseen_labels), ""]
     header, rows = _per_label_rows(evaluation)
     parts += ["## Per label", "", _markdown_table(header, rows), ""]
+    if evaluation.has_slots:
+        parts += ["## Slots", "", _slot_note(evaluation), ""]
+        if evaluation.grouped and _slot_group_rows(evaluation):
+            parts += [_markdown_table(SLOT_GROUP_HEADER, _slot_group_rows(evaluation)), ""]
+        parts += [_markdown_table(SLOT_HEADER, _slot_rows(evaluation)), ""]
+        header, rows = _per_slot_rows(evaluation)
+        parts += ["### F1 per slot type", "", _markdown_table(header, rows), ""]
     for run in evaluation.runs:
         confusions = run.metrics.confusion.top_confusions(TOP_CONFUSIONS)
         parts += [f"## Top confusions: {run.name}", ""]
@@ -451,6 +510,13 @@ def render_html(evaluation: Evaluation) -> str:
     parts += ["<h2>Per label</h2>", _img(plot_per_label(evaluation), "F1 per label"),
               "<details><summary>Per-label table</summary>", _html_table(header, rows),
               "</details>"]
+    if evaluation.has_slots:
+        parts += ["<h2>Slots</h2>", f'<p class="note">{html.escape(_slot_note(evaluation))}</p>']
+        if evaluation.grouped and _slot_group_rows(evaluation):
+            parts.append(_html_table(SLOT_GROUP_HEADER, _slot_group_rows(evaluation)))
+        parts.append(_html_table(SLOT_HEADER, _slot_rows(evaluation)))
+        header, rows = _per_slot_rows(evaluation)
+        parts += ["<h3>F1 per slot type</h3>", _html_table(header, rows)]
     parts.append("<h2>Confusions</h2>")
     for run in evaluation.runs:
         confusions = run.metrics.confusion.top_confusions(TOP_CONFUSIONS)

@@ -62,3 +62,13 @@ def collate(token_ids: Sequence[Sequence[int]], pad_id: int,
         input_ids[row, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
         attention_mask[row, : len(ids)] = 1
     return input_ids, attention_mask
+
+
+def collate_tags(tags: Sequence[Sequence[int]], width: int, ignore: int = -100) -> torch.Tensor:
+    """Slot tag indices padded (and cut) to ``width`` with ``ignore``: ``[rows, width]``,
+    aligned with :func:`collate`'s ``input_ids``."""
+    out = torch.full((len(tags), width), ignore, dtype=torch.long)
+    for row, labels in enumerate(tags):
+        labels = labels[:width]
+        out[row, : len(labels)] = torch.as_tensor(labels, dtype=torch.long)
+    return out

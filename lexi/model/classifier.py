@@ -23,22 +23,35 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
 
 
 class EncoderClassifier(nn.Module):
-    """``encoder`` → pooling (``mean`` or ``cls``) → dropout → ``head`` → logits."""
+    """``encoder`` → pooling (``mean`` or ``cls``) → dropout → ``head`` → logits.
+
+    With ``num_slot_labels`` it also has ``slot_head``, a linear layer over every token's
+    encoding (BIO slot tags, :mod:`lexi.model.slots`); ``forward(..., with_slots=True)``
+    then returns ``(intent logits, slot logits)``. Without it nothing is created, so an
+    intent-only model (and its random initialisation) is what it always was.
+    """
 
     def __init__(self, encoder: nn.Module, num_labels: int, pooling: str = "mean",
-                 dropout: float = 0.1) -> None:
+                 dropout: float = 0.1, num_slot_labels: int = 0) -> None:
         super().__init__()
         self.encoder = encoder
         self.pooling = pooling
         self.dropout = nn.Dropout(dropout)
         hidden_size = encoder.config.hidden_size
         self.head = nn.Linear(hidden_size, num_labels)
+        self.slot_head = nn.Linear(hidden_size, num_slot_labels) if num_slot_labels else None
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                with_slots: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         pooled = mean_pool(hidden, attention_mask) if self.pooling == "mean" else hidden[:, 0]
         # The head runs in float32 even under bf16 autocast: logits feed a softmax.
-        return self.head(self.dropout(pooled).float())
+        logits = self.head(self.dropout(pooled).float())
+        if not with_slots:
+            return logits
+        if self.slot_head is None:
+            raise ValueError("this model has no slot head")
+        return logits, self.slot_head(self.dropout(hidden).float())
 
 
 def _check_model_folder(model_path: str) -> None:
@@ -109,3 +122,25 @@ def evaluate_logits(model: nn.Module, token_ids: list[list[int]], pad_id: int,
     if chunks:
         out = torch.stack([chunks[i] for i in range(len(token_ids))])
     return out
+
+
+@torch.no_grad()
+def evaluate_joint(model: EncoderClassifier, token_ids: list[list[int]], pad_id: int,
+                   device: torch.device, batch_size: int
+                   ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Intent logits ``[rows, labels]`` and, per row, slot logits ``[its tokens, tags]``
+    (float32, CPU, input order) of a model with a slot head."""
+    model.eval()
+    intents: dict[int, torch.Tensor] = {}
+    slots: dict[int, torch.Tensor] = {}
+    for batch in length_sorted_batches([len(t) for t in token_ids], batch_size):
+        input_ids, mask = collate([token_ids[i] for i in batch], pad_id)
+        with autocast(device):
+            logits, slot_logits = model(input_ids.to(device), mask.to(device), with_slots=True)
+        for row, index in enumerate(batch):
+            intents[index] = logits[row].float().cpu()
+            slots[index] = slot_logits[row, : len(token_ids[index])].float().cpu()
+    if not intents:
+        return torch.empty((0, model.head.out_features)), []
+    return (torch.stack([intents[i] for i in range(len(token_ids))]),
+            [slots[i] for i in range(len(token_ids))])

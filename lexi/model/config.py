@@ -96,11 +96,25 @@ class TrainConfig:
     """Continue from the run directory's last epoch checkpoint."""
     overwrite: bool = False
     """Replace an existing run directory."""
+    # Added with slot filling; last, so that an intent-only run.json lists the keys it
+    # always did, in the same order, with these two after them.
+    task: str = "intent"
+    """``intent`` (the intent head only) or ``intent+slots``: a second, token-level head
+    learns BIO slot tags from ``annot_utt`` spans (:mod:`lexi.model.slots`); rows without
+    slot markup train the intent head only."""
+    slot_weight: float = 1.0
+    """``intent+slots``: loss = intent cross-entropy + this × the slot cross-entropy (a
+    mean over the first sub-words of the batch's words, as JointBERT weighs them 1:1)."""
 
     def __post_init__(self) -> None:
         from lexi.errors import LexiError
+        from lexi.model.slots import TASKS
         from lexi.model.stability import ON_DIVERGENCE
 
+        if self.task not in TASKS:
+            raise LexiError(f"unknown task {self.task!r}", hint=f"one of {', '.join(TASKS)}")
+        if self.slot_weight < 0:
+            raise LexiError(f"--slot-weight must be 0 or more, not {self.slot_weight}")
         if self.method not in METHODS:
             raise LexiError(f"unknown method {self.method!r}", hint=f"one of {', '.join(METHODS)}")
         if self.pooling not in POOLINGS:
@@ -128,6 +142,11 @@ class TrainConfig:
                 raise LexiError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
         if not self.data:
             raise LexiError("no training data given", hint="pass --data FILE")
+
+    @property
+    def with_slots(self) -> bool:
+        """Whether the model gets a slot head (``--task intent+slots``)."""
+        return self.task == "intent+slots"
 
     @property
     def learning_rate(self) -> float:

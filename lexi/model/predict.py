@@ -3,6 +3,8 @@
 ``load_predictor(run_dir)`` reads ``run.json``, loads the base encoder, applies the peft
 adapter and merges it (inference then costs what the plain encoder costs), and loads the
 head. A folder written by ``lexi export --merge`` loads the same way, without peft.
+A run trained with ``--task intent+slots`` also gets its slot head:
+:meth:`Predictor.predict_with_slots` returns each text's slot spans beside the intents.
 """
 
 from __future__ import annotations
@@ -15,8 +17,15 @@ from pathlib import Path
 import numpy
 import torch
 
+from lexi.data.records import SlotSpan
 from lexi.errors import LexiError
-from lexi.model.classifier import EncoderClassifier, load_encoder, load_tokenizer
+from lexi.model.classifier import (
+    EncoderClassifier,
+    evaluate_joint,
+    load_encoder,
+    load_tokenizer,
+)
+from lexi.model.slots import OUTSIDE, decode_tokens
 
 EXPORT_FILE = "lexi.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"  # what peft's save_pretrained writes
@@ -31,6 +40,8 @@ class Predictor:
     labels: list[str]
     max_length: int
     device: torch.device
+    slot_labels: list[str] | None = None
+    """The slot head's BIO tags (a run trained with ``--task intent+slots``), else None."""
 
     @torch.no_grad()
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> numpy.ndarray:
@@ -48,11 +59,41 @@ class Predictor:
     def predict(self, texts: Sequence[str], top_k: int = 1,
                 batch_size: int = 64) -> list[list[tuple[str, float]]]:
         """The ``top_k`` most probable labels of each text, best first, with probabilities."""
-        proba = self.predict_proba(texts, batch_size=batch_size)
+        return self.rank(self.predict_proba(texts, batch_size=batch_size), top_k)
+
+    def rank(self, proba: numpy.ndarray, top_k: int = 1) -> list[list[tuple[str, float]]]:
+        """The ``top_k`` labels of each row of ``proba``, best first, with probabilities."""
         k = max(1, min(top_k, len(self.labels)))
         order = numpy.argsort(-proba, axis=1, kind="stable")[:, :k]
         return [[(self.labels[j], float(row[j])) for j in idx]
                 for row, idx in zip(proba, order, strict=True)]
+
+    @torch.no_grad()
+    def predict_with_slots(self, texts: Sequence[str], batch_size: int = 64
+                           ) -> tuple[numpy.ndarray, list[tuple[SlotSpan, ...]]]:
+        """Intent probabilities (as :meth:`predict_proba`) and each text's slot spans,
+        decoded from the BIO tag of every word's first sub-word (:mod:`lexi.model.slots`)."""
+        if not self.slot_labels:
+            raise LexiError("this run has no slot head", hint="train it with --task "
+                            "intent+slots to predict slots")
+        texts = list(texts)
+        if not texts:
+            return numpy.zeros((0, len(self.labels)), dtype=numpy.float32), []
+        encoded = self.tokenizer(texts, truncation=True, max_length=self.max_length,
+                                 return_offsets_mapping=True)
+        logits, slot_logits = evaluate_joint(self.model, encoded["input_ids"],
+                                             self.tokenizer.pad_token_id, self.device,
+                                             batch_size)
+        spans = [decode_tokens(text, [tuple(pair) for pair in offsets],
+                               tags.argmax(-1).tolist(), self.slot_labels)
+                 for text, offsets, tags in zip(texts, encoded["offset_mapping"], slot_logits,
+                                                strict=True)]
+        return torch.softmax(logits.double(), dim=-1).numpy(), spans
+
+    def predict_slots(self, texts: Sequence[str], batch_size: int = 64
+                      ) -> list[tuple[SlotSpan, ...]]:
+        """The slot spans of each text (character offsets into it)."""
+        return self.predict_with_slots(texts, batch_size)[1]
 
 
 def _read_json(path: Path) -> dict:
@@ -103,6 +144,12 @@ def _model_info(info: object, path: Path, *, run: bool) -> dict:
     if info["max_length"] < 1:
         raise LexiError(f"'max_length' must be a positive integer, found {info['max_length']}",
                         path=path, hint=hint)
+    tags = info.get("slot_labels")
+    if tags is not None and (not isinstance(tags, list) or not tags or tags[0] != OUTSIDE
+                             or not all(isinstance(tag, str) for tag in tags)):
+        where = "model.slot_labels" if run else "slot_labels"
+        raise LexiError(f"{where!r} must be a list of BIO tags starting with 'O', found "
+                        f"{tags!r}", path=path, hint=hint)
     return info
 
 
@@ -125,13 +172,12 @@ def _check_weights(path: Path, what: str) -> None:
 
 def load_predictor(run_dir: str | Path, device: str | None = None) -> Predictor:
     """Load a finished run directory (or an exported folder) for prediction."""
-    from safetensors.torch import load_file
-
     from lexi.model.train import (
         ADAPTER_DIR,
         ENCODER_DIR,
         HEAD_FILE,
         RUN_FILE,
+        SLOT_HEAD_FILE,
         resolve_device,
         resolve_model_path,
     )
@@ -166,6 +212,9 @@ def load_predictor(run_dir: str | Path, device: str | None = None) -> Predictor:
                         hint="pass the -o directory of `lexi train` or of `lexi export`")
 
     _check_weights(run_dir / HEAD_FILE, "classification head")
+    slot_labels = list(info["slot_labels"]) if info.get("slot_labels") else None
+    if slot_labels:
+        _check_weights(run_dir / SLOT_HEAD_FILE, "slot head")
     if adapter is not None and not (adapter / "adapter_model.bin").is_file():
         _check_weights(adapter / ADAPTER_WEIGHTS, "LoRA adapter")  # (older peft wrote .bin)
     torch_device = resolve_device(device or "auto")
@@ -175,17 +224,32 @@ def load_predictor(run_dir: str | Path, device: str | None = None) -> Predictor:
 
         encoder = PeftModel.from_pretrained(encoder, str(adapter)).merge_and_unload()
     labels = list(info["labels"])
-    model = EncoderClassifier(encoder, len(labels), pooling=info["pooling"], dropout=0.0)
-    head_path = run_dir / HEAD_FILE
-    head = load_file(str(head_path))
-    # Compared here so that a mismatch is one line, not torch's multi-line size report.
-    expected = {name: list(t.shape) for name, t in model.head.state_dict().items()}
-    found = {name: list(t.shape) for name, t in head.items()}
-    if found != expected:
-        raise LexiError(f"the classification head does not fit this run ({len(labels)} labels): "
-                        f"tensor shapes {found}, expected {expected}", path=head_path,
-                        hint="the head and run.json come from different runs")
-    model.head.load_state_dict(head)
+    model = EncoderClassifier(encoder, len(labels), pooling=info["pooling"], dropout=0.0,
+                              num_slot_labels=len(slot_labels or []))
+    _load_head(model.head, run_dir / HEAD_FILE, "classification head", f"{len(labels)} labels")
+    if model.slot_head is not None:
+        _load_head(model.slot_head, run_dir / SLOT_HEAD_FILE, "slot head",
+                   f"{len(slot_labels or [])} slot tags")
     model.to(torch_device).eval()
-    return Predictor(model=model, tokenizer=load_tokenizer(tokenizer_path), labels=labels,
-                     max_length=info["max_length"], device=torch_device)
+    tokenizer = load_tokenizer(tokenizer_path)
+    if slot_labels and not getattr(tokenizer, "is_fast", False):
+        raise LexiError("slot prediction needs a fast tokenizer (character offsets)",
+                        path=tokenizer_path, hint="the model folder needs a tokenizer.json")
+    return Predictor(model=model, tokenizer=tokenizer, labels=labels,
+                     max_length=info["max_length"], device=torch_device,
+                     slot_labels=slot_labels)
+
+
+def _load_head(layer: torch.nn.Linear, path: Path, what: str, size: str) -> None:
+    """Load a linear head's weights, checking the shapes first."""
+    from safetensors.torch import load_file
+
+    weights = load_file(str(path))
+    # Compared here so that a mismatch is one line, not torch's multi-line size report.
+    expected = {name: list(t.shape) for name, t in layer.state_dict().items()}
+    found = {name: list(t.shape) for name, t in weights.items()}
+    if found != expected:
+        raise LexiError(f"the {what} does not fit this run ({size}): "
+                        f"tensor shapes {found}, expected {expected}", path=path,
+                        hint="the head and run.json come from different runs")
+    layer.load_state_dict(weights)

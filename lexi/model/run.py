@@ -33,6 +33,11 @@ ADAPTER_DIR = "adapter"  # a peft adapter of the encoder (LoRA runs)
 ENCODER_DIR = "encoder"  # the whole fine-tuned encoder (full fine-tuning runs)
 HEAD_FILE = "head.safetensors"
 LABELS_FILE = "labels.json"
+SLOT_HEAD_FILE = "slot_head.safetensors"  # intent+slots runs: the token-level BIO head
+SLOT_LABELS_FILE = "slot_labels.json"  # its tag order (O, B-x, I-x, ...)
+# What a finished run's model is made of (those present): moved into place, or removed.
+MODEL_ITEMS = (ADAPTER_DIR, ENCODER_DIR, HEAD_FILE, LABELS_FILE, SLOT_HEAD_FILE,
+               SLOT_LABELS_FILE)
 
 
 @dataclass
@@ -53,10 +58,14 @@ class TrainResult:
     dev_rows: int = 0
     wall_time_s: float = 0.0
     peak_memory_bytes: int = 0
+    slot_labels: list[str] = field(default_factory=list)
+    """The slot head's BIO tags (``intent+slots`` runs); empty for intent-only runs."""
 
 
-def save_model(model: EncoderClassifier, labels: list[str], directory: Path) -> None:
-    """Adapter (or whole encoder), head and label map into a fresh ``directory``."""
+def save_model(model: EncoderClassifier, labels: list[str], directory: Path,
+               slot_labels: list[str] | None = None) -> None:
+    """Adapter (or whole encoder), head and label map into a fresh ``directory`` (and the
+    slot head with its tag list, for a model that has one)."""
     from safetensors.torch import save_file
 
     directory.mkdir(parents=True)
@@ -68,6 +77,12 @@ def save_model(model: EncoderClassifier, labels: list[str], directory: Path) -> 
     save_file(head, str(directory / HEAD_FILE))
     (directory / LABELS_FILE).write_text(json.dumps(labels, ensure_ascii=False, indent=1) + "\n",
                                          encoding="utf-8")
+    if model.slot_head is not None:
+        slot_head = {k: v.detach().float().cpu().contiguous()
+                     for k, v in model.slot_head.state_dict().items()}
+        save_file(slot_head, str(directory / SLOT_HEAD_FILE))
+        (directory / SLOT_LABELS_FILE).write_text(
+            json.dumps(slot_labels or [], ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 def replace_dir(staging: Path, target: Path) -> None:
@@ -112,29 +127,35 @@ def prepare_run_dir(config: TrainConfig) -> None:
 
 def save_last(checkpoint_dir: Path, model: nn.Module, optimizer, scheduler, config: TrainConfig,
                labels: list[str], history: list[dict[str, float]], epoch: int, best_epoch: int,
-               best_accuracy: float, stale: int, global_step: int, retries: list[dict]) -> None:
+               best_accuracy: float | tuple[float, float], stale: int, global_step: int,
+               retries: list[dict], slot_labels: list[str] | None = None) -> None:
     state = {
         "trainable": trainable_state(model), "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
         "config": config.to_dict(), "labels": labels, "history": history, "epoch": epoch,
         "best_epoch": best_epoch, "best_accuracy": best_accuracy, "stale": stale,
-        "global_step": global_step, "retries": retries,
+        "global_step": global_step, "retries": retries, "slot_labels": slot_labels or [],
     }
     with atomic_write(checkpoint_dir / "last.pt", "wb") as handle:
         torch.save(state, handle)
 
 
 def run_record(config: TrainConfig, model_path: str, labels: list[str], dist_env: Distributed,
-                device: torch.device, guard: DivergenceGuard, retries: list[dict]) -> dict:
+                device: torch.device, guard: DivergenceGuard, retries: list[dict],
+                slot_labels: list[str] | None = None) -> dict:
     """The parts of ``run.json`` that a finished and a failed run share."""
     files = [*config.data, *([config.dev] if config.dev else [])]
+    model = {"name": config.model, "path": model_path, "tokenizer": model_path,
+             "method": config.method, "pooling": config.pooling,
+             "max_length": config.max_length, "labels": labels}
+    if slot_labels:
+        # Only slot runs get these: an intent-only record stays what it always was.
+        model.update(task=config.task, slot_labels=slot_labels)
     return {
         "format": "lexi-run/1",
         "status": "ok",
         "config": config.to_dict(),
-        "model": {"name": config.model, "path": model_path, "tokenizer": model_path,
-                  "method": config.method, "pooling": config.pooling,
-                  "max_length": config.max_length, "labels": labels},
+        "model": model,
         "data_sha256": {str(path): file_sha256(path) for path in dict.fromkeys(files)},
         "versions": versions(),
         "device": {"type": device.type, "world_size": dist_env.world_size,
@@ -151,16 +172,17 @@ def run_record(config: TrainConfig, model_path: str, labels: list[str], dist_env
 def write_failed(config: TrainConfig, found: Divergence, labels: list[str],
                   history: list[dict[str, float]], retries: list[dict], guard: DivergenceGuard,
                   model_path: str,
-                  dist_env: Distributed, device: torch.device) -> None:
+                  dist_env: Distributed, device: torch.device,
+                  slot_labels: list[str] | None = None) -> None:
     """A diverged run: ``run.json`` with status ``failed`` and no model to load."""
     run_dir = config.run_dir
-    for item in (ADAPTER_DIR, ENCODER_DIR, HEAD_FILE, LABELS_FILE, CHECKPOINT_DIR):
+    for item in (*MODEL_ITEMS, CHECKPOINT_DIR):
         target = run_dir / item
         if target.is_dir():
             shutil.rmtree(target)
         elif target.exists():
             target.unlink()
-    run = run_record(config, model_path, labels, dist_env, device, guard, retries)
+    run = run_record(config, model_path, labels, dist_env, device, guard, retries, slot_labels)
     run.update(status="failed", failure=found.as_dict(), history=history)
     with atomic_write(run_dir / RUN_FILE) as handle:
         handle.write(json.dumps(run, ensure_ascii=False, indent=2) + "\n")
@@ -171,13 +193,14 @@ def finalise(config: TrainConfig, result: TrainResult, model_path: str, dist_env
     """Move the selected model into place, write the model card, then ``run.json`` last."""
     run_dir = config.run_dir
     best_dir = run_dir / CHECKPOINT_DIR / "best"
-    for item in (ADAPTER_DIR, ENCODER_DIR, HEAD_FILE, LABELS_FILE):
+    for item in MODEL_ITEMS:
         target = run_dir / item
         if target.is_dir():
             shutil.rmtree(target)
         if (best_dir / item).exists():
             os.replace(best_dir / item, target)
-    run = run_record(config, model_path, result.labels, dist_env, device, guard, result.retries)
+    run = run_record(config, model_path, result.labels, dist_env, device, guard, result.retries,
+                     result.slot_labels)
     run.update({
         "data_rows": {"train": result.train_rows, "dev": result.dev_rows},
         "best_epoch": result.best_epoch,
@@ -206,7 +229,7 @@ def model_card(run: dict[str, Any]) -> str:
     method = (f"LoRA (r={config['lora_r']}, alpha={config['lora_alpha']}, "
               f"targets {', '.join(config['target_modules'])})" if model["method"] == "lora"
               else "full fine-tuning")
-    return f"""# lexi intent classifier
+    card = f"""# lexi intent classifier
 
 - base encoder: `{model['name']}` ({model['path']}), {model['pooling']} pooling
 - method: {method}, {config['epochs']} epoch(s), lr {config['lr'] or 'default'},
@@ -229,4 +252,26 @@ lexi export --run {config['output']} --merge -o deploy/
 `adapter/` is a peft adapter of the encoder (`PeftModel.from_pretrained`), `head.safetensors`
 the linear head over the pooled encoding, `labels.json` its label order; `run.json` holds
 the full configuration, data hashes, versions and metrics.
+"""
+    return card + (_slot_card(run) if model.get("slot_labels") else "")
+
+
+def _slot_card(run: dict[str, Any]) -> str:
+    """The model card's part about the slot head (``intent+slots`` runs only)."""
+    tags = run["model"]["slot_labels"]
+    names = sorted({tag[2:] for tag in tags if tag != "O"})
+    rows = "\n".join(
+        f"| {r['epoch']} | {r.get('dev_slot_f1', float('nan')):.4f} | "
+        f"{r.get('dev_exact_match', float('nan')):.4f} |" for r in run["history"])
+    return f"""
+## Slots
+
+Trained with `--task intent+slots` (slot loss weight {run['config']['slot_weight']:g}):
+`slot_head.safetensors` tags every word's first sub-word with one of the BIO tags in
+`slot_labels.json` ({len(names)} slot types: {', '.join(names)}). Epochs are selected on
+dev exact match (intent and every slot right) when the dev rows have slot markup.
+
+| epoch | dev slot F1 | dev exact match |
+|---|---|---|
+{rows}
 """

@@ -4,8 +4,9 @@ One function, :func:`train`, does the work for ``lexi train``, for notebooks and
 process of a ``torchrun`` launch (DDP: gloo on CPU, nccl on GPU; only rank 0 writes).
 
 The run directory's layout lives in :mod:`lexi.model.run`, devices and process groups in
-:mod:`lexi.model.devices`, divergence checks in :mod:`lexi.model.stability` and multi-view
-pairing in :mod:`lexi.model.views`; this module is the loop that uses them.
+:mod:`lexi.model.devices`, divergence checks in :mod:`lexi.model.stability`, multi-view
+pairing in :mod:`lexi.model.views` and slot tags (``--task intent+slots``) in
+:mod:`lexi.model.slots`; this module is the loop that uses them.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ import torch
 from torch import nn
 
 from lexi.console import console
-from lexi.data.readers import read_dataset
+from lexi.data.readers import detect_format, read_dataset
 from lexi.data.records import Utterance
 from lexi.errors import LexiError
-from lexi.model.batching import collate, epoch_batches, shard_batches
+from lexi.model.batching import collate, collate_tags, epoch_batches, shard_batches
 from lexi.model.classifier import (
     EncoderClassifier,
+    evaluate_joint,
     evaluate_logits,
     load_encoder,
     load_tokenizer,
@@ -52,6 +54,8 @@ from lexi.model.run import (
     HEAD_FILE,
     LABELS_FILE,
     RUN_FILE,
+    SLOT_HEAD_FILE,
+    SLOT_LABELS_FILE,
     TrainResult,
     check_run_dir,
     finalise,
@@ -60,6 +64,14 @@ from lexi.model.run import (
     save_last,
     save_model,
     write_failed,
+)
+from lexi.model.slots import (
+    IGNORE,
+    decode_tokens,
+    has_slot_markup,
+    slot_tag_list,
+    span_counts,
+    token_labels,
 )
 from lexi.model.stability import (
     RETRY_LR_SCALE,
@@ -83,8 +95,9 @@ from lexi.model.views import (
 
 # Names other modules import from here (the run layout, inference).
 __all__ = ["ADAPTER_DIR", "CHECKPOINT_DIR", "ENCODER_DIR", "HEAD_FILE", "LABELS_FILE",
-           "RUN_FILE", "Distributed", "TrainResult", "TrainingDiverged", "evaluate_logits",
-           "load_examples", "resolve_device", "resolve_model_path", "train"]
+           "RUN_FILE", "SLOT_HEAD_FILE", "SLOT_LABELS_FILE", "Distributed", "TrainResult",
+           "TrainingDiverged", "evaluate_logits", "load_examples", "resolve_device",
+           "resolve_model_path", "train"]
 
 
 class TrainingDiverged(LexiError):
@@ -99,8 +112,20 @@ class TrainingDiverged(LexiError):
 def load_examples(paths: list[str], split: str | None, *, text_field: str | None = None,
                   label_field: str | None = None) -> list[Utterance]:
     """Labelled rows of ``paths`` whose split is ``split`` (rows without a split are kept)."""
+    return load_examples_with_markup(paths, split, text_field=text_field,
+                                     label_field=label_field)[0]
+
+
+def load_examples_with_markup(paths: list[str], split: str | None, *,
+                              text_field: str | None = None, label_field: str | None = None
+                              ) -> tuple[list[Utterance], list[bool]]:
+    """:func:`load_examples`, and for each row whether its slots are known
+    (:func:`lexi.model.slots.has_slot_markup`: MASSIVE rows with ``annot_utt``)."""
     rows: list[Utterance] = []
+    markup: list[bool] = []
     for path in paths:
+        # (A missing file is left to read_dataset, whose error names it.)
+        massive = (path == "-" or Path(path).exists()) and detect_format(path) == "massive"
         for utt in read_dataset(path, text_field=text_field, label_field=label_field):
             if split is not None and utt.split is not None and utt.split != split:
                 continue
@@ -108,7 +133,8 @@ def load_examples(paths: list[str], split: str | None, *, text_field: str | None
                 raise LexiError(f"row {utt.id!r} has no label", path=path,
                                 hint="training data needs a label column (--label-field)")
             rows.append(utt)
-    return rows
+            markup.append(has_slot_markup(utt, massive))
+    return rows, markup
 
 
 def _check_data(train_rows: list[Utterance], dev_rows: list[Utterance] | None,
@@ -142,6 +168,24 @@ def _check_data(train_rows: list[Utterance], dev_rows: list[Utterance] | None,
     return labels
 
 
+def _check_slots(train_rows: list[Utterance], markup: list[bool], config: TrainConfig
+                 ) -> list[str]:
+    """The slot head's tags (``--task intent+slots``); empty for intent-only runs."""
+    if not config.with_slots:
+        return []
+    if not any(markup):
+        raise LexiError(
+            "--task intent+slots needs training rows with slot markup, and none has any",
+            path=config.data[0], hint="train on MASSIVE jsonl with annot_utt "
+            "('wake me up at [time : five am]'), or use --task intent")
+    names = {span.name for utt, known in zip(train_rows, markup, strict=True) if known
+             for span in utt.slots}
+    if not names:
+        raise LexiError("--task intent+slots: the training rows' annot_utt mark no slot",
+                        path=config.data[0], hint="use --task intent")
+    return slot_tag_list(names)
+
+
 
 def resolve_model_path(name: str) -> str:
     """``default`` → the converted embedded model; folders and hub ids pass through."""
@@ -166,7 +210,8 @@ def resolve_model_path(name: str) -> str:
 # --------------------------------------------------------------------------- model
 
 
-def build_model(config: TrainConfig, model_path: str, num_labels: int) -> EncoderClassifier:
+def build_model(config: TrainConfig, model_path: str, num_labels: int,
+                num_slot_labels: int = 0) -> EncoderClassifier:
     encoder = load_encoder(model_path)
     if config.method == "lora":
         from peft import LoraConfig, get_peft_model
@@ -180,7 +225,7 @@ def build_model(config: TrainConfig, model_path: str, num_labels: int) -> Encode
             raise LexiError(f"LoRA: {exc}", hint="check --target-modules against the model's "
                             "layer names") from None
     return EncoderClassifier(encoder, num_labels, pooling=config.pooling,
-                             dropout=config.head_dropout)
+                             dropout=config.head_dropout, num_slot_labels=num_slot_labels)
 
 
 
@@ -196,25 +241,60 @@ def build_model(config: TrainConfig, model_path: str, num_labels: int) -> Encode
 
 
 
+@dataclass
+class DevSlots:
+    """What scoring the dev set's slots needs: each row's text, token offsets and gold
+    spans (``None`` for a row without slot markup, which is not scored on slots)."""
+
+    texts: list[str]
+    offsets: list[list[tuple[int, int]]]
+    gold: list[tuple | None]
+    tags: list[str]
+
+
 def _dev_metrics(model: nn.Module, dev_ids: list[list[int]], dev_y: torch.Tensor, pad_id: int,
                  device: torch.device, config: TrainConfig,
-                 dist_env: Distributed) -> dict[str, float]:
+                 dist_env: Distributed, slots: DevSlots | None = None) -> dict[str, float]:
     # Each process scores its share of the dev set; the sums are added across processes.
     share = list(range(dist_env.rank, len(dev_ids), dist_env.world_size))
-    logits = evaluate_logits(model, [dev_ids[i] for i in share], pad_id, device,
-                             config.eval_batch_size)
+    if slots is None:
+        logits = evaluate_logits(model, [dev_ids[i] for i in share], pad_id, device,
+                                 config.eval_batch_size)
+    else:
+        logits, slot_logits = evaluate_joint(model, [dev_ids[i] for i in share], pad_id,
+                                             device, config.eval_batch_size)
     gold = dev_y[share]
-    sums = torch.tensor([
-        float((logits.argmax(-1) == gold).sum()) if len(share) else 0.0,
+    correct = logits.argmax(-1) == gold if len(share) else torch.zeros(0, dtype=torch.bool)
+    sums = [
+        float(correct.sum()) if len(share) else 0.0,
         float(nn.functional.cross_entropy(logits, gold, reduction="sum")) if len(share) else 0.0,
         float(len(share)),
-    ], dtype=torch.float64)
+    ]
+    if slots is not None:
+        # Span counts (micro F1) and exact matches over the rows with slot markup.
+        tp = n_pred = n_gold = exact = marked = 0
+        for k, i in enumerate(share):
+            if slots.gold[i] is None:
+                continue
+            pred = decode_tokens(slots.texts[i], slots.offsets[i],
+                                 slot_logits[k].argmax(-1).tolist(), slots.tags)
+            hits, predicted, golden = span_counts(slots.texts[i], slots.gold[i], pred)
+            tp, n_pred, n_gold = tp + hits, n_pred + predicted, n_gold + golden
+            exact += int(bool(correct[k]) and hits == predicted == golden)
+            marked += 1
+        sums += [tp, n_pred, n_gold, exact, marked]
+    totals = torch.tensor(sums, dtype=torch.float64)
     if dist_env.world_size > 1:
-        sums = sums.to(device)
-        torch.distributed.all_reduce(sums)
-        sums = sums.cpu()
-    correct, loss, count = sums.tolist()
-    return {"dev_accuracy": correct / count, "dev_loss": loss / count}
+        totals = totals.to(device)
+        torch.distributed.all_reduce(totals)
+        totals = totals.cpu()
+    correct_count, loss, count, *slot_sums = totals.tolist()
+    metrics = {"dev_accuracy": correct_count / count, "dev_loss": loss / count}
+    if slot_sums and slot_sums[-1] > 0:
+        tp, n_pred, n_gold, exact, marked = slot_sums
+        metrics["dev_slot_f1"] = 2 * tp / (n_pred + n_gold) if n_pred + n_gold else 0.0
+        metrics["dev_exact_match"] = exact / marked
+    return metrics
 
 
 @contextlib.contextmanager
@@ -279,17 +359,22 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
     from transformers import get_linear_schedule_with_warmup
 
     main = dist_env.is_main
-    train_rows = load_examples(config.data, config.split, text_field=config.text_field,
-                               label_field=config.label_field)
-    dev_rows = (load_examples([config.dev], config.dev_split, text_field=config.text_field,
-                              label_field=config.label_field) if config.dev else None)
+    train_rows, train_markup = load_examples_with_markup(
+        config.data, config.split, text_field=config.text_field, label_field=config.label_field)
+    dev_rows, dev_markup = (load_examples_with_markup(
+        [config.dev], config.dev_split, text_field=config.text_field,
+        label_field=config.label_field) if config.dev else (None, []))
     labels = _check_data(train_rows, dev_rows, config)
+    slot_labels = _check_slots(train_rows, train_markup, config)
     if dev_rows is None and main:
         console.print("[yellow]no --dev: no early stopping and no model selection; the last "
                       "epoch is kept and the divergence guard cannot check dev accuracy[/]",
                       highlight=False, soft_wrap=True)
     model_path = resolve_model_path(config.model)
     tokenizer = load_tokenizer(model_path)
+    if slot_labels and not getattr(tokenizer, "is_fast", False):
+        raise LexiError("--task intent+slots needs a fast tokenizer (character offsets)",
+                        path=model_path, hint="the model folder needs a tokenizer.json")
     check_run_dir(config)
     barrier(dist_env)
     if main:
@@ -304,14 +389,39 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         return tokenizer([u.text for u in rows], truncation=True,
                          max_length=config.max_length)["input_ids"]
 
-    train_ids = encode(train_rows)
+    tag_index = {tag: i for i, tag in enumerate(slot_labels)}
+
+    def encode_slots(rows: list[Utterance], markup: list[bool]
+                     ) -> tuple[list[list[int]], list[list[tuple[int, int]]], list[list[int]]]:
+        """Token ids (the same as :func:`encode`'s), offsets and slot labels; a row without
+        slot markup gets no slot label (IGNORE everywhere): it trains the intent head only."""
+        encoded = tokenizer([u.text for u in rows], truncation=True,
+                            max_length=config.max_length, return_offsets_mapping=True)
+        offsets = [[tuple(pair) for pair in row] for row in encoded["offset_mapping"]]
+        tags = [token_labels(u.text, o, u.slots, tag_index) if known else [IGNORE] * len(o)
+                for u, o, known in zip(rows, offsets, markup, strict=True)]
+        return encoded["input_ids"], offsets, tags
+
+    train_tags: list[list[int]] | None = None
+    dev_slots: DevSlots | None = None
+    if slot_labels:
+        train_ids, _, train_tags = encode_slots(train_rows, train_markup)
+    else:
+        train_ids = encode(train_rows)
     train_y = torch.tensor([label_index[u.label] for u in train_rows], dtype=torch.long)
-    dev_ids = encode(dev_rows) if dev_rows else []
+    if slot_labels and dev_rows and any(dev_markup):
+        dev_ids, dev_offsets, _ = encode_slots(dev_rows, dev_markup)
+        dev_slots = DevSlots([u.text for u in dev_rows], dev_offsets,
+                             [u.slots if known else None
+                              for u, known in zip(dev_rows, dev_markup, strict=True)],
+                             slot_labels)
+    else:
+        dev_ids = encode(dev_rows) if dev_rows else []
     dev_y = torch.tensor([label_index[u.label] for u in dev_rows or []], dtype=torch.long)
 
     random.seed(config.seed)
     torch.manual_seed(config.seed)
-    model = build_model(config, model_path, len(labels)).to(device)
+    model = build_model(config, model_path, len(labels), len(slot_labels)).to(device)
     trainable = [p for p in model.parameters() if p.requires_grad]
     no_decay = [p for n, p in model.named_parameters() if p.requires_grad
                 and (p.ndim < 2 or "LayerNorm" in n or "layer_norm" in n)]
@@ -335,12 +445,22 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
             # A fresh view learns what the teacher said of the row it was made from.
             sources = [row_of_id[str(source_id(u))] for u in extra]
             targets = torch.cat([soft_targets, soft_targets[sources]])
+        tags, extra_ids = train_tags, None
+        if train_tags is not None and extra:
+            # Synthesis keeps the slots aligned: a view's slots are known when its source's are.
+            sources = [row_of_id.get(str(source_id(u))) for u in extra]
+            known = [bool(u.slots) or (k is not None and train_markup[k])
+                     for u, k in zip(extra, sources, strict=True)]
+            extra_ids, _, extra_tags = encode_slots(extra, known)
+            tags = train_tags + extra_tags
+        elif extra:
+            extra_ids = encode(extra)
         return EpochData(
-            ids=train_ids + encode(extra) if extra else train_ids,
+            ids=train_ids + extra_ids if extra else train_ids,
             gold=torch.cat([train_y, torch.tensor([label_index[u.label] for u in extra],
                                                    dtype=torch.long)]) if extra else train_y,
             views=_view_index(rows, config), targets=targets, fresh_rows=len(extra),
-            epoch=epoch)
+            epoch=epoch, slot_tags=tags)
 
     def batches_of(epoch: int, data: EpochData) -> list[list[int]]:
         """This process's batches of row indices (anchors only with --consistency)."""
@@ -370,11 +490,15 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
     history: list[dict[str, float]] = []
     retries: list[dict] = []
     best_epoch, best_accuracy, stale, global_step, first_epoch = 0, -1.0, 0, 0, 0
+    if dev_slots is not None:
+        best_accuracy = (-1.0, -1.0)  # see _selection
     if config.resume:
         state = torch.load(checkpoint_dir / "last.pt", map_location="cpu", weights_only=False)
         if state["labels"] != labels or state["config"]["model"] != config.model \
-                or state["config"]["method"] != config.method:
-            raise LexiError("the checkpoint was trained with other labels, model or method",
+                or state["config"]["method"] != config.method \
+                or state.get("slot_labels", []) != slot_labels:
+            raise LexiError("the checkpoint was trained with other labels, slot tags, model "
+                            "or method",
                             path=checkpoint_dir, hint="resume with the same data and --model")
         model.load_state_dict(state["trainable"], strict=False)
         optimizer.load_state_dict(state["optimizer"])
@@ -395,7 +519,7 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         if config.on_divergence != "retry" or retries:
             if main:
                 write_failed(config, found, labels, history, retries, guard, model_path,
-                              dist_env, device)
+                              dist_env, device, slot_labels)
             barrier(dist_env)
             what = ("it had already been retried once" if retries else
                     "--on-divergence stop")
@@ -446,9 +570,11 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         if fresh is not None and epoch != data.epoch:
             data = epoch_data(epoch)
         train_ids, train_y, views, soft_targets = data.ids, data.gold, data.views, data.targets
+        slot_tags = data.slot_tags
         batches = batches_of(epoch, data)
         network.train()
         loss_sum, consistency_sum, seen, epoch_seconds = 0.0, 0.0, 0, 0.0
+        slot_loss_sum, slot_tokens = 0.0, 0
         planned = config.epochs + (1 if retries else 0)
         # The bar (and its ETA) counts the micro-batches this epoch will really run, which
         # --max-steps can cut short.
@@ -467,7 +593,11 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                     else network.no_sync()
                 with sync:
                     with autocast(device):
-                        logits = network(input_ids.to(device), mask.to(device))
+                        if slot_tags is None:
+                            logits = network(input_ids.to(device), mask.to(device))
+                        else:
+                            logits, slot_logits = network(input_ids.to(device), mask.to(device),
+                                                          with_slots=True)
                     loss = loss_fn(logits.float(), gold)
                     agreement = _consistency(logits, len(batch), drawn, device)
                     total = loss + config.consistency * agreement
@@ -476,6 +606,13 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                                                   config.temperature)
                         total = (1 - config.teacher_weight) * total \
                             + config.teacher_weight * distilled
+                    if slot_tags is not None:
+                        tag_gold = collate_tags([slot_tags[i] for i in rows],
+                                                input_ids.shape[1]).to(device)
+                        slot_loss, labelled = _slot_loss(slot_logits, tag_gold)
+                        total = total + config.slot_weight * slot_loss
+                        slot_loss_sum += float(slot_loss.detach()) * labelled
+                        slot_tokens += labelled
                     (total / config.grad_accum).backward()
                 # The guard judges the cross-entropy alone: its thresholds are about labels.
                 loss_value = float(loss.detach())
@@ -518,18 +655,22 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
         }
         if views is not None:
             record["train_consistency"] = consistency_sum / max(seen, 1)
+        if slot_tags is not None:
+            record["train_slot_loss"] = slot_loss_sum / max(slot_tokens, 1)
         if fresh is not None:
             record["fresh_views"] = data.fresh_rows
         if dev_rows:
-            record.update(_dev_metrics(model, dev_ids, dev_y, pad_id, device, config, dist_env))
+            record.update(_dev_metrics(model, dev_ids, dev_y, pad_id, device, config, dist_env,
+                                       dev_slots))
         history.append(record)
         found = guard.check_dev(global_step, record["dev_accuracy"]) if dev_rows else None
         if found is not None:
             record["diverged"] = found.kind
             diverged(found)
-        improved = found is None and (not dev_rows or record["dev_accuracy"] > best_accuracy)
+        selection = _selection(record)
+        improved = found is None and (not dev_rows or selection > best_accuracy)
         if improved:
-            best_epoch, best_accuracy, stale = epoch + 1, record.get("dev_accuracy", 0.0), 0
+            best_epoch, best_accuracy, stale = epoch + 1, selection, 0
         elif found is None:  # a retried epoch does not count towards early stopping
             stale += 1
         if main:
@@ -537,10 +678,11 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
                 staging = checkpoint_dir / "best.tmp"
                 if staging.exists():
                     shutil.rmtree(staging)
-                save_model(model, labels, staging)
+                save_model(model, labels, staging, slot_labels)
                 replace_dir(staging, checkpoint_dir / "best")
             save_last(checkpoint_dir, model, optimizer, scheduler, config, labels, history,
-                       epoch, best_epoch, best_accuracy, stale, global_step, retries)
+                       epoch, best_epoch, best_accuracy, stale, global_step, retries,
+                       slot_labels)
             _report_epoch(record, improved)
         barrier(dist_env)
         epoch += 1
@@ -558,11 +700,22 @@ def _train(config: TrainConfig, dist_env: Distributed, device: torch.device,
     result = TrainResult(run_dir=run_dir, best_epoch=best_epoch, metrics=metrics, history=history,
                          labels=labels, steps=global_step, retries=retries, wall_time_s=wall,
                          train_rows=len(train_rows), dev_rows=len(dev_rows or []),
-                         peak_memory_bytes=peak)
+                         peak_memory_bytes=peak, slot_labels=slot_labels)
     if main:
         finalise(config, result, model_path, dist_env, device, guard)
     barrier(dist_env)
     return result
+
+
+def _selection(record: dict[str, float]) -> float | tuple[float, float]:
+    """What model selection and early stopping maximise: dev accuracy, or for a slot run
+    (dev rows with slot markup) dev exact match (intent and every slot right), ties going
+    to the higher intent accuracy. Intent accuracy levels off epochs before slot tagging
+    does, so it alone would stop a slot run early. The divergence guard still judges the
+    intent accuracy, the figure its thresholds are about."""
+    if "dev_exact_match" in record:
+        return record["dev_exact_match"], record["dev_accuracy"]
+    return record.get("dev_accuracy", 0.0)
 
 
 @dataclass
@@ -576,6 +729,8 @@ class EpochData:
     targets: torch.Tensor | None
     fresh_rows: int = 0
     epoch: int = -1
+    slot_tags: list[list[int]] | None = None
+    """Per row, a slot tag index per token (IGNORE where not tagged); None: no slot head."""
 
 
 def _view_index(train_rows: list[Utterance], config: TrainConfig) -> ViewIndex | None:
@@ -616,6 +771,16 @@ def _teacher_targets(config: TrainConfig, train_rows: list[Utterance], labels: l
     return probs[[row_of_source[anchor_of.get(i, i)] for i in range(len(train_rows))]]
 
 
+def _slot_loss(slot_logits: torch.Tensor, tags: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Mean cross-entropy over the tagged tokens (each word's first sub-word) of the batch,
+    and how many there were. A batch with none (rows without slot markup) gives a zero that
+    still reaches the slot head, so every DDP process reduces the same parameters."""
+    labelled = int((tags != IGNORE).sum())
+    summed = nn.functional.cross_entropy(slot_logits.float().flatten(0, 1), tags.flatten(),
+                                         ignore_index=IGNORE, reduction="sum")
+    return summed / max(labelled, 1), labelled
+
+
 def _distillation(logits: torch.Tensor, targets: torch.Tensor, temperature: float
                   ) -> torch.Tensor:
     """KL(teacher ‖ student) at ``temperature``, scaled by T² (Hinton et al. 2015)."""
@@ -639,6 +804,9 @@ def _consistency(logits: torch.Tensor, anchors: int, drawn: list[tuple[int, int]
 def _report_epoch(record: dict[str, float], improved: bool) -> None:
     dev = (f"  dev acc {record['dev_accuracy']:.4f}  dev loss {record['dev_loss']:.4f}"
            if "dev_accuracy" in record else "")
+    if "dev_slot_f1" in record:
+        dev += (f"  dev slot F1 {record['dev_slot_f1']:.4f}  dev exact match "
+                f"{record['dev_exact_match']:.4f}")
     console.print(
         f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}{dev}  "
         f"{record['train_samples_per_s']:.1f} samples/s" + ("  [green]best[/]" if improved else ""),
