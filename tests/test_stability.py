@@ -216,7 +216,7 @@ def test_smoke_runs_and_runs_without_dev_are_noted_and_get_no_verdict(tmp_path):
 
     good = predictions("baseline", GOLD)
     other = predictions("augmented", [g if i % 4 else "a" for i, g in enumerate(GOLD)])
-    smoke = {"path": "runs/s", "run.json": {"steps": 20, "config": {"dev": None},
+    smoke = {"path": "runs/s", "run.json": {"steps": 20, "config": {"dev": None, "max_steps": 20},
                                             "metrics": {}, "model": {"labels": LABELS}}}
     evaluation = evaluate_predictions([good, other], provenance=[{"path": "b"}, smoke],
                                       bootstrap=BootstrapConfig(200))
@@ -224,3 +224,8 @@ def test_smoke_runs_and_runs_without_dev_are_noted_and_get_no_verdict(tmp_path):
     assert codes == ["no-dev", "smoke-run"] and not evaluation.problems()
     assert "smoke run, so no verdict" in headline(evaluation)
     assert "significant" not in headline(evaluation)
+    # The same few steps, but the epochs ran to the end (a small data set): a result.
+    smoke["run.json"]["config"]["max_steps"] = None
+    evaluation = evaluate_predictions([good, other], provenance=[{"path": "b"}, smoke],
+                                      bootstrap=BootstrapConfig(200))
+    assert [w.code for w in evaluation.runs[1].warnings] == ["no-dev"]
