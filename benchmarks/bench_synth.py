@@ -121,7 +121,7 @@ def main() -> int:
 
         def file_run() -> None:
             synth = build_synthesizer(config, [lexicon])
-            synthesize_file(source, out, synth, split="train")
+            synthesize_file(source, out, synth, split="train", overwrite=True)
 
         whole = best_of(args.repeat, file_run)
     print(row("file → translate → file (lexi synth)", n, whole, baseline))
