@@ -2,21 +2,44 @@
 
 Each source has a name, homepage, licence, the adapter that reads it, and per language a
 file: an explicit ``url`` or the source's ``url`` template with ``{lang}`` (and any other
-per-language field, e.g. ``{name}``) filled in. ``sha256`` is given only where pinned.
-``$LEXI_CATALOG`` or ``--catalog`` points at another catalog file.
+per-language field, e.g. ``{name}``, percent-encoded) filled in. ``sha256`` is given only
+where pinned. ``$LEXI_CATALOG`` or ``--catalog`` points at another catalog file.
+
+The shipped catalog is generated from the sources' own indexes by
+:mod:`lexi.resources.build_catalog`, which also writes ``catalog-languages.json``: the
+per-language table (lexicons, UniMorph tables, test sets) that ``lexi languages`` reads
+(:func:`read_language_catalog`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import yaml
 
 from lexi.errors import LexiError
+
+# libyaml when PyYAML was built with it: the generated catalog has thousands of lines.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+LANGUAGE_CATALOG_FILE = Path(__file__).resolve().parent / "catalog-languages.json"
+
+
+def fill_url(template: str, lang: str, spec: dict[str, Any]) -> str:
+    """``template`` with ``{lang}`` and the entry's string fields filled in; the fields are
+    percent-encoded (a WECHSEL file name has spaces: ``scottish gaelic.txt``)."""
+    fields = {k: quote(v, safe="") for k, v in spec.items() if isinstance(v, str)}
+    return template.format(lang=lang, **fields)
+
+
+def url_filename(url: str) -> str:
+    """The file name a URL ends in, percent-decoded."""
+    return unquote(Path(urlparse(url).path).name)
 
 
 def name_problem(name: object) -> str | None:
@@ -97,10 +120,8 @@ class CatalogSource:
         spec = dict(spec or {})
         url = spec.get("url") or self.url
         if url is not None:
-            url = url.format(lang=lang, **{k: v for k, v in spec.items() if isinstance(v, str)})
-        filename = spec.get("filename") or (
-            Path(urlparse(url).path).name if url else f"{self.id}-{lang}"
-        )
+            url = fill_url(url, lang, {k: v for k, v in spec.items() if k != "url"})
+        filename = spec.get("filename") or (url_filename(url) if url else f"{self.id}-{lang}")
         problem = name_problem(filename)
         if problem:
             raise LexiError(
@@ -108,9 +129,12 @@ class CatalogSource:
                 path=self.catalog, line=self.line,
                 hint="give the entry a plain `filename:`, or a URL that ends in a file name",
             )
+        size = spec.get("size")
+        if size is None and isinstance(spec.get("bytes"), int):
+            size = f"{spec['bytes']:,} bytes"
         return SourceFile(
             source=self.id, lang=lang, url=url, filename=filename, sha256=spec.get("sha256"),
-            size=spec.get("size"), note=spec.get("note"),
+            size=size, note=spec.get("note"),
         )
 
 
@@ -130,7 +154,7 @@ def _entry_lines(text: str) -> dict[tuple[str, ...], int]:
     """The 1-based line of each source (``(id,)``) and of each of its languages
     (``(id, lang)``), so that an error can point at the entry; empty if unparsable."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError:
         return {}
     lines: dict[tuple[str, ...], int] = {}
@@ -187,7 +211,7 @@ def read_catalog(path: str | Path | None = None) -> dict[str, CatalogSource]:
         raise LexiError("no lexicon catalog here", path=path, hint="pass --catalog FILE")
     text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 (a safe loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise LexiError(f"not valid YAML: {exc}", path=path,
@@ -229,3 +253,18 @@ def sources_for(lang: str | None, catalog: dict[str, CatalogSource]) -> list[Cat
         s for s in catalog.values()
         if lang is None or s.any_language or lang in s.languages
     ]
+
+
+@lru_cache(maxsize=4)
+def read_language_catalog(path: Path = LANGUAGE_CATALOG_FILE) -> dict[str, Any]:
+    """The generated per-language table (``catalog-languages.json``): ``languages`` (by
+    lexi code: name, codes, ``lexicons``, ``morph``, ``massive_tests``, ``sib200_tests``),
+    ``counts``, ``urls`` (each source's URL template) and the generator's ``report``."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise LexiError(f"cannot read the language catalog: {exc}", path=path,
+                        hint="python -m lexi.resources.build_catalog writes it") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("languages"), dict):
+        raise LexiError("expected a mapping with a 'languages' mapping", path=path)
+    return data

@@ -26,9 +26,10 @@ test set and is not Modern Standard Arabic).
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from langcodes.language_lists import CLDR_LANGUAGES
 
 from lexi.errors import LexiError
 from lexi.paths import unimorph_root
+from lexi.resources.catalog import read_language_catalog
 
 # The table of lexi's known resources per language (data, next to the recipes it serves).
 KNOWN_RESOURCES_FILE = Path(__file__).resolve().parent.parent / "recipe" / "languages.yml"
@@ -52,40 +54,22 @@ DATA_ROOT_ENV = "LEXI_DATA_ROOT"
 LEXICON_SOURCES = ("gatitos", "wechsel")
 RESOURCE_KINDS = ("lexicon", "morph", "test")
 
+# The datasets' own lists, as stored with their provenance in lexi/resources/indexes/
+# (the catalog generator reads the same files):
 # MASSIVE 1.1 (FitzGerald et al. 2023): its 52 locales, as the dataset names them
 # (note sl-SL, not sl-SI). From the dataset card of AmazonScience/massive.
-MASSIVE_LOCALES = frozenset("""
-af-ZA am-ET ar-SA az-AZ bn-BD ca-ES cy-GB da-DK de-DE el-GR en-US es-ES fa-IR fi-FI fr-FR
-he-IL hi-IN hu-HU hy-AM id-ID is-IS it-IT ja-JP jv-ID ka-GE km-KH kn-IN ko-KR lv-LV ml-IN
-mn-MN ms-MY my-MM nb-NO nl-NL pl-PL pt-PT ro-RO ru-RU sl-SL sq-AL sv-SE sw-KE ta-IN te-IN
-th-TH tl-PH tr-TR ur-PK vi-VN zh-CN zh-TW
-""".split())
-
 # SIB-200 (Adelani et al. 2024): its 205 language folders, the FLORES-200 codes plus
 # nqo_Nkoo (dadelani/sib-200 data/annotated/, the configs of Davlan/sib200).
-SIB200_CODES = frozenset("""
-ace_Arab ace_Latn acm_Arab acq_Arab aeb_Arab afr_Latn ajp_Arab aka_Latn als_Latn amh_Ethi
-apc_Arab arb_Arab arb_Latn ars_Arab ary_Arab arz_Arab asm_Beng ast_Latn awa_Deva ayr_Latn
-azb_Arab azj_Latn bak_Cyrl bam_Latn ban_Latn bel_Cyrl bem_Latn ben_Beng bho_Deva bjn_Arab
-bjn_Latn bod_Tibt bos_Latn bug_Latn bul_Cyrl cat_Latn ceb_Latn ces_Latn cjk_Latn ckb_Arab
-crh_Latn cym_Latn dan_Latn deu_Latn dik_Latn dyu_Latn dzo_Tibt ell_Grek eng_Latn epo_Latn
-est_Latn eus_Latn ewe_Latn fao_Latn fij_Latn fin_Latn fon_Latn fra_Latn fur_Latn fuv_Latn
-gaz_Latn gla_Latn gle_Latn glg_Latn grn_Latn guj_Gujr hat_Latn hau_Latn heb_Hebr hin_Deva
-hne_Deva hrv_Latn hun_Latn hye_Armn ibo_Latn ilo_Latn ind_Latn isl_Latn ita_Latn jav_Latn
-jpn_Jpan kab_Latn kac_Latn kam_Latn kan_Knda kas_Arab kas_Deva kat_Geor kaz_Cyrl kbp_Latn
-kea_Latn khk_Cyrl khm_Khmr kik_Latn kin_Latn kir_Cyrl kmb_Latn kmr_Latn knc_Arab knc_Latn
-kon_Latn kor_Hang lao_Laoo lij_Latn lim_Latn lin_Latn lit_Latn lmo_Latn ltg_Latn ltz_Latn
-lua_Latn lug_Latn luo_Latn lus_Latn lvs_Latn mag_Deva mai_Deva mal_Mlym mar_Deva min_Arab
-min_Latn mkd_Cyrl mlt_Latn mni_Beng mos_Latn mri_Latn mya_Mymr nld_Latn nno_Latn nob_Latn
-npi_Deva nqo_Nkoo nso_Latn nus_Latn nya_Latn oci_Latn ory_Orya pag_Latn pan_Guru pap_Latn
-pbt_Arab pes_Arab plt_Latn pol_Latn por_Latn prs_Arab quy_Latn ron_Latn run_Latn rus_Cyrl
-sag_Latn san_Deva sat_Olck scn_Latn shn_Mymr sin_Sinh slk_Latn slv_Latn smo_Latn sna_Latn
-snd_Arab som_Latn sot_Latn spa_Latn srd_Latn srp_Cyrl ssw_Latn sun_Latn swe_Latn swh_Latn
-szl_Latn tam_Taml taq_Latn taq_Tfng tat_Cyrl tel_Telu tgk_Cyrl tgl_Latn tha_Thai tir_Ethi
-tpi_Latn tsn_Latn tso_Latn tuk_Latn tum_Latn tur_Latn twi_Latn tzm_Tfng uig_Arab ukr_Cyrl
-umb_Latn urd_Arab uzn_Latn vec_Latn vie_Latn war_Latn wol_Latn xho_Latn ydd_Hebr yor_Latn
-yue_Hant zho_Hans zho_Hant zsm_Latn zul_Latn
-""".split())
+INDEX_DIR = Path(__file__).resolve().parent / "indexes"
+
+
+def _index_values(source: str, key: str) -> frozenset[str]:
+    data = json.loads((INDEX_DIR / f"{source}.json").read_text(encoding="utf-8"))
+    return frozenset(entry[key] for entry in data["entries"])
+
+
+MASSIVE_LOCALES = _index_values("massive", "locale")
+SIB200_CODES = _index_values("sib200", "code")
 
 # Subtags that parse as languages but name none (undetermined, multiple, no content).
 _NOT_LANGUAGES = frozenset({"und", "mul", "mis", "zxx"})
@@ -170,17 +154,55 @@ class DataFile:
 
 
 @dataclass(frozen=True)
+class CatalogLexicon:
+    """A public lexicon file the catalog lists: ``lexi fetch SOURCE --lang KEY``."""
+
+    source: str
+    key: str
+    file: str
+    bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class CatalogTable:
+    """A UniMorph table the catalog lists (``github.com/unimorph/<iso>``)."""
+
+    iso: str
+    forms: int | None = None
+    paradigms: int | None = None
+
+
+@dataclass(frozen=True)
+class Catalogued:
+    """What the generated catalog lists for a language: public files, not downloaded."""
+
+    lexicons: tuple[CatalogLexicon, ...] = ()
+    unimorph: tuple[CatalogTable, ...] = ()
+    massive: tuple[str, ...] = ()
+    sib200: tuple[str, ...] = ()
+
+    def has(self, kind: str) -> bool:
+        return {"lexicon": bool(self.lexicons), "morph": bool(self.unimorph),
+                "test": bool(self.massive or self.sib200)}[kind]
+
+
+@dataclass(frozen=True)
 class LanguageResources:
-    """One row of ``lexi languages``: a language and the files lexi found for it."""
+    """One row of ``lexi languages``: a language, the files lexi found for it in a data
+    root, and what the catalog lists for it (``catalogued``)."""
 
     language: Language
     lexicons: tuple[DataFile, ...] = ()
     unimorph: DataFile | None = None
     massive_tests: tuple[DataFile, ...] = ()
     sib200_tests: tuple[DataFile, ...] = ()
+    catalogued: Catalogued = Catalogued()
 
-    def has(self, kind: str) -> bool:
-        """``lexicon``, ``morph`` (a UniMorph table) or ``test`` (MASSIVE or SIB-200)."""
+    def has(self, kind: str, where: str = "local") -> bool:
+        """``lexicon``, ``morph`` (a UniMorph table) or ``test`` (MASSIVE or SIB-200):
+        present in the data root (``where="local"``) or listed in the catalog."""
+        if where == "catalog":
+            return self.catalogued.has(kind)
         return {"lexicon": bool(self.lexicons), "morph": self.unimorph is not None,
                 "test": bool(self.massive_tests or self.sib200_tests)}[kind]
 
@@ -195,6 +217,9 @@ class LanguageTable:
     unrecognised: tuple[Path, ...] = ()
     resolution: Resolution | None = None
     has: tuple[str, ...] = ()
+    # "local": rows are the data root's languages and ``has`` asks for files there;
+    # "catalog" (no data root): rows are every language the catalog lists.
+    where: str = "local"
 
 
 # --- identity -----------------------------------------------------------------------
@@ -591,24 +616,65 @@ def languages_in_root(root: Path) -> tuple[list[str], list[Path]]:
     return [c for c in _unique(codes) if c != "en"], unrecognised
 
 
+def catalogued(code: str) -> Catalogued:
+    """What the generated catalog lists for lexi's code ``code``."""
+    row = read_language_catalog()["languages"].get(code)
+    return _catalogued(row) if row else Catalogued()
+
+
+def _catalogued(row: dict) -> Catalogued:
+    return Catalogued(
+        lexicons=tuple(CatalogLexicon(e["source"], e["key"], e["file"], e.get("bytes"))
+                       for e in row.get("lexicons", ())),
+        unimorph=tuple(CatalogTable(e["iso"], e.get("forms"), e.get("paradigms"))
+                       for e in row.get("morph", ())),
+        massive=tuple(row.get("massive_tests", ())),
+        sib200=tuple(row.get("sib200_tests", ())),
+    )
+
+
+def _catalog_rows() -> list[LanguageResources]:
+    """One row per language the catalog lists, built from the generated table alone (no
+    code is resolved at run time: thousands of rows stay fast)."""
+    rows = []
+    for code, row in read_language_catalog()["languages"].items():
+        language = Language(code=code, iso3=row["iso3"], name=row["name"],
+                            script=row.get("script") or "", massive=row.get("massive"),
+                            sib200=row.get("sib200"), unimorph=row.get("unimorph"))
+        rows.append(LanguageResources(language, catalogued=_catalogued(row)))
+    return rows
+
+
 def language_table(query: str | None = None, has: str | list[str] | None = None,
                    data_root: str | Path | None = None) -> LanguageTable:
-    """What lexi can do for each language: languages.yml's and the data root's, or only
-    ``query``'s (with how it resolved), filtered to those that have every ``has`` kind."""
+    """What lexi can do for each language, filtered to those that have every ``has`` kind.
+
+    Without a data root: every language the generated catalog lists (public lexicons,
+    UniMorph tables, MASSIVE / SIB-200 test sets), plus languages.yml's. With one: the
+    languages languages.yml lists and the data root holds files for, ``has`` asking for
+    files there (each row still says what the catalog lists). With ``query``: that
+    language only, with how it resolved."""
     kinds = parse_kinds(has)
     root = data_root_path(data_root)
+    where = "local" if root is not None else "catalog"
     resolution = resolve(query) if query else None
     unrecognised: list[Path] = []
     if resolution is not None:
-        languages = [resolution.language]
+        rows = [replace(language_resources(discover(resolution.language, root)),
+                        catalogued=catalogued(resolution.language.code))]
+    elif root is None:
+        rows = _catalog_rows()
+        listed = {row.language.code for row in rows}
+        rows += [LanguageResources(resolve_language(code)) for code in load_known_resources()
+                 if _identity(code) not in listed and code not in listed]
     else:
         codes = list(load_known_resources())
-        if root is not None:
-            found, unrecognised = languages_in_root(root)
-            codes += found
+        found, unrecognised = languages_in_root(root)
+        codes += found
         languages = [resolve_language(code) for code in _unique(codes)]
         languages = list({lang.code: lang for lang in languages}.values())
-    rows = [language_resources(discover(lang, root)) for lang in languages]
-    rows = [row for row in rows if all(row.has(k) for k in kinds)]
+        rows = [replace(language_resources(discover(lang, root)),
+                        catalogued=catalogued(lang.code)) for lang in languages]
+    rows = [row for row in rows if all(row.has(k, where) for k in kinds)]
     rows.sort(key=lambda row: (row.language.name.lower(), row.language.code))
-    return LanguageTable(root, tuple(rows), tuple(unrecognised), resolution, kinds)
+    return LanguageTable(root, tuple(rows), tuple(unrecognised), resolution, kinds, where)
