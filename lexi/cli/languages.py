@@ -99,6 +99,8 @@ def _show_query(table: LanguageTable) -> None:
     console.print(f"[bold]{escape(resolution.query)}[/] → {escape(lang.name)} "
                   f"([bold]{lang.code}[/]), read as {resolution.matched}", highlight=False)
     facts = Table(show_header=False, box=None)
+    facts.add_column(no_wrap=True)
+    facts.add_column(overflow="fold")  # URLs are folded, never cut short
     for key, value in (
         ("ISO 639-3", lang.iso3), ("script", lang.script),
         ("MASSIVE locale", lang.massive or "— (not in MASSIVE)"),

@@ -28,6 +28,7 @@ from lexi.resources.languages import (
     Language,
     data_root_path,
     discover,
+    lexicon_names,
     load_known_resources,
     resolve_language,
 )
@@ -198,7 +199,12 @@ def _fetch_hint(language: Language) -> str:
         catalog = read_catalog()
     except LexiError:
         return ""
-    fetches = [f"lexi fetch {source.id} --lang {code}" for source in catalog.values()
+    # The sources in the order lexi prefers their word lists (languages.yml's, then
+    # GATITOS before WECHSEL), then the rest of the catalog's.
+    preferred = [name.split("-en-")[0] for name in lexicon_names(language)]
+    order = {source: rank for rank, source in enumerate(dict.fromkeys(preferred))}
+    sources = sorted(catalog.values(), key=lambda s: order.get(s.id, len(order)))
+    fetches = [f"lexi fetch {source.id} --lang {code}" for source in sources
                if not source.any_language for code in language.codes
                if code in source.languages]
     return f"`{fetches[0]}` downloads one" if fetches else ""

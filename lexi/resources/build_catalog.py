@@ -38,7 +38,7 @@ import sys
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,7 @@ def load_index(source: str, directory: Path = INDEX_DIR) -> dict[str, Any]:
 # --- resolution ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_of_tag(tag: str) -> str | None:
     """lexi's code for a code or tag (``swc`` → ``sw``, ``bjn-Arab`` → ``bjn``), or None."""
     if _parse_code(tag) is None:
@@ -105,7 +105,7 @@ def code_of_tag(tag: str) -> str | None:
         return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_of_name(name: str) -> tuple[str | None, str, str]:
     """lexi's code for an English language name, the tag ``langcodes`` found for it
     (``congo swahili`` → ``sw``, ``swc``), and why not when there is none.
@@ -120,6 +120,8 @@ def code_of_name(name: str) -> tuple[str | None, str, str]:
             tag = langcodes.find(text)
         except LookupError:
             continue
+        if not _exact_name(text, tag):
+            continue  # langcodes also matches a known name that is a mere prefix
         code = code_of_tag(str(tag))
         if code:
             found.setdefault(code, tag.language or code)
@@ -129,6 +131,20 @@ def code_of_name(name: str) -> tuple[str | None, str, str]:
     if not found:
         return None, "", "no language of that name"
     return None, "", "ambiguous: " + ", ".join(sorted(found))
+
+
+def _exact_name(text: str, tag: langcodes.Language) -> bool:
+    """Whether ``text`` is a whole name of the language ``langcodes.find`` gave for it:
+    its English name, or a name in language-data's table. ``find`` falls back to the
+    longest known name the text starts with ("klingonish" → Klingon), which would be a
+    guess here. (Call after ``langcodes.find``, which loads the table.)"""
+    from language_data.names import TRIES, normalize_name
+
+    if tag.language and langcodes.Language.get(tag.language).language_name().lower() == \
+            text.lower():
+        return True
+    trie = TRIES.get("und/name_to_language")
+    return trie is not None and normalize_name(text) in trie
 
 
 @dataclass
