@@ -240,13 +240,26 @@ def test_synthesize_file_streams_rows_and_summary(files, tmp_path):
     summary = synthesize_file(source, out, synth, split="train", summary_json=summary_path)
     rows = list(read_massive(out))  # validates every annot_utt against utt
     assert [r.id for r in rows] == ["1-translate-0", "3-translate-0"]
-    assert rows[0].text == "amka me at tano am on Ijumaa"
-    assert rows[0].slots == (SlotSpan(11, 18, "time"), SlotSpan(22, 28, "date"))
+    # sw has CLDR spell-out rules, so --numbers defaults to cldr: "five am" is one time
+    # (5:00 is "alfajiri" by CLDR's Swahili day periods) and "friday" is CLDR's weekday,
+    # lower case like its English word. (Before numbers went through CLDR, this row was
+    # "amka me at tano am on Ijumaa"; --numbers lexicon below.)
+    assert rows[0].text == "amka me at tano alfajiri on ijumaa"
+    assert rows[0].slots == (SlotSpan(11, 24, "time"), SlotSpan(28, 34, "date"))
+    assert rows[0].metadata["lexi"]["params"]["numbers"] == "cldr"
     assert summary.rows_written == 2 and summary.source_rows == 2
-    assert summary.replaced_words == 5 and summary.words == 7 + 3
+    assert summary.replaced_words == 6 and summary.words == 7 + 3
     data = json.loads(summary_path.read_text())
-    assert data["untranslated_top"] == {"me": 1, "at": 1, "am": 1, "on": 1, "some": 1}
+    assert data["untranslated_top"] == {"me": 1, "at": 1, "on": 1, "some": 1}
     assert data["labels"] == {"alarm_set": 1, "play_music": 1}
+    assert "report" not in data
+    lexicon_out = tmp_path / "lexicon.jsonl"
+    synth = Synthesizer(SynthConfig(locale="sw-KE", sense="first", numbers="lexicon"), [SW])
+    synthesize_file(source, lexicon_out, synth, split="train")
+    first = next(iter(read_massive(lexicon_out)))
+    # The lexicon writes the number; "am" is never looked up, it is CLDR's day period.
+    assert first.text == "amka me at tano alfajiri on Ijumaa"
+    assert first.metadata["lexi"]["params"]["numbers"] == "lexicon"
 
 
 def run_lexi(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

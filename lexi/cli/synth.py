@@ -10,7 +10,7 @@ from rich.table import Table
 
 from lexi.cli._util import app, console, print_json
 from lexi.data.outputs import check_output
-from lexi.synth.config import GENERATORS, MODIFIERS, SynthConfig
+from lexi.synth.config import FUNCTION_WORDS, GENERATORS, MODIFIERS, SynthConfig
 from lexi.synth.pipeline import SynthSummary, build_synthesizer, synthesize_file
 
 
@@ -27,6 +27,8 @@ def synth(
     seed: int = 0,
     sense: str = "weight",
     unknown: str = "keep",
+    function_words: str | None = None,
+    numbers: str = "auto",
     slot_mode: str = "translate",
     slot_lexicon: str | None = None,
     token_ratio: float = 0.5,
@@ -40,6 +42,7 @@ def synth(
     summary_json: str | None = None,
     progress: bool = False,
     overwrite: bool = False,
+    report: bool = False,
 ) -> SynthSummary:
     """Synthesise ``output`` from ``source``; the parameters are those of the command."""
     # Checked before the lexicons and paradigms load (which can take a while): no output
@@ -48,11 +51,14 @@ def synth(
     check_output(output, inputs, overwrite=overwrite)
     if summary_json is not None:
         check_output(summary_json, [*inputs, output], overwrite=overwrite)
+    words = FUNCTION_WORDS if function_words is None else tuple(
+        word.strip() for word in function_words.split(",") if word.strip()
+    )
     config = SynthConfig(
         ops=tuple(op.strip() for op in ops.split(",") if op.strip()),
         per_utterance=per_utterance, seed=seed, locale=locale, sense=sense, unknown=unknown,
-        slot_mode=slot_mode, token_ratio=token_ratio, sentence_ratio=sentence_ratio,
-        phonetic_style=phonetic_style, keep_source=keep_source,
+        function_words=words, numbers=numbers, slot_mode=slot_mode, token_ratio=token_ratio,
+        sentence_ratio=sentence_ratio, phonetic_style=phonetic_style, keep_source=keep_source,
     )
     synthesizer = build_synthesizer(
         config, lexicons, slot_lexicon=slot_lexicon, morph=morph, unimorph=unimorph,
@@ -60,7 +66,7 @@ def synth(
     )
     return synthesize_file(
         source, output, synthesizer, split=split, format=format, summary_json=summary_json,
-        progress=progress, overwrite=overwrite,
+        progress=progress, overwrite=overwrite, report=report,
     )
 
 
@@ -98,6 +104,49 @@ def print_summary(summary: SynthSummary, output: str, top: int) -> None:
         console.print(listing)
 
 
+def _bar(count: int, largest: int, width: int = 30) -> str:
+    return "█" * round(width * count / largest) if largest else ""
+
+
+def print_report(summary: SynthSummary, top: int) -> None:
+    """The ``--report`` tables, on stderr (the untranslated words are in the summary)."""
+    data = summary.report(top)
+    bins = data["row_share"]["histogram"]
+    largest = max(bins.values(), default=0)
+    table = Table(title=f"translated per row (mean {summary.mean_row_share:.1%})")
+    table.add_column("words translated")
+    table.add_column("rows", justify="right")
+    table.add_column("")
+    for span, count in bins.items():
+        table.add_row(span, str(count), _bar(count, largest))
+    console.print(table)
+    coverage = summary.label_coverage()
+    if coverage:
+        table = Table(title=f"lowest {min(top, len(coverage))} of {len(coverage)} labels")
+        table.add_column("label")
+        table.add_column("rows", justify="right")
+        table.add_column("words translated", justify="right")
+        for label, rows, share in coverage[:top]:
+            table.add_row(str(label), str(rows), f"{share:.1%}")
+        console.print(table)
+    table = Table(title="numbers, times, days, months", show_header=False)
+    table.add_row("--numbers", str(summary.numbers_mode))
+    for key, label in (
+        ("cldr_numbers", "numbers, times by CLDR"),
+        ("cldr_periods", "am/pm by CLDR"),
+        ("cldr_names", "days, months by CLDR"),
+        ("lexicon_numbers", "number words by lexicon"),
+    ):
+        table.add_row(label, str(summary.numbers.get(key, 0)))
+    console.print(table)
+    if summary.inflected:
+        table = Table(title="words inflected, by source", show_header=False)
+        for method, count in summary.inflected.most_common():
+            name = {"table": "paradigm table", "learned": "learned inflector"}.get(method, method)
+            table.add_row(name, str(count))
+        console.print(table)
+
+
 def _opt(*names: str, help: str) -> typer.models.OptionInfo:
     return typer.Option(*names, help=help)
 
@@ -126,7 +175,18 @@ Sense = Annotated[str, _opt(
     "--sense", help="Which translation: weight (sampled by weight), random, first.",
 )]
 Unknown = Annotated[str, _opt(
-    "--unknown", help="Words with no translation: keep, or drop (never inside slots).",
+    "--unknown",
+    help="Words with no translation: keep, drop, or drop-function-words (only those in "
+    "--function-words); never inside slots.",
+)]
+FunctionWords = Annotated[str | None, _opt(
+    "--function-words",
+    help=f"Comma-separated words drop-function-words drops (default {','.join(FUNCTION_WORDS)}).",
+)]
+Numbers = Annotated[str, _opt(
+    "--numbers",
+    help="Numbers, times, weekdays, months: cldr (spelled with CLDR), lexicon (word by word), "
+    "keep; auto = cldr where CLDR has rules for --locale, else lexicon.",
 )]
 SlotMode = Annotated[str, _opt(
     "--slot-mode", help="Slot values: keep, translate, localise (needs --slot-lexicon).",
@@ -156,6 +216,11 @@ SummaryJson = Annotated[Path | None, _opt(
 AsJson = Annotated[bool, _opt("--json", help="Summary as JSON on stdout (needs -o FILE).")]
 Top = Annotated[int, _opt("--top", help="How many untranslated words and labels to list.")]
 Quiet = Annotated[bool, _opt("--quiet", "-q", help="No summary table.")]
+Report = Annotated[bool, _opt(
+    "--report",
+    help="Also report coverage: translated share per row, per label, untranslated words, "
+    "inflected words, numbers (tables on stderr; under 'report' in the JSON summary).",
+)]
 Overwrite = Annotated[bool, _opt(
     "--overwrite", help="Replace the output (and --summary-json) file if it exists.",
 )]
@@ -174,6 +239,8 @@ def synth_command(
     seed: Seed = 0,
     sense: Sense = "weight",
     unknown: Unknown = "keep",
+    function_words: FunctionWords = None,
+    numbers: Numbers = "auto",
     slot_mode: SlotMode = "translate",
     slot_lexicon: SlotLexicon = None,
     token_ratio: TokenRatio = 0.5,
@@ -188,6 +255,7 @@ def synth_command(
     as_json: AsJson = False,
     top: Top = 10,
     quiet: Quiet = False,
+    report: Report = False,
     overwrite: Overwrite = False,
 ) -> None:
     """Turn English labelled data into synthetic target-language training data with aligned
@@ -208,13 +276,16 @@ def synth_command(
     summary = synth(
         source, output, lexicon, ops, split=split, format=format, locale=locale,
         per_utterance=per_utterance, seed=seed, sense=sense, unknown=unknown,
+        function_words=function_words, numbers=numbers,
         slot_mode=slot_mode, slot_lexicon=slot_lexicon, token_ratio=token_ratio,
         sentence_ratio=sentence_ratio, morph=morph, unimorph=unimorph, morph_model=morph_model,
         phonetic_lang=phonetic_lang, phonetic_style=phonetic_style, keep_source=keep_source,
         summary_json=None if summary_json is None else str(summary_json),
-        progress=console.is_terminal and not quiet, overwrite=overwrite,
+        progress=console.is_terminal and not quiet, overwrite=overwrite, report=report,
     )
     if as_json:
-        print_json(summary.as_dict(top))
+        print_json(summary.as_dict(top, report=report))
     elif not quiet:
         print_summary(summary, output, top)
+        if report:
+            print_report(summary, top)
