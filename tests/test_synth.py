@@ -39,8 +39,9 @@ def make(lexicons=(SW,), **config) -> Synthesizer:
 
 
 def test_translate_longest_match_keeps_slots_aligned():
-    row = make().variant(utt("set an alarm clock for [time : five am] on [date : friday]"),
-                         "translate")
+    # Numbers through the lexicon word by word (no locale: no CLDR); am is never "be".
+    row = make(numbers="lexicon").variant(
+        utt("set an alarm clock for [time : five am] on [date : friday]"), "translate")
     # "alarm clock" is one multi-word entry; "-ia" (an affix) is not used as a word.
     assert annot(row) == "weka an saa ya kengele for [time : tano am] on [date : Ijumaa]"
     assert [row.slot_value(s) for s in row.slots] == ["tano am", "Ijumaa"]
@@ -71,8 +72,8 @@ def test_slot_mode_keep_leaves_values_verbatim():
 
 
 def test_slot_mode_localise_uses_only_the_slot_lexicon_inside_slots():
-    synth = Synthesizer(SynthConfig(slot_mode="localise", sense="first"), [SW],
-                        slot_lexicon=CLDR)
+    synth = Synthesizer(SynthConfig(slot_mode="localise", sense="first", numbers="lexicon"),
+                        [SW], slot_lexicon=CLDR)
     row = synth.variant(utt("set alarm at [time : five am] on [date : friday]"), "translate")
     assert annot(row) == (
         "weka kengele at [time : saa kumi na moja asubuhi] on [date : ijumaa]"
@@ -86,7 +87,7 @@ def test_localise_without_slot_lexicon_is_an_error():
 
 
 def test_unknown_drop_removes_words_outside_slots_only():
-    row = make(unknown="drop").variant(
+    row = make(unknown="drop", numbers="lexicon").variant(
         utt("please set the alarm at [time : five am] on [date : friday] thanks"), "translate")
     assert annot(row) == "weka kengele [time : tano am] [date : Ijumaa]"
 
@@ -236,11 +237,11 @@ def test_synthesize_file_streams_rows_and_summary(files, tmp_path):
     source, _ = files
     out = tmp_path / "out.jsonl"
     summary_path = tmp_path / "summary.json"
-    synth = Synthesizer(SynthConfig(locale="sw-KE", sense="first"), [SW])
+    synth = Synthesizer(SynthConfig(locale="sw-KE", sense="first", numbers="auto"), [SW])
     summary = synthesize_file(source, out, synth, split="train", summary_json=summary_path)
     rows = list(read_massive(out))  # validates every annot_utt against utt
     assert [r.id for r in rows] == ["1-translate-0", "3-translate-0"]
-    # sw has CLDR spell-out rules, so --numbers defaults to cldr: "five am" is one time
+    # sw has CLDR spell-out rules, so --numbers auto is cldr: "five am" is one time
     # (5:00 is "alfajiri" by CLDR's Swahili day periods) and "friday" is CLDR's weekday,
     # lower case like its English word. (Before numbers went through CLDR, this row was
     # "amka me at tano am on Ijumaa"; --numbers lexicon below.)

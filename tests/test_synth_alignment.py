@@ -129,7 +129,8 @@ def test_translate_exact_output_for_an_uppercasing_lexicon(source, seed, sense):
     """A lexicon that maps every word to its upper case keeps every length, so the row
     must be the source with its known words upper-cased and the very same spans."""
     upper = lexicon([(word, word.upper()) for word in WORDS])
-    row = Synthesizer(SynthConfig(seed=seed, sense=sense), [upper]).variant(source, "translate")
+    config = SynthConfig(seed=seed, sense=sense, numbers="lexicon")
+    row = Synthesizer(config, [upper]).variant(source, "translate")
     # Tokens never cross a slot boundary: tokenise each slot value and each gap alone.
     cuts = sorted({0, len(source.text), *(i for s in source.slots for i in (s.start, s.end))})
     tokens, periods = [], set()
@@ -137,8 +138,8 @@ def test_translate_exact_output_for_an_uppercasing_lexicon(source, seed, sense):
         piece = [Token(t.text, a + t.start, a + t.end) for t in tokenize(source.text[a:b])]
         gaps = [""] + [source.text[x.end : y.start]
                        for x, y in zip(piece, piece[1:], strict=False)]
-        # Without a locale numbers go through the lexicon, but the am/pm of a time is never
-        # looked up (it is not the verb "be"), so it stays as it is.
+        # Numbers go through the lexicon (--numbers lexicon, no locale), but the am/pm of a
+        # time is never looked up (it is not the verb "be"), so it stays as it is.
         for expr in find_numbers([t.text for t in piece], gaps):
             if expr.kind == "time" and expr.period_start is not None:
                 periods.update(piece[expr.period_start : expr.end])
@@ -202,7 +203,8 @@ def numbered(draw) -> tuple[Utterance, str, str, bool]:
 def test_numbers_and_times_land_exactly_in_their_slot(case, op, unknown):
     source, english, spelled, inside = case
     plain = lexicon([("alarm", "kengele"), ("play", "cheza"), ("set", "weka")])
-    config = SynthConfig(ops=(op,), locale="sw-KE", sense="first", unknown=unknown)
+    config = SynthConfig(ops=(op,), locale="sw-KE", sense="first", unknown=unknown,
+                         numbers="cldr")
     row = Synthesizer(config, [plain], transcribe=str.upper).variant(source, op)
     assert row is not None and row.metadata["lexi"]["params"]["numbers"] == "cldr"
     if op == "phonetic":

@@ -107,40 +107,61 @@ def test_languages_without_spell_out_rules_fall_back_to_the_lexicon():
     assert resolve_numbers("auto", None) == "lexicon"  # no --locale: today's behaviour
     with pytest.raises(LexiError, match="no number spell-out rules"):
         resolve_numbers("cldr", lingala)
-    with pytest.raises(LexiError, match="no number spell-out rules"):
+    with pytest.raises(LexiError, match="needs the target language"):
         Synthesizer(SynthConfig(numbers="cldr"), [SW])
     # Lingala: numbers from the lexicon, but am is Babel's ln day period, not a word.
     ln = lexicon([("five", "mitano"), ("wake", "lamuka")])
-    assert row_of("wake at [time : five am]", [ln], locale="ln-CD") == (
+    assert row_of("wake at [time : five am]", [ln], locale="ln-CD", numbers="auto") == (
         "lamuka at [time : mitano ntɔ́ngɔ́]")
 
 
 def test_numbers_modes_inside_and_outside_slots():
     annot = "wake me at [time : five am] on [date : friday] or at twenty two"
-    assert row_of(annot, locale="sw-KE") == (
+    assert row_of(annot, locale="sw-KE", numbers="auto") == (
         "amka mimi at [time : tano alfajiri] on [date : ijumaa] or at ishirini na mbili")
     assert row_of(annot, locale="sw-KE", numbers="lexicon") == (
         "amka mimi at [time : tano alfajiri] on [date : Ijumaa] or at ishirini mbili")
     assert row_of(annot, locale="sw-KE", numbers="keep") == (
         "amka mimi at [time : five am] on [date : friday] or at twenty two")
-    # No locale: numbers through the lexicon, am kept (never looked up), as before.
-    assert row_of(annot) == "amka mimi at [time : tano am] on [date : Ijumaa] or at ishirini mbili"
+    # No locale: auto is lexicon, am kept (never looked up).
+    assert row_of(annot, numbers="auto") == (
+        "amka mimi at [time : tano am] on [date : Ijumaa] or at ishirini mbili")
     # slot mode keep: slot values stay, numbers outside slots are still written.
-    assert row_of(annot, locale="sw-KE", slot_mode="keep") == (
+    assert row_of(annot, locale="sw-KE", numbers="cldr", slot_mode="keep") == (
         "amka mimi at [time : five am] on [date : friday] or at ishirini na mbili")
 
 
 def test_a_slot_lexicon_entry_for_the_whole_time_wins():
     cldr = lexicon([("five am", "saa kumi na moja asubuhi")])
-    synth = Synthesizer(SynthConfig(locale="sw-KE", sense="first", slot_mode="localise"), [SW],
-                        slot_lexicon=cldr)
+    synth = Synthesizer(SynthConfig(locale="sw-KE", sense="first", slot_mode="localise",
+                                    numbers="cldr"), [SW], slot_lexicon=cldr)
     row = synth.variant(utt("wake at [time : five am] and at five am"), "translate")
     assert format_annot(row.text, row.slots) == (
         "amka at [time : saa kumi na moja asubuhi] and at tano alfajiri")
 
 
+def test_a_lexicon_phrase_never_runs_into_a_number_written_whole():
+    """A phrase that starts before an expression ("at five") must not swallow part of it:
+    the rest ("am") would then go to the lexicon, as the verb "be"."""
+    phrases = lexicon([("at five", "saa tano"), ("wake", "amka"), ("five", "tano"),
+                       ("am", "ni"), ("five am", "saa kumi na moja")])
+    annot = "wake at five am or at [time : five am]"
+    assert row_of(annot, [phrases], locale="sw-KE", numbers="cldr") == (
+        "amka at tano alfajiri or at [time : tano alfajiri]")
+    assert row_of(annot, [phrases], locale="sw-KE", numbers="keep") == (
+        "amka at five am or at [time : five am]")
+    # lexicon: an entry for the whole time ("five am") is used as it is, and "at five"
+    # stops short of it; without that entry "at five" may take the number word (the
+    # lexicon writes numbers), but never the am of the time.
+    assert row_of(annot, [phrases], locale="sw-KE", numbers="lexicon") == (
+        "amka at saa kumi na moja or at [time : saa kumi na moja]")
+    at_five = lexicon([("at five", "saa tano"), ("am", "ni")])
+    assert row_of("wake at five am", [at_five], locale="sw-KE", numbers="lexicon") == (
+        "wake saa tano alfajiri")
+
+
 def test_number_provenance_and_params():
-    row = Synthesizer(SynthConfig(locale="sw-KE", sense="first"), [SW]).variant(
+    row = Synthesizer(SynthConfig(locale="sw-KE", sense="first", numbers="auto"), [SW]).variant(
         utt("set alarm at [time : five am]"), "translate")
     params = row.metadata["lexi"]["params"]
     assert params["numbers"] == "cldr" and params["unknown"] == "keep"
@@ -150,11 +171,11 @@ def test_number_provenance_and_params():
 
 def test_unknown_drop_function_words_drops_only_untranslated_articles_outside_slots():
     annot = "set the alarm for a friend at [time : the five am] with an olly"
-    assert row_of(annot, locale="sw-KE", unknown="drop-function-words") == (
+    assert row_of(annot, locale="sw-KE", numbers="cldr", unknown="drop-function-words") == (
         "weka kengele for friend at [time : the tano alfajiri] with olly")
-    assert row_of(annot, locale="sw-KE", unknown="drop") == (
+    assert row_of(annot, locale="sw-KE", numbers="cldr", unknown="drop") == (
         "weka kengele [time : the tano alfajiri]")
-    assert row_of(annot, locale="sw-KE", unknown="drop-function-words",
+    assert row_of(annot, locale="sw-KE", numbers="cldr", unknown="drop-function-words",
                   function_words=("for", "with")) == (
         "weka the kengele a friend at [time : the tano alfajiri] an olly")
     # A translated article is not dropped: the policy is for words with no translation.
@@ -163,15 +184,21 @@ def test_unknown_drop_function_words_drops_only_untranslated_articles_outside_sl
     row = Synthesizer(SynthConfig(unknown="drop-function-words"), [SW]).variant(
         utt("set the alarm"), "translate")
     assert row.metadata["lexi"]["params"]["function_words"] == ["a", "an", "the"]
-    for bad in ({"unknown": "drop-all"}, {"numbers": "words"}, {"function_words": "the"},
-                {"function_words": ("a", "")}):
-        with pytest.raises(LexiError):
+    for bad, message in (
+        ({"unknown": "drop-all"}, "unknown unknown"), ({"numbers": "words"}, "numbers mode"),
+        ({"function_words": "the"}, "list of single words"),
+        ({"function_words": ("a", "")}, "list of single words"),
+        ({"function_words": ("of the",)}, "list of single words"),  # never one token
+        ({"function_words": (), "unknown": "drop-function-words"}, "would drop nothing"),
+    ):
+        with pytest.raises(LexiError, match=message):
             SynthConfig(**bad)
     assert SynthConfig(function_words=["a"]).function_words == ("a",)  # from a YAML list
+    assert SynthConfig(function_words=[" The "]).function_words == ("The",)
 
 
 def test_summary_report_counts_rows_labels_numbers():
-    synth = Synthesizer(SynthConfig(locale="sw-KE", sense="first"), [SW])
+    synth = Synthesizer(SynthConfig(locale="sw-KE", sense="first", numbers="cldr"), [SW])
     summary = SynthSummary(numbers_mode="cldr")
     for uid, annot, label in (
         ("1", "wake me at [time : five am] on [date : friday]", "alarm_set"),  # 5 of 7
@@ -239,7 +266,8 @@ def test_cli_numbers_unknown_and_report(files, tmp_path):
     source, lex = files
     out, summary = tmp_path / "out.jsonl", tmp_path / "summary.json"
     done = run_lexi("synth", "-s", str(source), "-l", str(lex), "--locale", "sw-KE",
-                    "--unknown", "drop-function-words", "--report", "-o", str(out),
+                    "--numbers", "auto", "--unknown", "drop-function-words", "--report",
+                    "-o", str(out),
                     "--summary-json", str(summary))
     assert done.returncode == 0, done.stderr
     rows = list(read_massive(out))
@@ -261,6 +289,48 @@ def test_cli_numbers_unknown_and_report(files, tmp_path):
     assert "Traceback" not in bad.stderr
 
 
+def test_cli_option_mistakes_are_one_line_errors(files, tmp_path):
+    source, lex = files
+    out = tmp_path / "x.jsonl"
+    common = ("synth", "-s", str(source), "-l", str(lex), "-o", str(out))
+    for args, message in (
+        (("--numbers", "cldr"), "--numbers cldr needs the target language (pass --locale"),
+        (("--numbers", "words"), "unknown numbers mode 'words' (one of auto, cldr, lexicon"),
+        # --function-words without the policy that reads it would be silently ignored.
+        (("--function-words", "a,the"), "--function-words is only read by --unknown "
+         "drop-function-words"),
+        (("--unknown", "drop-function-words", "--function-words", ","), "would drop nothing"),
+    ):
+        done = run_lexi(*common, *args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert message in " ".join(done.stderr.split()), (args, done.stderr)
+        assert "Traceback" not in done.stderr and not out.exists()
+
+
+def test_cli_quiet_report_prints_only_the_report(files, tmp_path):
+    source, lex = files
+    done = run_lexi("synth", "-s", str(source), "-l", str(lex), "--locale", "sw-KE",
+                    "--numbers", "keep", "-q", "--report", "-o", str(tmp_path / "q.jsonl"))
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stderr.split())  # table titles may wrap
+    assert "translated per row (mean" in said and "rows written" not in said
+    # The summary's untranslated-words table is part of the report when -q hides it.
+    assert "words with no translation" in said and "│ me " in done.stderr
+
+
+def test_the_numbers_default_is_one_constant():
+    """``NUMBERS_DEFAULT`` is the one place the default of --numbers is set."""
+    import inspect
+
+    from lexi.cli.synth import synth, synth_command
+    from lexi.synth.numbers import NUMBER_MODES, NUMBERS_DEFAULT
+
+    assert NUMBERS_DEFAULT in NUMBER_MODES
+    assert SynthConfig().numbers == NUMBERS_DEFAULT
+    for function in (synth, synth_command):
+        assert inspect.signature(function).parameters["numbers"].default == NUMBERS_DEFAULT
+
+
 @pytest.mark.shared_data
 def test_report_on_massive(shared_data, tmp_path):
     lines = (shared_data / "massive" / "en-US.jsonl").read_text(encoding="utf-8").splitlines()
@@ -268,7 +338,7 @@ def test_report_on_massive(shared_data, tmp_path):
     source.write_text("\n".join(lines[:400]) + "\n", encoding="utf-8")
     from lexi.synth import build_synthesizer
 
-    synth = build_synthesizer(SynthConfig(locale="sw-KE"),
+    synth = build_synthesizer(SynthConfig(locale="sw-KE", numbers="auto"),
                               [shared_data / "lexicons" / "wechsel-en-sw.tsv"])
     summary = synthesize_file(source, tmp_path / "sw.jsonl", synth, split="train", report=True)
     report = summary.report()

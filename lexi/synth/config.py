@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from lexi.errors import LexiError
-from lexi.synth.numbers import NUMBER_MODES
+from lexi.synth.numbers import NUMBER_MODES, NUMBERS_DEFAULT
 
 # Generators each write their own rows; modifiers change how every generator writes
 # target words. Order in ``--ops`` does not matter: the composition is fixed (see docs).
@@ -43,6 +43,7 @@ class SynthConfig:
         never looked up, it becomes CLDR's day-period word when there is one), or kept
         as in the source (``keep``); ``auto`` is ``cldr`` where CLDR has spell-out rules
         for the locale's language and ``lexicon`` elsewhere (the synthesizer resolves it).
+        Default :data:`~lexi.synth.numbers.NUMBERS_DEFAULT`.
     slot_mode: slot values are kept verbatim (``keep``), translated like the rest
         (``translate``; a slot lexicon, when given, is tried first) or localised
         (``localise``: only words the slot lexicon knows, e.g. CLDR weekdays, change).
@@ -59,7 +60,7 @@ class SynthConfig:
     sense: str = "weight"
     unknown: str = "keep"
     function_words: tuple[str, ...] = FUNCTION_WORDS
-    numbers: str = "auto"
+    numbers: str = NUMBERS_DEFAULT
     slot_mode: str = "translate"
     token_ratio: float = 0.5
     sentence_ratio: float = 1.0
@@ -84,12 +85,22 @@ class SynthConfig:
         ):
             if value not in allowed:
                 raise LexiError(f"unknown {name} {value!r}", hint=f"one of {', '.join(allowed)}")
-        if isinstance(self.function_words, str) or not all(
-            isinstance(word, str) and word.strip() for word in self.function_words
+        words = self.function_words
+        if not isinstance(words, (list, tuple)) or not all(
+            isinstance(word, str) and word.strip() and len(word.split()) == 1 for word in words
         ):
-            raise LexiError(f"function_words must be a list of words, got {self.function_words!r}")
+            raise LexiError(
+                f"function_words must be a list of single words, got {words!r}",
+                hint="e.g. a,an,the (words are compared one token at a time, in lower case)",
+            )
+        if self.unknown == "drop-function-words" and not words:
+            raise LexiError(
+                "--unknown drop-function-words with no function words would drop nothing",
+                hint=f"give --function-words (default {','.join(FUNCTION_WORDS)}), "
+                "or use --unknown keep",
+            )
         # A list from a YAML spec (lexi train --synth) becomes a tuple: the config is hashable.
-        object.__setattr__(self, "function_words", tuple(self.function_words))
+        object.__setattr__(self, "function_words", tuple(word.strip() for word in words))
         if self.per_utterance < 1:
             raise LexiError(f"per_utterance must be at least 1, got {self.per_utterance}")
         ratios = (("token_ratio", self.token_ratio), ("sentence_ratio", self.sentence_ratio))

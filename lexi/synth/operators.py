@@ -398,6 +398,12 @@ class Synthesizer:
                 self._number_plan(chunk, lexicons)
                 if not NUMBER_STARTERS.isdisjoint(words) or has_digit(chunk.text) else None
             )
+            # Where a lexicon match must stop short: the start of an expression written
+            # whole (by CLDR, kept, or by a lexicon entry for all of it) and of the am/pm
+            # of a time, so that a phrase such as "at five" cannot swallow half of "five
+            # am" and leave "am" to the lexicon.
+            stops = sorted(k for k, (action, _) in plan.items() if action != "lexicon") \
+                if plan else ()
             numbers_end = 0  # tokens before this are number words the lexicon translates
             k = 0
             while k < len(words):
@@ -413,12 +419,16 @@ class Synthesizer:
                     if action == "skip":  # written as in the source; not "untranslated"
                         k = value
                         continue
-                    numbers_end = value  # "lexicon": the number's words, one by one
+                    numbers_end = value  # "lexicon", "whole": the lexicon writes the words
                 site = word_sites.get(words[k], _UNSEEN)
                 if site is _UNSEEN or site is _IN_PHRASE:
                     site = self._site_at(words, is_word, k, lexicons)
                 elif site is not None and k:
                     site = Site(k, *site[1:])
+                if stops and site is not None and site.length > 1:
+                    stop = next((j for j in stops if j > k), None)
+                    if stop is not None and k + site.length > stop:
+                        site = self._site_at(words[:stop], is_word[:stop], k, lexicons)
                 if site is None:
                     unknown.append(k)
                     k += 1
@@ -434,8 +444,10 @@ class Synthesizer:
     ) -> dict[int, tuple[str, Any]] | None:
         """Token index → what to do with the number expression that starts there:
         ``("site", Site)`` (written with CLDR), ``("skip", end)`` (kept as in the source,
-        never looked up: ``--numbers keep``, or an am/pm CLDR has no word for), or
-        ``("lexicon", end)`` (the words up to ``end`` go through the lexicon)."""
+        never looked up: ``--numbers keep``, or an am/pm CLDR has no word for),
+        ``("lexicon", end)`` (the words up to ``end`` go through the lexicon, which may
+        also read them as part of a phrase that starts earlier) or ``("whole", end)`` (a
+        lexicon entry covers the whole expression and is matched from its start)."""
         exprs = find_numbers(chunk.words, chunk.gaps)
         if not exprs:
             return None
@@ -445,14 +457,24 @@ class Synthesizer:
             if mode == "keep":
                 plan[expr.start] = ("skip", expr.end)
                 continue
+            # A lexicon entry for the whole expression (a slot lexicon's "five am") wins:
+            # under cldr only the slot lexicon's, inside a slot; under lexicon any entry
+            # for a whole time (the am/pm it covers is then no verb "be").
+            if mode == "lexicon":
+                timed = expr.period_start is not None and expr.period_start < expr.end
+                whole = lexicons if timed else ()
+            elif chunk.slot is not None and lexicons[0][0] == SLOT_LEXICON:
+                whole = lexicons[:1]
+            else:
+                whole = ()
+            if whole:
+                mine = self._site_at(chunk.words, chunk.is_word, expr.start, whole)
+                if mine is not None and expr.start + mine.length >= expr.end:
+                    plan[expr.start] = ("whole", expr.end)
+                    continue
             if mode == "cldr":
                 site = self._cldr_site(chunk, expr)
                 if site is not None:
-                    # A slot lexicon (e.g. a hand-made "five am") wins when it covers it all.
-                    if chunk.slot is not None and lexicons[0][0] == SLOT_LEXICON:
-                        mine = self._site_at(chunk.words, chunk.is_word, expr.start, lexicons[:1])
-                        if mine is not None and mine.length >= site.length:
-                            continue
                     plan[expr.start] = ("site", site)
                     continue
             # The lexicon writes the number; am/pm is never looked up (it is not "be").
