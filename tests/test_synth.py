@@ -39,8 +39,9 @@ def make(lexicons=(SW,), **config) -> Synthesizer:
 
 
 def test_translate_longest_match_keeps_slots_aligned():
-    row = make().variant(utt("set an alarm clock for [time : five am] on [date : friday]"),
-                         "translate")
+    # Numbers through the lexicon word by word (no locale: no CLDR); am is never "be".
+    row = make(numbers="lexicon").variant(
+        utt("set an alarm clock for [time : five am] on [date : friday]"), "translate")
     # "alarm clock" is one multi-word entry; "-ia" (an affix) is not used as a word.
     assert annot(row) == "weka an saa ya kengele for [time : tano am] on [date : Ijumaa]"
     assert [row.slot_value(s) for s in row.slots] == ["tano am", "Ijumaa"]
@@ -71,8 +72,8 @@ def test_slot_mode_keep_leaves_values_verbatim():
 
 
 def test_slot_mode_localise_uses_only_the_slot_lexicon_inside_slots():
-    synth = Synthesizer(SynthConfig(slot_mode="localise", sense="first"), [SW],
-                        slot_lexicon=CLDR)
+    synth = Synthesizer(SynthConfig(slot_mode="localise", sense="first", numbers="lexicon"),
+                        [SW], slot_lexicon=CLDR)
     row = synth.variant(utt("set alarm at [time : five am] on [date : friday]"), "translate")
     assert annot(row) == (
         "weka kengele at [time : saa kumi na moja asubuhi] on [date : ijumaa]"
@@ -86,7 +87,7 @@ def test_localise_without_slot_lexicon_is_an_error():
 
 
 def test_unknown_drop_removes_words_outside_slots_only():
-    row = make(unknown="drop").variant(
+    row = make(unknown="drop", numbers="lexicon").variant(
         utt("please set the alarm at [time : five am] on [date : friday] thanks"), "translate")
     assert annot(row) == "weka kengele [time : tano am] [date : Ijumaa]"
 
@@ -236,17 +237,30 @@ def test_synthesize_file_streams_rows_and_summary(files, tmp_path):
     source, _ = files
     out = tmp_path / "out.jsonl"
     summary_path = tmp_path / "summary.json"
-    synth = Synthesizer(SynthConfig(locale="sw-KE", sense="first"), [SW])
+    synth = Synthesizer(SynthConfig(locale="sw-KE", sense="first", numbers="auto"), [SW])
     summary = synthesize_file(source, out, synth, split="train", summary_json=summary_path)
     rows = list(read_massive(out))  # validates every annot_utt against utt
     assert [r.id for r in rows] == ["1-translate-0", "3-translate-0"]
-    assert rows[0].text == "amka me at tano am on Ijumaa"
-    assert rows[0].slots == (SlotSpan(11, 18, "time"), SlotSpan(22, 28, "date"))
+    # sw has CLDR spell-out rules, so --numbers auto is cldr: "five am" is one time
+    # (5:00 is "alfajiri" by CLDR's Swahili day periods) and "friday" is CLDR's weekday,
+    # lower case like its English word. (Before numbers went through CLDR, this row was
+    # "amka me at tano am on Ijumaa"; --numbers lexicon below.)
+    assert rows[0].text == "amka me at tano alfajiri on ijumaa"
+    assert rows[0].slots == (SlotSpan(11, 24, "time"), SlotSpan(28, 34, "date"))
+    assert rows[0].metadata["lexi"]["params"]["numbers"] == "cldr"
     assert summary.rows_written == 2 and summary.source_rows == 2
-    assert summary.replaced_words == 5 and summary.words == 7 + 3
+    assert summary.replaced_words == 6 and summary.words == 7 + 3
     data = json.loads(summary_path.read_text())
-    assert data["untranslated_top"] == {"me": 1, "at": 1, "am": 1, "on": 1, "some": 1}
+    assert data["untranslated_top"] == {"me": 1, "at": 1, "on": 1, "some": 1}
     assert data["labels"] == {"alarm_set": 1, "play_music": 1}
+    assert "report" not in data
+    lexicon_out = tmp_path / "lexicon.jsonl"
+    synth = Synthesizer(SynthConfig(locale="sw-KE", sense="first", numbers="lexicon"), [SW])
+    synthesize_file(source, lexicon_out, synth, split="train")
+    first = next(iter(read_massive(lexicon_out)))
+    # The lexicon writes the number; "am" is never looked up, it is CLDR's day period.
+    assert first.text == "amka me at tano alfajiri on Ijumaa"
+    assert first.metadata["lexi"]["params"]["numbers"] == "lexicon"
 
 
 def run_lexi(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

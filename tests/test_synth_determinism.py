@@ -126,7 +126,7 @@ def test_inflect_output_and_cache_are_the_same_under_any_hash_seed(tmp_path):
     source, lexicon, table = _write_fixture(tmp_path)
     args = ["--source", str(source), "--split", "train", "--lexicon", str(lexicon),
             "--morph", "swx", "--unimorph", str(table), "--ops", "translate,inflect",
-            "--per-utterance", "2", "--seed", "0", "--locale", "sw-KE"]
+            "--per-utterance", "2", "--seed", "0", "--locale", "sw-KE", "--numbers", "cldr"]
     rows = _assert_same_bytes(args, tmp_path)
     # "would" takes the first of the tied conditionals in canonical order (PRS before PST,
     # 1;PL before 3;SG): learned for "wosia", from the table for "penda".
@@ -144,8 +144,11 @@ def test_inflect_on_massive_is_the_same_under_any_hash_seed(shared_data, tmp_pat
     args = ["--source", str(source), "--split", "train",
             "--lexicon", str(shared_data / "lexicons" / "wechsel-en-sw.tsv"),
             "--morph", "swc", "--unimorph", str(shared_data / "unimorph" / "swc"),
-            "--ops", "translate,inflect", "--seed", "0", "--locale", "sw-KE"]
+            "--ops", "translate,inflect", "--seed", "0", "--locale", "sw-KE",
+            # Numbers, times and dates through CLDR, and the report in the summary, too.
+            "--numbers", "cldr", "--unknown", "drop-function-words", "--report"]
     rows = _assert_same_bytes(args, tmp_path)
+    assert b'"entry":"cldr:sw:time"' in rows
     # Rows that hash seed 9 used to change: an English -ing form ties between the 1PL and
     # 2PL present (tunatamthilia / mnatamthilia); the canonical order takes 1PL.
     assert b'"src":"playing","tgt":"tunatamthilia"' in rows

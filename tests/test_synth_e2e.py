@@ -35,7 +35,8 @@ def run(shared_data, source, out, **config):
 def test_translate_inflect_codeswitch_on_massive(shared_data, english_head, tmp_path):
     out = tmp_path / "sw.jsonl"
     ops = ("translate", "inflect", "codeswitch")
-    summary = run(shared_data, english_head, out, ops=ops, per_utterance=2, seed=0)
+    summary = run(shared_data, english_head, out, ops=ops, per_utterance=2, seed=0,
+                  numbers="auto")
     rows = list(read_massive(out))  # every annot_utt is re-parsed and checked against utt
     sources = {u.id: u for u in read_massive(english_head, split="train")}
     assert len(rows) == summary.rows_written > summary.source_rows == len(sources)
@@ -47,7 +48,12 @@ def test_translate_inflect_codeswitch_on_massive(shared_data, english_head, tmp_
         assert row.label == source.label and row.text != source.text
         assert [s.name for s in row.slots] == [s.name for s in source.slots]
         for record in row.metadata["lexi"]["replaced"]:
-            assert record["entry"].startswith("wechsel-en-sw.tsv:")
+            # Numbers, times, weekdays and months are written with CLDR (--numbers
+            # auto is cldr for Swahili), every other word from WECHSEL.
+            if record.get("lexicon") == "cldr":
+                assert record["entry"].startswith("cldr:sw:")
+            else:
+                assert record["entry"].startswith("wechsel-en-sw.tsv:")
             assert record["tgt"] in row.text
     # WECHSEL covers a good part of MASSIVE's words; function words mostly stay English.
     assert 0.25 < summary.replaced_share < 0.9
@@ -55,9 +61,15 @@ def test_translate_inflect_codeswitch_on_massive(shared_data, english_head, tmp_
     # Inflection was asked for every translated single word and answered by a method.
     assert sum(summary.inflections.values()) > 0
     assert set(summary.inflections) <= {"table", "learned", "lemma"}
+    # Numbers and times were written with CLDR; the am of a time was never looked up in
+    # the lexicon (it used to become "wa", "be"): only the verb of "i am" still is.
+    assert summary.numbers["cldr_numbers"] > 0 and "lexicon_numbers" not in summary.numbers
+    for row in rows:
+        if any(r["src"] in ("am", "pm") for r in row.metadata["lexi"]["replaced"]):
+            assert "i am" in sources[row.metadata["lexi"]["source_id"]].text
     # Same seed, same bytes.
     again = tmp_path / "again.jsonl"
-    run(shared_data, english_head, again, ops=ops, per_utterance=2, seed=0)
+    run(shared_data, english_head, again, ops=ops, per_utterance=2, seed=0, numbers="auto")
     assert again.read_bytes() == out.read_bytes()
 
 

@@ -162,6 +162,25 @@ def test_fresh_views_differ_by_epoch_and_repeat_for_the_same_epoch(tmp_path):
         FreshViewSpec.read(fresh_spec(tmp_path, ops="[translat]"))
 
 
+def test_fresh_view_spec_reads_numbers_and_function_words_and_names_the_file(tmp_path):
+    from lexi.model.views import FreshViewSpec
+
+    spec = FreshViewSpec.read(fresh_spec(tmp_path, numbers="lexicon",
+                                         unknown="drop-function-words",
+                                         function_words='"a, the"'))
+    assert spec.synth["numbers"] == "lexicon" and spec.synth["function_words"] == ["a", "the"]
+    path = str(tmp_path / "synth.yml")
+    for extra, message in (
+        ({"numbers": "words"}, "unknown numbers mode 'words'"),
+        ({"numbers": "cldr"}, "--numbers cldr needs the target language"),  # no locale
+        ({"numbers": "cldr", "locale": "ln-CD"}, "no number spell-out rules for 'ln-CD'"),
+        ({"function_words": "[of the]"}, "list of single words"),
+    ):
+        with pytest.raises(LexiError, match=message) as caught:
+            FreshViewSpec.read(fresh_spec(tmp_path, **extra))
+        assert caught.value.path == path, extra  # the error names the spec file
+
+
 def test_training_with_fresh_views_each_epoch(tiny_with_views, tmp_path):
     model, data, _ = tiny_with_views
     spec = fresh_spec(tmp_path)

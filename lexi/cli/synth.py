@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,9 @@ from rich.table import Table
 
 from lexi.cli._util import app, console, print_json
 from lexi.data.outputs import check_output
-from lexi.synth.config import GENERATORS, MODIFIERS, SynthConfig
+from lexi.errors import LexiError
+from lexi.synth.config import FUNCTION_WORDS, GENERATORS, MODIFIERS, SynthConfig
+from lexi.synth.numbers import NUMBERS_DEFAULT
 from lexi.synth.pipeline import SynthSummary, build_synthesizer, synthesize_file
 
 
@@ -27,6 +30,8 @@ def synth(
     seed: int = 0,
     sense: str = "weight",
     unknown: str = "keep",
+    function_words: str | None = None,
+    numbers: str = NUMBERS_DEFAULT,
     slot_mode: str = "translate",
     slot_lexicon: str | None = None,
     token_ratio: float = 0.5,
@@ -40,6 +45,7 @@ def synth(
     summary_json: str | None = None,
     progress: bool = False,
     overwrite: bool = False,
+    report: bool = False,
 ) -> SynthSummary:
     """Synthesise ``output`` from ``source``; the parameters are those of the command."""
     # Checked before the lexicons and paradigms load (which can take a while): no output
@@ -48,11 +54,20 @@ def synth(
     check_output(output, inputs, overwrite=overwrite)
     if summary_json is not None:
         check_output(summary_json, [*inputs, output], overwrite=overwrite)
+    if function_words is not None and unknown != "drop-function-words":
+        raise LexiError(
+            f"--function-words is only read by --unknown drop-function-words "
+            f"(--unknown is {unknown!r})",
+            hint="add --unknown drop-function-words, or leave --function-words out",
+        )
+    words = FUNCTION_WORDS if function_words is None else tuple(
+        word.strip() for word in function_words.split(",") if word.strip()
+    )
     config = SynthConfig(
         ops=tuple(op.strip() for op in ops.split(",") if op.strip()),
         per_utterance=per_utterance, seed=seed, locale=locale, sense=sense, unknown=unknown,
-        slot_mode=slot_mode, token_ratio=token_ratio, sentence_ratio=sentence_ratio,
-        phonetic_style=phonetic_style, keep_source=keep_source,
+        function_words=words, numbers=numbers, slot_mode=slot_mode, token_ratio=token_ratio,
+        sentence_ratio=sentence_ratio, phonetic_style=phonetic_style, keep_source=keep_source,
     )
     synthesizer = build_synthesizer(
         config, lexicons, slot_lexicon=slot_lexicon, morph=morph, unimorph=unimorph,
@@ -60,7 +75,7 @@ def synth(
     )
     return synthesize_file(
         source, output, synthesizer, split=split, format=format, summary_json=summary_json,
-        progress=progress, overwrite=overwrite,
+        progress=progress, overwrite=overwrite, report=report,
     )
 
 
@@ -84,18 +99,71 @@ def print_summary(summary: SynthSummary, output: str, top: int) -> None:
             "inflections", ", ".join(f"{k}: {v}" for k, v in summary.inflections.most_common())
         )
     console.print(table)
-    for title, counter in (
-        (f"words with no translation ({len(summary.untranslated)} distinct)", summary.untranslated),
-        (f"rows per label ({len(summary.labels)} labels)", summary.labels),
+    _print_untranslated(summary, top)
+    _print_counts(f"rows per label ({len(summary.labels)} labels)", "label", summary.labels, top)
+
+
+def _print_counts(title: str, column: str, counter: Counter, top: int) -> None:
+    if not counter:
+        return
+    listing = Table(title=title)
+    listing.add_column(column)
+    listing.add_column("count", justify="right")
+    for key, count in counter.most_common(top):
+        listing.add_row(str(key), str(count))
+    console.print(listing)
+
+
+def _print_untranslated(summary: SynthSummary, top: int) -> None:
+    title = f"words with no translation ({len(summary.untranslated)} distinct)"
+    _print_counts(title, "word", summary.untranslated, top)
+
+
+def _bar(count: int, largest: int, width: int = 30) -> str:
+    return "█" * round(width * count / largest) if largest else ""
+
+
+def print_report(summary: SynthSummary, top: int, untranslated: bool = False) -> None:
+    """The ``--report`` tables, on stderr; the untranslated words are in the summary's
+    tables, and here only with ``untranslated`` (``--quiet`` hides the summary)."""
+    data = summary.report(top)
+    bins = data["row_share"]["histogram"]
+    largest = max(bins.values(), default=0)
+    table = Table(title=f"translated per row (mean {summary.mean_row_share:.1%}; "
+                  f"{summary.replaced_share:.1%} of all words)")
+    table.add_column("words translated")
+    table.add_column("rows", justify="right")
+    table.add_column("")
+    for span, count in bins.items():
+        table.add_row(span, str(count), _bar(count, largest))
+    console.print(table)
+    coverage = summary.label_coverage()
+    if coverage:
+        table = Table(title=f"lowest {min(top, len(coverage))} of {len(coverage)} labels")
+        table.add_column("label")
+        table.add_column("rows", justify="right")
+        table.add_column("words translated", justify="right")
+        for label, rows, share in coverage[:top]:
+            table.add_row(str(label), str(rows), f"{share:.1%}")
+        console.print(table)
+    if untranslated:
+        _print_untranslated(summary, top)
+    table = Table(title="numbers, times, days, months", show_header=False)
+    table.add_row("--numbers", str(summary.numbers_mode))
+    for key, label in (
+        ("cldr_numbers", "numbers, times by CLDR"),
+        ("cldr_periods", "am/pm by CLDR"),
+        ("cldr_names", "days, months by CLDR"),
+        ("lexicon_numbers", "number words by lexicon"),
     ):
-        if not counter:
-            continue
-        listing = Table(title=title)
-        listing.add_column("word" if "words" in title else "label")
-        listing.add_column("count", justify="right")
-        for key, count in counter.most_common(top):
-            listing.add_row(str(key), str(count))
-        console.print(listing)
+        table.add_row(label, str(summary.numbers.get(key, 0)))
+    console.print(table)
+    if summary.inflected:
+        table = Table(title="words inflected, by source", show_header=False)
+        for method, count in summary.inflected.most_common():
+            name = {"table": "paradigm table", "learned": "learned inflector"}.get(method, method)
+            table.add_row(name, str(count))
+        console.print(table)
 
 
 def _opt(*names: str, help: str) -> typer.models.OptionInfo:
@@ -126,7 +194,23 @@ Sense = Annotated[str, _opt(
     "--sense", help="Which translation: weight (sampled by weight), random, first.",
 )]
 Unknown = Annotated[str, _opt(
-    "--unknown", help="Words with no translation: keep, or drop (never inside slots).",
+    "--unknown",
+    help="Words the lexicon cannot translate, outside slots (slot values are never "
+    "shortened): keep (stay English), drop (all removed), or drop-function-words (only "
+    "those in --function-words, e.g. 'set the alarm' → 'weka kengele').",
+)]
+FunctionWords = Annotated[str | None, _opt(
+    "--function-words",
+    help="With --unknown drop-function-words: the comma-separated English words it may drop "
+    f"when the lexicon has no translation for them [default: {','.join(FUNCTION_WORDS)}].",
+)]
+Numbers = Annotated[str, _opt(
+    "--numbers",
+    help="How numbers, times, weekdays and months are written: cldr (spelled by CLDR's "
+    "rules in the --locale language: 'twenty two' → 'ishirini na mbili', 'five am' → "
+    "'tano alfajiri', 'friday' → 'ijumaa'), lexicon (word by word through the lexicon; "
+    "am/pm becomes CLDR's day-period word, never the verb 'be'), keep (left as in the "
+    "source); auto = cldr where CLDR has spell-out rules for --locale, else lexicon.",
 )]
 SlotMode = Annotated[str, _opt(
     "--slot-mode", help="Slot values: keep, translate, localise (needs --slot-lexicon).",
@@ -155,7 +239,14 @@ SummaryJson = Annotated[Path | None, _opt(
 )]
 AsJson = Annotated[bool, _opt("--json", help="Summary as JSON on stdout (needs -o FILE).")]
 Top = Annotated[int, _opt("--top", help="How many untranslated words and labels to list.")]
-Quiet = Annotated[bool, _opt("--quiet", "-q", help="No summary table.")]
+Quiet = Annotated[bool, _opt("--quiet", "-q", help="No summary table (--report still prints).")]
+Report = Annotated[bool, _opt(
+    "--report",
+    help="Also report coverage of the rows written: share of each row's words translated "
+    "(mean, histogram), share per label (lowest first), untranslated words, how numbers "
+    "were written, inflected words. Tables on stderr; under 'report' in --json and "
+    "--summary-json.",
+)]
 Overwrite = Annotated[bool, _opt(
     "--overwrite", help="Replace the output (and --summary-json) file if it exists.",
 )]
@@ -174,6 +265,8 @@ def synth_command(
     seed: Seed = 0,
     sense: Sense = "weight",
     unknown: Unknown = "keep",
+    function_words: FunctionWords = None,
+    numbers: Numbers = NUMBERS_DEFAULT,
     slot_mode: SlotMode = "translate",
     slot_lexicon: SlotLexicon = None,
     token_ratio: TokenRatio = 0.5,
@@ -188,6 +281,7 @@ def synth_command(
     as_json: AsJson = False,
     top: Top = 10,
     quiet: Quiet = False,
+    report: Report = False,
     overwrite: Overwrite = False,
 ) -> None:
     """Turn English labelled data into synthetic target-language training data with aligned
@@ -200,6 +294,11 @@ def synth_command(
     --morph swc --unimorph unimorph/swc --ops translate,inflect,codeswitch
     --per-utterance 2 --seed 0 --locale sw-KE -o sw-synth.jsonl`
 
+    Numbers, times, weekdays and months are read as whole expressions and written as
+    `--numbers` says (spelled by CLDR in the `--locale` language, word by word through the
+    lexicon, or kept); words the lexicon lacks stay English unless `--unknown` drops them;
+    `--report` shows how much of each row and label was translated.
+
     Output is MASSIVE jsonl; each row records its provenance under `lexi`. An existing
     output file is kept unless `--overwrite` is given; 0 rows selected is an error.
     """
@@ -208,13 +307,17 @@ def synth_command(
     summary = synth(
         source, output, lexicon, ops, split=split, format=format, locale=locale,
         per_utterance=per_utterance, seed=seed, sense=sense, unknown=unknown,
+        function_words=function_words, numbers=numbers,
         slot_mode=slot_mode, slot_lexicon=slot_lexicon, token_ratio=token_ratio,
         sentence_ratio=sentence_ratio, morph=morph, unimorph=unimorph, morph_model=morph_model,
         phonetic_lang=phonetic_lang, phonetic_style=phonetic_style, keep_source=keep_source,
         summary_json=None if summary_json is None else str(summary_json),
-        progress=console.is_terminal and not quiet, overwrite=overwrite,
+        progress=console.is_terminal and not quiet, overwrite=overwrite, report=report,
     )
     if as_json:
-        print_json(summary.as_dict(top))
-    elif not quiet:
+        print_json(summary.as_dict(top, report=report))
+        return
+    if not quiet:
         print_summary(summary, output, top)
+    if report:
+        print_report(summary, top, untranslated=quiet)

@@ -103,9 +103,10 @@ class FreshViewSpec:
 
     The file (YAML or JSON) holds ``lexi synth``'s options: ``lexicon`` (a path or a list),
     the :class:`~lexi.synth.config.SynthConfig` fields (``ops``, ``per_utterance``, ``seed``,
-    ``locale``, ``sense``, ``unknown``, ``slot_mode``, ``token_ratio``, ``sentence_ratio``,
-    ``phonetic_style``), and ``slot_lexicon``, ``morph``, ``unimorph``, ``morph_model``,
-    ``phonetic_lang``. Relative paths are relative to the file.
+    ``locale``, ``sense``, ``unknown``, ``function_words`` (a list, or ``a,an,the``),
+    ``numbers``, ``slot_mode``, ``token_ratio``, ``sentence_ratio``, ``phonetic_style``),
+    and ``slot_lexicon``, ``morph``, ``unimorph``, ``morph_model``, ``phonetic_lang``.
+    Relative paths are relative to the file; a bad option is an error naming the file.
     """
 
     lexicons: tuple[str, ...]
@@ -151,7 +152,20 @@ class FreshViewSpec:
             synth["ops"] = [op.strip() for op in synth["ops"].split(",") if op.strip()]
         if "ops" in synth:
             synth["ops"] = tuple(synth["ops"])
-        SynthConfig(**synth)  # every option checked now, with lexi synth's messages
+        if isinstance(synth.get("function_words"), str):  # "a,an,the", as on the command line
+            synth["function_words"] = [
+                word.strip() for word in synth["function_words"].split(",") if word.strip()
+            ]
+        try:  # every option checked now, with lexi synth's messages, located in the file
+            config = SynthConfig(**synth)
+            if config.numbers == "cldr":  # rules for the locale: known before training starts
+                from lexi.synth.numbers import cldr_numbers, resolve_numbers
+
+                resolve_numbers("cldr", cldr_numbers(config.locale) if config.locale else None)
+        except LexiError as exc:
+            raise LexiError(exc.message, path=path, hint=exc.hint) from None
+        except TypeError as exc:  # a value of the wrong type (ops: 3)
+            raise LexiError(f"a malformed option: {exc}", path=path) from None
         resources = {k: (local(v) if k in cls.PATH_KEYS else v)
                      for k, v in loaded.items() if k in cls.RESOURCE_KEYS and v is not None}
         return cls(tuple(local(p) for p in lexicons), synth, resources)

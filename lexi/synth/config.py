@@ -6,13 +6,19 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from lexi.errors import LexiError
+from lexi.synth.numbers import NUMBER_MODES, NUMBERS_DEFAULT
 
 # Generators each write their own rows; modifiers change how every generator writes
 # target words. Order in ``--ops`` does not matter: the composition is fixed (see docs).
 GENERATORS = ("translate", "codeswitch", "phonetic")
 MODIFIERS = ("inflect",)
 SENSES = ("weight", "random", "first")
-UNKNOWN = ("keep", "drop")
+UNKNOWN = ("keep", "drop", "drop-function-words")
+# Closed-class English words many target languages have no word for, dropped by
+# ``--unknown drop-function-words`` when the lexicon has no translation for them: the
+# articles (Swahili, Turkish, Lingala and most Bantu languages have none). Deliberately
+# short; ``--function-words`` replaces the list (e.g. to add "to", "of" for an ablation).
+FUNCTION_WORDS = ("a", "an", "the")
 SLOT_MODES = ("keep", "translate", "localise")
 PHONETIC_STYLES = ("ipa", "ascii")
 
@@ -28,8 +34,16 @@ class SynthConfig:
     locale: the target locale written into every row (``sw-KE``); ``None`` omits it.
     sense: which translation of a word: ``weight`` (sampled by lexicon weight),
         ``random`` (uniform) or ``first`` (the lexicon's best).
-    unknown: words without a translation are kept (``keep``) or dropped (``drop``,
-        outside slot values only, so that no slot ever becomes empty).
+    unknown: words without a translation are kept (``keep``), dropped (``drop``), or
+        dropped only when they are in ``function_words`` (``drop-function-words``); drops
+        happen outside slot values only, so that no slot ever becomes empty.
+    function_words: the words ``drop-function-words`` drops (compared in lower case).
+    numbers: numbers, times, weekdays and months (:mod:`lexi.synth.numbers`): written
+        with CLDR (``cldr``), through the lexicon word by word (``lexicon``; am/pm is
+        never looked up, it becomes CLDR's day-period word when there is one), or kept
+        as in the source (``keep``); ``auto`` is ``cldr`` where CLDR has spell-out rules
+        for the locale's language and ``lexicon`` elsewhere (the synthesizer resolves it).
+        Default :data:`~lexi.synth.numbers.NUMBERS_DEFAULT`.
     slot_mode: slot values are kept verbatim (``keep``), translated like the rest
         (``translate``; a slot lexicon, when given, is tried first) or localised
         (``localise``: only words the slot lexicon knows, e.g. CLDR weekdays, change).
@@ -45,6 +59,8 @@ class SynthConfig:
     locale: str | None = None
     sense: str = "weight"
     unknown: str = "keep"
+    function_words: tuple[str, ...] = FUNCTION_WORDS
+    numbers: str = NUMBERS_DEFAULT
     slot_mode: str = "translate"
     token_ratio: float = 0.5
     sentence_ratio: float = 1.0
@@ -63,11 +79,28 @@ class SynthConfig:
         for name, value, allowed in (
             ("sense", self.sense, SENSES),
             ("unknown", self.unknown, UNKNOWN),
+            ("numbers mode", self.numbers, NUMBER_MODES),
             ("slot mode", self.slot_mode, SLOT_MODES),
             ("phonetic style", self.phonetic_style, PHONETIC_STYLES),
         ):
             if value not in allowed:
                 raise LexiError(f"unknown {name} {value!r}", hint=f"one of {', '.join(allowed)}")
+        words = self.function_words
+        if not isinstance(words, (list, tuple)) or not all(
+            isinstance(word, str) and word.strip() and len(word.split()) == 1 for word in words
+        ):
+            raise LexiError(
+                f"function_words must be a list of single words, got {words!r}",
+                hint="e.g. a,an,the (words are compared one token at a time, in lower case)",
+            )
+        if self.unknown == "drop-function-words" and not words:
+            raise LexiError(
+                "--unknown drop-function-words with no function words would drop nothing",
+                hint=f"give --function-words (default {','.join(FUNCTION_WORDS)}), "
+                "or use --unknown keep",
+            )
+        # A list from a YAML spec (lexi train --synth) becomes a tuple: the config is hashable.
+        object.__setattr__(self, "function_words", tuple(word.strip() for word in words))
         if self.per_utterance < 1:
             raise LexiError(f"per_utterance must be at least 1, got {self.per_utterance}")
         ratios = (("token_ratio", self.token_ratio), ("sentence_ratio", self.sentence_ratio))
@@ -89,12 +122,15 @@ class SynthConfig:
         """The parameters that shaped a row of generator ``op`` (recorded as provenance)."""
         params: dict[str, Any] = {
             "sense": self.sense, "slot_mode": self.slot_mode, "inflect": self.inflect,
+            "numbers": self.numbers,
         }
         if op == "codeswitch":
             params["token_ratio"] = self.token_ratio
             params["sentence_ratio"] = self.sentence_ratio
         else:
             params["unknown"] = self.unknown
+            if self.unknown == "drop-function-words":
+                params["function_words"] = list(self.function_words)
         if op == "phonetic":
             params["phonetic_style"] = self.phonetic_style
         return params
@@ -102,4 +138,5 @@ class SynthConfig:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["ops"] = list(self.ops)
+        data["function_words"] = list(self.function_words)
         return data

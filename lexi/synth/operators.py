@@ -26,17 +26,30 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 from typing import Any, NamedTuple, Protocol
 
 from lexi.data.records import Utterance
 from lexi.errors import LexiError
+from lexi.lexicon.model import Entry
 from lexi.synth.align import Chunk, render, split_chunks
 from lexi.synth.config import GENERATORS, SynthConfig
+from lexi.synth.numbers import (
+    NUMBER_STARTERS,
+    CldrNumbers,
+    NumberExpr,
+    cldr_numbers,
+    find_numbers,
+    has_digit,
+    resolve_numbers,
+)
 
 _UNUSABLE = re.compile(r"[\[\]\n\r]")
 SLOT_LEXICON = -1  # Site.lexicon for a match in the slot lexicon
+CLDR = -2  # Site.lexicon for a number, time or calendar name written with CLDR
+# What the report counts a site as (Site.tally), by the CLDR entry's part of speech.
+_CLDR_TALLY = {"NUM": "cldr_numbers", "PROPN": "cldr_names", "NOUN": "cldr_periods"}
 # Source-row fields that describe the English text and would be false for a synthetic row.
 SOURCE_ONLY_FIELDS = ("judgments", "lexi")
 # Memos are per Synthesizer; past this many keys one is emptied (bounded memory on streams).
@@ -102,9 +115,11 @@ class SeededStream:
 class Site(NamedTuple):
     """A lexicon match in a chunk: tokens ``token .. token+length-1`` (``text``, ``words``
     of them words) translate to ``entries`` (best first) of lexicon ``lexicon``
-    (:data:`SLOT_LEXICON`: the slot one). ``targets`` are the entries' targets as written
-    here (single spaces, capitalised after a capitalised source word); ``cumulative``
-    holds the running sum of the entries' weights (``None`` when all are zero)."""
+    (:data:`SLOT_LEXICON`: the slot one; :data:`CLDR`: a number, time or calendar name
+    written with CLDR). ``targets`` are the entries' targets as written here (single
+    spaces, capitalised after a capitalised source word); ``cumulative`` holds the running
+    sum of the entries' weights (``None`` when all are zero). ``tally``: what the report
+    counts this site as (``cldr_numbers``, ``lexicon_numbers`` …), ``None`` for a word."""
 
     token: int
     length: int
@@ -117,6 +132,7 @@ class Site(NamedTuple):
     via_lemma: bool
     words: int
     capital: bool
+    tally: str | None = None
 
 
 # Per chunk: its sites, and the positions of its words no lexicon knows.
@@ -152,6 +168,11 @@ class SynthResult:
     skipped: Counter = field(default_factory=Counter)
     untranslated: tuple[str, ...] = ()
     inflections: Counter = field(default_factory=Counter)
+    # Over the rows written: numbers by how they were written (Site.tally), and the words
+    # inflect changed by where the form came from (the records' "morph": table, learned).
+    # None until there is one (a Counter per source row would cost synthesis speed).
+    numbers: Counter | None = None
+    inflected: Counter | None = None
 
 
 def usable_entries(entries: Sequence[Any]) -> tuple[Any, ...]:
@@ -222,7 +243,10 @@ class Synthesizer:
     there and costs several times more. ``morphology``: target inflection, needed by
     ``inflect``.
     ``transcribe``: word → phonetic form, needed by ``phonetic``. ``lexicon_names`` label
-    lexicons in provenance.
+    lexicons in provenance. ``numbers``: the CLDR speller of numbers, times and calendar
+    names (default: :func:`~lexi.synth.numbers.cldr_numbers` of the config's locale);
+    ``config.numbers == "auto"`` becomes ``cldr`` when it has spell-out rules, else
+    ``lexicon`` (``self.config`` holds the resolved mode).
 
     Results depend only on the configuration, the resources and the source row; the
     memos the instance keeps (tokenisation, matches, inflections) only save time.
@@ -239,6 +263,7 @@ class Synthesizer:
         transcribe: Transcriber | None = None,
         lexicon_names: Sequence[str] | None = None,
         lemmatize: Lemmatizer | None = None,
+        numbers: CldrNumbers | None = None,
     ) -> None:
         if not lexicons:
             raise LexiError("synthesis needs at least one lexicon", hint="pass --lexicon")
@@ -251,7 +276,18 @@ class Synthesizer:
             raise LexiError("operator 'inflect' needs a morphology", hint="pass --morph LANG")
         if "phonetic" in config.generators and transcribe is None:
             raise LexiError("operator 'phonetic' needs a transcriber", hint="pass --phonetic-lang")
+        if numbers is None and config.locale and config.numbers != "keep":
+            numbers = cldr_numbers(config.locale)
+        mode = resolve_numbers(config.numbers, numbers)
+        if mode != config.numbers:
+            config = replace(config, numbers=mode)
         self.config = config
+        self.numbers = numbers if mode != "keep" else None
+        # Untranslated words --unknown drops outside slots: all of them, some, or none.
+        self._drops: frozenset[str] | None = (
+            frozenset(word.lower() for word in config.function_words)
+            if config.unknown == "drop-function-words" else None
+        )
         self.lexicons = tuple(lexicons)
         self.slot_lexicon = slot_lexicon
         self.analyze = analyze
@@ -260,6 +296,7 @@ class Synthesizer:
         self.transcribe = transcribe
         self.lexicon_names = tuple(lexicon_names or (f"lexicon{i}" for i in range(len(lexicons))))
         self._params = {op: config.params_for(op) for op in config.generators}
+        self._inflecting = config.inflect
         # Per-instance memos: each maps arguments to a result that depends on nothing else.
         self._layouts: dict = {}
         self._matches: dict[tuple[str, bool, int], ChunkMatches] = {}
@@ -355,23 +392,146 @@ class Synthesizer:
             words, is_word = chunk.words, chunk.is_word
             # With one lexicon, a word memoised as matching alone is answered here.
             word_sites = self._word_sites[lexicons[0][0]] if len(lexicons) == 1 else {}
+            # Numbers, times and calendar names: what to do where one starts. Most chunks
+            # have none; the pre-check is lexi.synth.numbers.may_hold_numbers, inlined.
+            plan = (
+                self._number_plan(chunk, lexicons)
+                if not NUMBER_STARTERS.isdisjoint(words) or has_digit(chunk.text) else None
+            )
+            # Where a lexicon match must stop short: the start of an expression written
+            # whole (by CLDR, kept, or by a lexicon entry for all of it) and of the am/pm
+            # of a time, so that a phrase such as "at five" cannot swallow half of "five
+            # am" and leave "am" to the lexicon.
+            stops = sorted(k for k, (action, _) in plan.items() if action != "lexicon") \
+                if plan else ()
+            numbers_end = 0  # tokens before this are number words the lexicon translates
             k = 0
             while k < len(words):
                 if not is_word[k]:
                     k += 1
                     continue
+                if plan and k in plan:
+                    action, value = plan[k]
+                    if action == "site":
+                        sites.append(value)
+                        k += value.length
+                        continue
+                    if action == "skip":  # written as in the source; not "untranslated"
+                        k = value
+                        continue
+                    numbers_end = value  # "lexicon", "whole": the lexicon writes the words
                 site = word_sites.get(words[k], _UNSEEN)
                 if site is _UNSEEN or site is _IN_PHRASE:
                     site = self._site_at(words, is_word, k, lexicons)
                 elif site is not None and k:
                     site = Site(k, *site[1:])
+                if stops and site is not None and site.length > 1:
+                    stop = next((j for j in stops if j > k), None)
+                    if stop is not None and k + site.length > stop:
+                        site = self._site_at(words[:stop], is_word[:stop], k, lexicons)
                 if site is None:
                     unknown.append(k)
                     k += 1
                 else:
+                    if k < numbers_end:
+                        site = Site(*site[:-1], "lexicon_numbers")
                     sites.append(site)
                     k += site.length
         return _remember(self._matches, key, (tuple(sites), tuple(unknown)))
+
+    def _number_plan(
+        self, chunk: Chunk, lexicons: list[tuple[int, LexiconLike]]
+    ) -> dict[int, tuple[str, Any]] | None:
+        """Token index → what to do with the number expression that starts there:
+        ``("site", Site)`` (written with CLDR), ``("skip", end)`` (kept as in the source,
+        never looked up: ``--numbers keep``, or an am/pm CLDR has no word for),
+        ``("lexicon", end)`` (the words up to ``end`` go through the lexicon, which may
+        also read them as part of a phrase that starts earlier) or ``("whole", end)`` (a
+        lexicon entry covers the whole expression and is matched from its start)."""
+        exprs = find_numbers(chunk.words, chunk.gaps)
+        if not exprs:
+            return None
+        mode = self.config.numbers
+        plan: dict[int, tuple[str, Any]] = {}
+        for expr in exprs:
+            if mode == "keep":
+                plan[expr.start] = ("skip", expr.end)
+                continue
+            # A lexicon entry for the whole expression (a slot lexicon's "five am") wins:
+            # under cldr only the slot lexicon's, inside a slot; under lexicon any entry
+            # for a whole time (the am/pm it covers is then no verb "be").
+            if mode == "lexicon":
+                timed = expr.period_start is not None and expr.period_start < expr.end
+                whole = lexicons if timed else ()
+            elif chunk.slot is not None and lexicons[0][0] == SLOT_LEXICON:
+                whole = lexicons[:1]
+            else:
+                whole = ()
+            if whole:
+                mine = self._site_at(chunk.words, chunk.is_word, expr.start, whole)
+                if mine is not None and expr.start + mine.length >= expr.end:
+                    plan[expr.start] = ("whole", expr.end)
+                    continue
+            if mode == "cldr":
+                site = self._cldr_site(chunk, expr)
+                if site is not None:
+                    plan[expr.start] = ("site", site)
+                    continue
+            # The lexicon writes the number; am/pm is never looked up (it is not "be").
+            if expr.kind in ("weekday", "month"):
+                continue
+            start = expr.period_start if expr.period_start is not None else expr.end
+            if start > expr.start:
+                plan[expr.start] = ("lexicon", start)
+            if start < expr.end:
+                period = self._period_site(chunk, expr)
+                plan[start] = ("site", period) if period is not None else ("skip", expr.end)
+        return plan
+
+    def _number_site(
+        self, chunk: Chunk, start: int, end: int, target: str, pos: str, provenance: str,
+        tally: str,
+    ) -> Site:
+        words = chunk.words
+        text = words[start] + "".join(
+            [chunk.gaps[j] + words[j] for j in range(start + 1, end)]
+        )
+        capital = words[start][:1].isupper()
+        if pos == "PROPN" and not capital:
+            # Names follow the English word's case: MASSIVE writes "friday", "ijumaa".
+            target = target[:1].lower() + target[1:]
+        entry = Entry(text, target, pos, 1.0, provenance)
+        return Site(
+            start, end - start, text, text, (entry,), (_written(target, capital),), None, CLDR,
+            False, sum(chunk.is_word[start:end]), capital, tally,
+        )
+
+    def _cldr_site(self, chunk: Chunk, expr: NumberExpr) -> Site | None:
+        """``expr`` written with CLDR, or ``None`` where CLDR has nothing for it."""
+        spelled = self.numbers.spell(expr) if self.numbers is not None else None
+        if spelled is None:
+            return None
+        pos = "PROPN" if expr.kind in ("weekday", "month") else "NUM"
+        return self._number_site(
+            chunk, expr.start, expr.end, spelled.text, pos, spelled.provenance, _CLDR_TALLY[pos]
+        )
+
+    def _period_site(self, chunk: Chunk, expr: NumberExpr) -> Site | None:
+        """The am/pm words of a time whose number the lexicon writes: CLDR's day-period
+        word for that hour, or ``None`` (no word, or am/pm glued to the digits)."""
+        start = expr.period_start
+        if self.numbers is None or expr.period is None or start is None \
+                or chunk.words[start].lower() not in ("am", "pm", "a", "p"):
+            return None
+        hour = int(expr.value)
+        clock = hour % 12 + (12 if expr.period == "pm" else 0) if hour <= 12 else hour
+        word = self.numbers.day_period(clock, expr.minute)[0]
+        if word is None:
+            return None
+        language = self.numbers.rbnf or self.numbers.babel.language
+        return self._number_site(
+            chunk, start, expr.end, word, "NOUN", f"cldr:{language}:day_period", "cldr_periods"
+        )
 
     def _site_at(
         self, words: tuple[str, ...], is_word: tuple[bool, ...], k: int,
@@ -475,9 +635,11 @@ class Synthesizer:
             for chunk, (_, unknown) in zip(prep.chunks, self.matches(prep, 0), strict=True)
             for k in unknown
         )
+        tally: list[str] = []  # the numbers of one row, counted if the row is written
+        inflect = self._inflecting
         for op in self.config.generators:
             for index in range(self.config.per_utterance):
-                row, replaced, reason = self._row(prep, op, index, result.inflections)
+                row, replaced, reason = self._row(prep, op, index, result.inflections, tally)
                 if row is None:
                     result.skipped[reason] += 1
                 elif row.text in seen:
@@ -486,6 +648,17 @@ class Synthesizer:
                     seen.add(row.text)
                     result.rows.append(row)
                     result.replaced.append(replaced)
+                    if tally:
+                        result.numbers = result.numbers or Counter()
+                        result.numbers.update(tally)
+                    if inflect:
+                        result.inflected = result.inflected or Counter()
+                        result.inflected.update(
+                            record["morph"] for record in row.metadata["lexi"]["replaced"]
+                            if "morph" in record
+                        )
+                if tally:
+                    tally.clear()
         return result
 
     def variant(self, utt: Utterance, op: str, index: int = 0) -> Utterance | None:
@@ -494,7 +667,7 @@ class Synthesizer:
         if op not in GENERATORS:
             raise LexiError(f"unknown generator {op!r}", hint=f"one of {', '.join(GENERATORS)}")
         self._check_source(utt)
-        return self._row(self.prepare(utt), op, index, Counter())[0]
+        return self._row(self.prepare(utt), op, index, Counter(), [])[0]
 
     def _check_source(self, utt: Utterance) -> None:
         # Honest zero-shot: refuse rows already in the target language.
@@ -560,10 +733,11 @@ class Synthesizer:
         return found
 
     def _row(
-        self, prep: Prepared, op: str, index: int, inflections: Counter
+        self, prep: Prepared, op: str, index: int, inflections: Counter, tally: list[str],
     ) -> tuple[Utterance | None, int, str]:
         """One synthetic row, the number of source words it replaced, and why it is
-        missing when it is (``not_selected``, ``unchanged``)."""
+        missing when it is (``not_selected``, ``unchanged``). ``tally`` receives what the
+        report counts of its numbers (:attr:`Site.tally`)."""
         config = self.config
         rng = self.stream(prep.utt.id, op, index)
         main: int | None = None
@@ -589,7 +763,7 @@ class Synthesizer:
             entry = site.entries[choice]
             form = site.targets[choice]
             record: dict[str, Any] = {"src": site.text, "tgt": form, "entry": entry.provenance}
-            if inflect and site.length == 1 and site.lexicon != SLOT_LEXICON:
+            if inflect and site.length == 1 and site.lexicon >= 0:
                 analyses = self._analyses(prep)
                 if analyses:
                     lemma = entry.target
@@ -600,22 +774,34 @@ class Synthesizer:
                         record["lemma"] = lemma
                         record["morph"] = method
             if phonetic:
-                form = record["tgt"] = _written(self._phonetic(form), site.capital)
-            if site.lexicon == SLOT_LEXICON:
-                record["lexicon"] = "slot"
+                if site.lexicon == CLDR:
+                    # Word by word (the transcriber's contract): numbers and times combine
+                    # a few words in many ways ("tano asubuhi", "kumi na tano"), and each
+                    # word is transcribed once.
+                    spelled = " ".join([self._phonetic(word) for word in form.split(" ")])
+                else:
+                    spelled = self._phonetic(form)
+                form = record["tgt"] = _written(spelled, site.capital)
+            if site.lexicon < 0:
+                record["lexicon"] = "slot" if site.lexicon == SLOT_LEXICON else "cldr"
             elif len(self.lexicons) > 1:
                 record["lexicon"] = self.lexicon_names[site.lexicon]
+            if site.tally is not None:
+                tally.append(site.tally)
             out = outputs[ci]
             out[site.token] = form
             for j in range(1, site.length):
                 out[site.token + j] = None
             replaced.append(record)
             replaced_words += site.words
-        if main is not None and config.unknown == "drop":
+        if main is not None and config.unknown != "keep":
+            drops = self._drops  # None: every untranslated word
             for ci, (_, unknown) in enumerate(prep.matches[main]):
-                if prep.chunks[ci].slot is None:
+                chunk = prep.chunks[ci]
+                if chunk.slot is None:  # a slot value is never shortened
                     for k in unknown:
-                        outputs[ci][k] = None
+                        if drops is None or chunk.words[k].lower() in drops:
+                            outputs[ci][k] = None
         text, slots = render(prep.chunks, outputs, prep.utt.text)
         metadata = dict(prep.metadata)
         provenance: dict[str, Any] = {

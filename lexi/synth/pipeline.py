@@ -20,6 +20,9 @@ from lexi.io import atomic_write
 from lexi.synth.config import SynthConfig
 from lexi.synth.operators import Synthesizer, SynthResult
 
+# The per-row share of words translated is reported in bins of 10%: 0-10% … 90-100%.
+SHARE_BINS = 10
+
 
 @dataclass
 class SynthSummary:
@@ -27,7 +30,15 @@ class SynthSummary:
     were replaced in synthetic rows (``words`` counts a source row's words once per
     synthetic row made from it), words with no translation in the first lexicon (counted
     once per source row they occur in), rows not written and why, and how inflected forms
-    were found (``table``, ``learned``, ``lemma``)."""
+    were found (``table``, ``learned``, ``lemma``; one per inflection asked for).
+
+    For ``lexi synth --report``, over the synthetic rows written: the share of each row's
+    words that were translated (``share_bins`` counts rows per 10% bin, ``share_sum`` adds
+    the shares), synthetic rows, source words and translated words per label
+    (``label_rows``, ``label_words``, ``label_replaced``), how numbers were written
+    (``numbers``: ``cldr_numbers``, ``cldr_names``, ``cldr_periods``, ``lexicon_numbers``)
+    and the words inflection changed, by where the form came from (``inflected``).
+    ``numbers_mode`` is the synthesizer's resolved ``--numbers``."""
 
     source_rows: int = 0
     rows_written: int = 0
@@ -40,11 +51,32 @@ class SynthSummary:
     untranslated_tokens: int = 0
     skipped: Counter = field(default_factory=Counter)
     inflections: Counter = field(default_factory=Counter)
+    share_bins: list[int] = field(default_factory=lambda: [0] * SHARE_BINS)
+    share_sum: float = 0.0
+    label_rows: Counter = field(default_factory=Counter)
+    label_words: Counter = field(default_factory=Counter)
+    label_replaced: Counter = field(default_factory=Counter)
+    numbers: Counter = field(default_factory=Counter)
+    inflected: Counter = field(default_factory=Counter)
+    numbers_mode: str | None = None
 
     @property
     def replaced_share(self) -> float:
         """Replaced source words / source words, over the synthetic rows."""
         return self.replaced_words / self.words if self.words else 0.0
+
+    @property
+    def mean_row_share(self) -> float:
+        """The mean over synthetic rows of the share of the row's words translated."""
+        return self.share_sum / self.synthetic_rows if self.synthetic_rows else 0.0
+
+    def label_coverage(self) -> list[tuple[Any, int, float]]:
+        """(label, synthetic rows, share of its source words translated), lowest first."""
+        found = [
+            (label, self.label_rows[label], self.label_replaced[label] / words if words else 0.0)
+            for label, words in self.label_words.items()
+        ]
+        return sorted(found, key=lambda item: (item[2], str(item[0])))
 
     def add(self, result: SynthResult) -> None:
         self.source_rows += 1
@@ -52,8 +84,26 @@ class SynthSummary:
         self.untranslated_tokens += len(result.untranslated)
         self.skipped.update(result.skipped)
         self.inflections.update(result.inflections)
-        self.replaced_words += sum(result.replaced)
-        self.words += result.words * len(result.replaced)
+        replaced = sum(result.replaced)
+        self.replaced_words += replaced
+        made = len(result.replaced)
+        self.words += result.words * made
+        if made:
+            words, label = result.words, result.source.label
+            self.label_rows[label] += made
+            self.label_words[label] += words * made
+            self.label_replaced[label] += replaced
+            if words:
+                bins = self.share_bins
+                for count in result.replaced:
+                    # Integer arithmetic: a row of exactly 30% lands in the 30-40% bin.
+                    share = count * SHARE_BINS // words
+                    bins[share if share < SHARE_BINS else SHARE_BINS - 1] += 1
+                self.share_sum += replaced / words
+            if result.numbers:
+                self.numbers.update(result.numbers)
+            if result.inflected:
+                self.inflected.update(result.inflected)
         for row in result.rows:
             self.rows_written += 1
             provenance = row.metadata.get("lexi") if row is not result.source else None
@@ -61,8 +111,30 @@ class SynthSummary:
             self.labels[row.label] += 1
         self.synthetic_rows += len(result.replaced)
 
-    def as_dict(self, top: int = 20) -> dict[str, Any]:
+    def report(self, top: int = 20) -> dict[str, Any]:
+        """The ``--report`` part of the summary (see the class docstring)."""
+        width = 100 // SHARE_BINS
         return {
+            "row_share": {
+                "mean": round(self.mean_row_share, 4),
+                "histogram": {
+                    f"{i * width}-{(i + 1) * width}%": count
+                    for i, count in enumerate(self.share_bins)
+                },
+            },
+            "untranslated_top": dict(self.untranslated.most_common(top)),
+            "labels": {
+                str(label): {"rows": rows, "words": self.label_words[label],
+                        "translated": self.label_replaced[label], "share": round(share, 4)}
+                for label, rows, share in self.label_coverage()
+            },
+            "inflected": dict(self.inflected.most_common()),
+            "numbers": {"mode": self.numbers_mode, **dict(self.numbers.most_common())},
+        }
+
+    def as_dict(self, top: int = 20, report: bool = False) -> dict[str, Any]:
+        """The summary as JSON; with ``report``, the report under ``"report"``."""
+        data = {
             "source_rows": self.source_rows,
             "rows_written": self.rows_written,
             "synthetic_rows": self.synthetic_rows,
@@ -76,6 +148,9 @@ class SynthSummary:
             "skipped": dict(self.skipped.most_common()),
             "inflections": dict(self.inflections.most_common()),
         }
+        if report:
+            data["report"] = self.report(top)
+        return data
 
 
 def build_synthesizer(
@@ -149,18 +224,19 @@ def synthesize_file(
     summary_json: str | Path | None = None,
     progress: bool = False,
     overwrite: bool = False,
+    report: bool = False,
 ) -> SynthSummary:
     """Read ``source`` (``-``: stdin), write synthetic MASSIVE jsonl to ``output``
     (``-``: stdout; a file appears only when complete) and return the summary.
 
     ``output`` and ``summary_json`` replace existing files only with ``overwrite``, and
     never ``source``; 0 source rows selected, or 0 rows written, is a ``LexiError`` that
-    leaves them as they were.
+    leaves them as they were. ``report``: the summary JSON carries the report too.
     """
     check_output(output, [source], overwrite=overwrite)
     if summary_json is not None:
         check_output(summary_json, [source, output], overwrite=overwrite)
-    summary = SynthSummary()
+    summary = SynthSummary(numbers_mode=synthesizer.config.numbers)
     rows: Iterator[Utterance] = read_dataset(source, format=format, split=split)
     first = next(rows, None)  # read before the output is opened: 0 rows writes nothing
     if first is None:
@@ -190,7 +266,7 @@ def synthesize_file(
             raise _nothing_written(source, summary)
     if summary_json is not None:
         with atomic_write(summary_json) as handle:
-            json.dump(summary.as_dict(), handle, ensure_ascii=False, indent=2)
+            json.dump(summary.as_dict(report=report), handle, ensure_ascii=False, indent=2)
             handle.write("\n")
     return summary
 
