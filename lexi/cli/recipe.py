@@ -99,15 +99,18 @@ def show_command(
     for name, value in loaded.variables.items():
         variables.add_row(name, value)
     console.print(variables)
-    from lexi.recipe.runner import RecipeState
+    from lexi.recipe.runner import StateBook
 
-    state = RecipeState.load(loaded.directory)
+    book = StateBook(loaded)
     steps = Table(title=f"steps (state in {loaded.directory})")
     for column in ("step", "status", "command"):
         steps.add_column(column)
     for step in loaded.steps:
-        reason = why_run(step, state, set())
-        steps.add_row(step.name, "up to date" if reason is None else f"runs: {reason}", step.run)
+        reason = why_run(step, book.of(step), set())
+        status = "up to date" if reason is None else f"runs: {reason}"
+        if book.shared_key(step) is not None:
+            status += f" (recorded in {book.directory(step)})"
+        steps.add_row(step.name, status, step.run)
     console.print(steps)
 
 
