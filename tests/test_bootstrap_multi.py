@@ -22,7 +22,7 @@ from fixtures.tiny_bert import build_tiny_model, toy_rows  # noqa: E402
 from lexi.cli.main import main  # noqa: E402
 from lexi.errors import LexiError  # noqa: E402
 from lexi.recipe import runner  # noqa: E402
-from lexi.recipe.bootstrap import baseline_key, bootstrap  # noqa: E402
+from lexi.recipe.bootstrap import Resources, baseline_key, bootstrap  # noqa: E402
 from lexi.recipe.multilang import (  # noqa: E402
     FAILED,
     NOT_A_RESULT,
@@ -206,6 +206,8 @@ def test_languages_file_dry_run_and_refused_variables(world, tmp_path, capsys):
         bootstrap_many(["sw", "tr"], out, data_root=world["data"], overrides={"work": "x"})
     with pytest.raises(LexiError, match="demo runs on its own"):
         bootstrap_many(["demo", "sw"], out)
+    with pytest.raises(LexiError, match="--lexicon would be every language's"):
+        bootstrap_many(["sw", "tr"], out, given=Resources(lexicon=langs))
 
 
 def test_baseline_key_names_task_model_and_settings():

@@ -133,6 +133,13 @@ def bootstrap_many(
             raise LexiError(f"--var {name}: set by lexi bootstrap for each language",
                             hint="-o DIR sets the folder of all languages, --baselines DIR "
                             "the shared baselines")
+    given = given or Resources()
+    own = [f"--{name}" for name in ("target", "lexicon", "unimorph")
+           if getattr(given, name) is not None]
+    if own:
+        raise LexiError(f"{', '.join(own)} would be every language's",
+                        hint="with several languages their files are found in --data-root "
+                        "(--source and --dev, the English side, may be given)")
     out = Path(out)
     baselines = Path(baselines) if baselines is not None else out / BASELINES_DIR
     queries = list(dict.fromkeys(langs))
@@ -157,7 +164,7 @@ def bootstrap_many(
                 raise LexiError(f"{query!r} is {language.name} ({language.code}), already "
                                 f"run as {seen[language.code]!r}")
             seen[language.code] = query
-            result = bootstrap(query, task, data_root, given or Resources(),
+            result = bootstrap(query, task, data_root, given,
                                out / language.code, overrides,
                                force, dry_run, on_event, on_plan, baselines, shared_ran)
             _record(run, result, dry_run)
