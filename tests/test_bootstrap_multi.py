@@ -31,6 +31,7 @@ from lexi.recipe.multilang import (  # noqa: E402
     MultiResult,
     bootstrap_many,
     read_langs_file,
+    summary_lines,
     summary_markdown,
     write_summary,
 )
@@ -74,11 +75,14 @@ def inprocess(monkeypatch) -> list[list[str]]:
         if argv[:3] != [sys.executable, "-m", "lexi.cli.main"]:
             return real_run(argv, *args, **kwargs)
         calls.append(list(argv[3:]))
-        try:
-            main(list(argv[3:]))
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-            return subprocess.CompletedProcess(argv, code)
+        with monkeypatch.context() as step_env:
+            for name in ("LEXI_RECIPE_STEP", "LEXI_ERROR_FILE"):
+                step_env.setenv(name, kwargs["env"][name])
+            try:
+                main(list(argv[3:]))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                return subprocess.CompletedProcess(argv, code)
         return subprocess.CompletedProcess(argv, 0)
 
     monkeypatch.setattr(runner.subprocess, "run", run)
@@ -160,6 +164,7 @@ def test_several_languages_share_one_baseline_and_one_summary(
         assert runs[code]["seconds"] > 0 and runs[code]["seeds"] == ["13"]
     # The failing language is named, with why, and did not stop the one after it.
     assert runs["fr"]["status"] == FAILED and "step lexicon failed" in runs["fr"]["error"]
+    assert "wechsel-en-fr.tsv: no entries read" in runs["fr"]["error"]  # the step's own error
     assert summary["failed"] == ["fr"]
     markdown = (out / "summary.md").read_text()
     for name in ("Turkish (tr)", "Swahili (sw)", "French (fr)"):
@@ -168,6 +173,7 @@ def test_several_languages_share_one_baseline_and_one_summary(
     html = (out / "summary.html").read_text()
     assert html.count("<tr") == 4 and "Swahili (sw)" in html and 'class="bad"' in html
     assert "1 of 3 languages are not a result" in err and "summary.md" in err
+    assert "Swahili (sw), massive (sw-KE), 1 seed, " in err and "  baseline " in err
 
     # A second run does nothing but rewrite the summary; French fails again.
     inprocess.clear()
@@ -249,6 +255,15 @@ def test_summary_flags_degenerate_runs_and_failures(tmp_path):
     assert "1 h 06 min" in lingala
     assert "- xx: failed: unknown language 'xx'" in text
     assert "3 languages, 1 with a result; 2 training seeds (13, 14)" in text
+    lines = summary_lines(result)
+    assert lines[0] == "Swahili (sw), massive (sw-KE), 2 seeds, 5 min 12 s: ok"
+    assert lines[1] == ("  baseline 50.0 ± 2.0 [45.0, 55.0], augmented 60.0 ± 2.0 [45.0, 55.0], "
+                        "gain +10.0 [+5.0, +15.0]")
+    assert lines[2].startswith("Lingala (ln), sib200 (lin_Latn), 2 seeds, 1 h 06 min: "
+                               "not a result: augmented-s13: predicts")
+    assert lines[3:5] == ["  NOT A RESULT: augmented-s13: predicts 'x' for 204 of 204 test rows",
+                          "  note: baseline-s13: only 2 optimizer steps"]
+    assert lines[5] == "xx, 0 s: failed: unknown language 'xx'"
     paths = write_summary(result)
     assert json.loads(paths["json"].read_text())["failed"] == ["ln", "xx"]
     assert "NOT A RESULT" in paths["html"].read_text()

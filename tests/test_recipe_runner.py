@@ -159,8 +159,8 @@ steps:
         run_recipe(load_recipe(path))
     broken = tmp_path / "broken.jsonl"
     broken.write_text("{not json\n")
-    with pytest.raises(LexiError, match=r"step convert failed \(exit code 2\)"):
-        run_recipe(load_recipe(path, {"src": str(broken)}))
+    with pytest.raises(LexiError, match=r"step convert failed \(exit code 2\): .*broken"):
+        run_recipe(load_recipe(path, {"src": str(broken)}))  # says why: the step's error
     assert "convert" not in json.loads((work / STATE_FILE).read_text())["steps"]
     source = tmp_path / "source.jsonl"
     source.write_text((work / "data" / "en-US.jsonl").read_text())

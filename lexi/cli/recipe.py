@@ -259,12 +259,11 @@ def _bootstrap_many(langs, task, data_root, given, work, variables, force, dry_r
                     as_json, baselines, show_plan) -> None:
     """Several languages, one after the other; one summary table at the end."""
     from lexi.recipe.multilang import (
-        COLUMNS,
         DEFAULT_OUT,
         OK,
         LanguageRun,
         bootstrap_many,
-        summary_rows,
+        summary_lines,
         write_summary,
     )
 
@@ -292,12 +291,10 @@ def _bootstrap_many(langs, task, data_root, given, work, variables, force, dry_r
     paths = write_summary(result)
     if as_json:
         print_json(result.as_dict())
-    table = Table(title=f"{len(result.languages)} languages (accuracy, points)")
-    for column in COLUMNS:
-        table.add_column(column, overflow="fold")
-    for row in summary_rows(result):
-        table.add_row(*(escape(cell) for cell in row))
-    console.print(table)
+    console.rule(f"[bold]{len(result.languages)} languages[/] (accuracy in points: mean ± "
+                 "sd over the seeds [pooled 95% CI]; gain [95% CI])")
+    for line in summary_lines(result):
+        console.print(escape(line), highlight=False, soft_wrap=True)
     console.print(f"summary: [bold]{paths['md']}[/] ({paths['json'].name}, "
                   f"{paths['html'].name})")
     if failed:

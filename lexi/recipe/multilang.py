@@ -280,6 +280,25 @@ def summary_rows(result: MultiResult) -> list[list[str]]:
     return rows
 
 
+def summary_lines(result: MultiResult) -> list[str]:
+    """The summary as text lines for a terminal: per language a heading line, its scores
+    and one line per warning."""
+    lines = []
+    for run in result.languages:
+        what = ", ".join(part for part in (
+            run.label, f"{run.task} ({run.test_set})" if run.task else "",
+            f"{len(run.seeds)} seed{'s' * (len(run.seeds) != 1)}" if run.seeds else "",
+            format_seconds(run.seconds)) if part)
+        lines.append(f"{what}: {status_cell(run)}")
+        if run.baseline or run.augmented:
+            lines.append(f"  baseline {score_cell(run.baseline)}, augmented "
+                         f"{score_cell(run.augmented)}, gain {gain_cell(run.gain)}")
+        lines += [f"  {'NOT A RESULT' if w.get('degenerate') else 'note'}: {w['run']}: "
+                  f"{w['message']}" for w in sorted(run.warnings,
+                                                    key=lambda w: not w.get("degenerate"))]
+    return lines
+
+
 def _preamble(result: MultiResult) -> list[str]:
     seeds = result.as_dict()["seeds"]
     ok = len(result.languages) - len(result.failed())

@@ -16,8 +16,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -192,6 +194,17 @@ def _check_names(recipe: Recipe, names: Iterable[str], option: str) -> None:
                         path=recipe.path, hint=f"steps: {', '.join(recipe.names())}")
 
 
+@contextmanager
+def _error_file() -> Iterator[str]:
+    """An empty file a ``lexi`` step writes its error message to (``LEXI_ERROR_FILE``)."""
+    fd, path = tempfile.mkstemp(prefix="lexi-step-", suffix=".err")
+    os.close(fd)
+    try:
+        yield path
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
 def run_recipe(
     recipe: Recipe, force: Iterable[str] = (), dry_run: bool = False,
     on_event: Callable[[Step, StepOutcome | None, str], None] | None = None,
@@ -249,13 +262,16 @@ def run_recipe(
         state.steps.pop(step.name, None)
         book.save(step)
         started = time.monotonic()
-        env = dict(os.environ, LEXI_RECIPE_STEP=step.name)
-        result = subprocess.run(command_argv(step), env=env, check=False)
+        argv = command_argv(step)
+        with _error_file() as error_file:
+            env = dict(os.environ, LEXI_RECIPE_STEP=step.name, LEXI_ERROR_FILE=error_file)
+            result = subprocess.run(argv, env=env, check=False)
+            why = Path(error_file).read_text(encoding="utf-8", errors="replace").strip()
         seconds = time.monotonic() - started
         if result.returncode != 0:
             how = (f"was stopped by signal {-result.returncode}" if result.returncode < 0
                    else f"failed (exit code {result.returncode})")
-            raise LexiError(f"step {step.name} {how}",
+            raise LexiError(f"step {step.name} {how}" + (f": {why}" if why else ""),
                             path=recipe.path, hint="fix it and rerun: finished steps are skipped")
         absent = [p for p in step.outputs if not Path(p).exists()]
         if absent:
