@@ -228,7 +228,8 @@ def test_bootstrap_demo_end_to_end(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     report = tmp_path / "lexi-demo" / "report"
     metrics = json.loads((report / "metrics.json").read_text())
-    assert [r["name"] for r in metrics["runs"]] == ["baseline", "augmented"]
+    assert [r["name"] for r in metrics["runs"]] == ["baseline-s13", "augmented-s13"]
+    assert [g["name"] for g in metrics["groups"]] == ["baseline", "augmented"]
     assert metrics["data"]["rows"] == 90
     assert "report: " in err and "baseline" in err and "gain:" in err
     # The gain is the point of the demo: synthetic Swahili beats English only.

@@ -159,8 +159,8 @@ steps:
         run_recipe(load_recipe(path))
     broken = tmp_path / "broken.jsonl"
     broken.write_text("{not json\n")
-    with pytest.raises(LexiError, match=r"step convert failed \(exit code 2\)"):
-        run_recipe(load_recipe(path, {"src": str(broken)}))
+    with pytest.raises(LexiError, match=r"step convert failed \(exit code 2\): .*broken"):
+        run_recipe(load_recipe(path, {"src": str(broken)}))  # says why: the step's error
     assert "convert" not in json.loads((work / STATE_FILE).read_text())["steps"]
     source = tmp_path / "source.jsonl"
     source.write_text((work / "data" / "en-US.jsonl").read_text())
@@ -203,8 +203,11 @@ def test_builtin_recipes_load_and_end_with_an_evaluation(name):
     assert recipe.steps[-1].name == "eval"
     assert recipe.report is not None
     assert all(str(recipe.report) in out for out in recipe.steps[-1].outputs)
-    names = [s.name for s in recipe.steps]
+    names = recipe.names()
     assert names.index("train-baseline") < names.index("train-augmented") < names.index("eval")
+    # One training seed by default: each training step is expanded once.
+    assert [s.name for s in recipe.steps_of("train-baseline")] == ["train-baseline@13"]
+    assert "--run baseline=" in recipe.step("eval").run
 
 
 def test_repository_recipes_are_the_packaged_ones():

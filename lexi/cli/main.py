@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -42,12 +43,29 @@ def root(
     """lexi: zero-shot language understanding from a lexicon and paradigms."""
 
 
+# Set by the recipe runner for each step: the file the step's error message goes to, so
+# that a failed step can say why (lexi.recipe.runner).
+ERROR_FILE_ENV = "LEXI_ERROR_FILE"
+
+
+def _leave_error(message: str) -> None:
+    """Write the error for the recipe runner, when a step of a recipe is what failed."""
+    path = os.environ.get(ERROR_FILE_ENV)
+    if path:
+        try:
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(message)
+        except OSError:
+            pass
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     try:
         app(args=args, prog_name="lexi")
     except LexiError as exc:
+        _leave_error(str(exc))
         if debug:
             raise
         console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
@@ -56,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         console.print("[red]interrupted[/]")
         sys.exit(130)
     except (OSError, ValueError, RuntimeError) as exc:
+        _leave_error(f"{type(exc).__name__}: {exc}")
         if debug:
             raise
         console.print(

@@ -99,15 +99,18 @@ def show_command(
     for name, value in loaded.variables.items():
         variables.add_row(name, value)
     console.print(variables)
-    from lexi.recipe.runner import RecipeState
+    from lexi.recipe.runner import StateBook
 
-    state = RecipeState.load(loaded.directory)
+    book = StateBook(loaded)
     steps = Table(title=f"steps (state in {loaded.directory})")
     for column in ("step", "status", "command"):
         steps.add_column(column)
     for step in loaded.steps:
-        reason = why_run(step, state, set())
-        steps.add_row(step.name, "up to date" if reason is None else f"runs: {reason}", step.run)
+        reason = why_run(step, book.of(step), set())
+        status = "up to date" if reason is None else f"runs: {reason}"
+        if book.shared_key(step) is not None:
+            status += f" (recorded in {book.directory(step)})"
+        steps.add_row(step.name, status, step.run)
     console.print(steps)
 
 
@@ -134,11 +137,18 @@ def demo_data_command(
         console.print(f"{name}: {path}")
 
 
+LangArg = typer.Argument(
+    None, help="`demo`, or one or more languages: an ISO 639 code (sw, ee, twi), a BCP-47 "
+    "tag, a MASSIVE locale (sw-KE), a SIB-200 code (ewe_Latn) or an English name (Swahili).",
+    show_default=False, metavar="LANG")
+
+
 @app.command("bootstrap")
 def bootstrap_command(
-    lang: str = typer.Argument(..., help="`demo`, or any language: an ISO 639 code (sw, ee, "
-                               "twi), a BCP-47 tag, a MASSIVE locale (sw-KE), a SIB-200 code "
-                               "(ewe_Latn) or an English name (Swahili)."),
+    lang: list[str] = LangArg,
+    langs_from: str = typer.Option(None, "--langs-from", help="File of languages to run, "
+                                   "one or more per line (# comments); with the LANGs "
+                                   "given, if any."),
     source: str = typer.Option(None, "--source", help="English training data (MASSIVE jsonl "
                                "for MASSIVE, the eng_Latn train TSV for SIB-200)."),
     dev: str = typer.Option(None, "--dev", help="English dev data [default: --source for "
@@ -152,17 +162,38 @@ def bootstrap_command(
     task: str = typer.Option("auto", "--task", help="massive, sib200, or auto (MASSIVE when "
                              "the language has a MASSIVE locale and its test file is given "
                              "or found)."),
-    work: str = typer.Option(None, "--work", "-o", help="Run folder [default: the recipe's]."),
+    work: str = typer.Option(None, "--work", "-o", help="Run folder [default: the recipe's]; "
+                             "with several languages the folder of them all, one "
+                             "sub-folder per language and the summary [default: "
+                             "lexi-langs]."),
+    baselines: str = typer.Option(None, "--baselines", help="Folder of English-only "
+                                  "baselines shared by languages, one per task, model and "
+                                  "training options (and seed) [default: OUT/baselines with "
+                                  "several languages, the run folder with one]. Give the "
+                                  "same folder to later runs to reuse them."),
     var: list[str] = VarOpt,
     force: list[str] = ForceOpt,
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Say what would run."),
-    as_json: bool = typer.Option(False, "--json", help="Print the final metrics as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the final metrics as JSON "
+                                 "(with several languages: the summary)."),
 ) -> None:
-    """Run the whole chain for a language: lexicon → synth → baseline and augmented training
-    → evaluation; ends with the report path and baseline / augmented / gain.
+    """Run the whole chain for a language (or several): lexicon → synth → baseline and
+    augmented training → evaluation; ends with the report path and baseline / augmented /
+    gain.
 
     First it says which language the argument resolved to, the task and why, and where
     each resource came from (when several lexicons are found, which one was taken).
+
+    Several seeds: `-v seeds=13,14,15` trains baseline and augmented once per seed and
+    evaluates them as seed groups (mean ± sd, pooled interval, gain of the means).
+
+    Several languages (`lexi bootstrap ln tr sw`, or `--langs-from FILE`): each runs its
+    default recipe in `OUT/<code>`; the English-only baseline is trained once per task,
+    model, training options and seed, in `OUT/baselines`, and reused by every language. A
+    language that fails does not stop the others. The end is one table across languages
+    (`OUT/summary.md`, `summary.json`, `summary.html`): baseline and augmented accuracy
+    (mean ± sd), the gain with its interval, warnings, wall time; the exit code is 1 when
+    any language failed or is not a result.
 
     Examples:
 
@@ -170,10 +201,12 @@ def bootstrap_command(
 
     `lexi bootstrap sw --data-root ../shared/data --unimorph ~/.unimorph/swc/swc`
 
+    `lexi bootstrap ln tr sw --data-root ../shared/data -v seeds=13,14,15 -o langs`
+
     `lexi bootstrap ewe_Latn --source train.tsv --dev dev.tsv --target test.tsv -n
     --lexicon en-ee.tsv` (any language, every file given)
     """
-    from lexi.recipe.bootstrap import BootstrapPlan, Resources, bootstrap
+    from lexi.recipe.bootstrap import BootstrapPlan, Resources
 
     def path(value: str | None) -> Path | None:
         return Path(value).expanduser() if value else None
@@ -182,9 +215,30 @@ def bootstrap_command(
         for line in plan.describe():
             console.print(escape(line), highlight=False, soft_wrap=True)
 
+    langs = list(lang or [])
+    if langs_from:
+        from lexi.recipe.multilang import read_langs_file
+
+        langs += read_langs_file(langs_from)
+    if not langs:
+        raise LexiError("no language given", hint="e.g. lexi bootstrap demo, lexi bootstrap "
+                        "sw, lexi bootstrap ln tr sw, or --langs-from FILE")
     given = Resources(path(source), path(dev), path(target), path(lexicon), path(unimorph))
-    result = bootstrap(lang, task, data_root, given, work, parse_vars(var), force, dry_run,
-                       _progress, on_plan=show_plan)
+    if len(langs) == 1 and not langs_from:
+        _bootstrap_one(langs[0], task, data_root, given, work, parse_vars(var), force,
+                       dry_run, as_json, baselines, show_plan)
+    else:
+        _bootstrap_many(langs, task, data_root, given, work, parse_vars(var), force,
+                        dry_run, as_json, baselines, show_plan)
+
+
+def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run, as_json,
+                   baselines, show_plan) -> None:
+    """One language: the run's progress, then the report path and three lines."""
+    from lexi.recipe.bootstrap import bootstrap
+
+    result = bootstrap(lang, task, data_root, given, work, variables, force, dry_run,
+                       _progress, on_plan=show_plan, baselines=baselines)
     if dry_run:
         return
     if as_json:
@@ -199,3 +253,53 @@ def bootstrap_command(
                         "a lower --lr (-v train_args=...) and rerun")
     for line in result.summary():
         console.print(line)
+
+
+def _bootstrap_many(langs, task, data_root, given, work, variables, force, dry_run,
+                    as_json, baselines, show_plan) -> None:
+    """Several languages, one after the other; one summary table at the end."""
+    from lexi.recipe.multilang import (
+        DEFAULT_OUT,
+        OK,
+        LanguageRun,
+        bootstrap_many,
+        summary_lines,
+        write_summary,
+    )
+
+    def heading(index: int, total: int, query: str) -> None:
+        console.rule(f"[bold]{escape(query)}[/] ({index}/{total})")
+
+    def done(run: LanguageRun) -> None:
+        if run.status == OK:
+            console.print(f"[green]✓ {escape(run.label)}[/] in {run.seconds:.0f}s")
+        else:
+            console.print(f"[bold red]✗ {escape(run.label)}: {run.status}[/]: "
+                          f"{escape(run.error or '')}", highlight=False, soft_wrap=True)
+
+    result = bootstrap_many(langs, work or DEFAULT_OUT, task, data_root, given, baselines,
+                            variables, force, dry_run, _progress, show_plan, heading, done)
+    failed = result.failed()
+    if dry_run:
+        # Nothing ran, so no summary; a language that cannot run still fails the command.
+        if failed:
+            console.print(f"[bold red]{len(failed)} of {len(result.languages)} languages "
+                          "cannot run:[/] " + "; ".join(escape(r.label) for r in failed),
+                          highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
+        return
+    paths = write_summary(result)
+    if as_json:
+        print_json(result.as_dict())
+    console.rule(f"[bold]{len(result.languages)} languages[/] (accuracy in points: mean ± "
+                 "sd over the seeds [pooled 95% CI]; gain [95% CI])")
+    for line in summary_lines(result):
+        console.print(escape(line), highlight=False, soft_wrap=True)
+    console.print(f"summary: [bold]{paths['md']}[/] ({paths['json'].name}, "
+                  f"{paths['html'].name})")
+    if failed:
+        console.print(f"[bold red]{len(failed)} of {len(result.languages)} languages are not "
+                      "a result:[/] " + "; ".join(escape(f"{r.label}: {r.status}")
+                                                 for r in failed), highlight=False,
+                      soft_wrap=True)
+        raise typer.Exit(1)

@@ -3,5 +3,7 @@
 ``config`` loads a recipe and substitutes ``${var}`` variables; ``runner`` runs its steps,
 skipping those whose inputs (file hashes) and command are unchanged since they last
 succeeded (state kept in the run directory); ``bootstrap`` picks the default recipe and
-resources for a language. Built-in recipes live in ``recipes/`` beside this file.
+resources for a language; ``multilang`` bootstraps several languages sharing one English
+baseline and writes one summary table. Built-in recipes live in ``recipes/`` beside this
+file.
 """

@@ -11,7 +11,9 @@ has a MASSIVE locale and its test file was given or found, else SIB-200.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -147,12 +149,13 @@ class BootstrapPlan:
 
 @dataclass
 class BootstrapResult:
-    """What ``lexi bootstrap`` did and found."""
+    """What ``lexi bootstrap`` did and found (``plan`` is None for the demo)."""
 
     recipe: Recipe
     outcomes: list[StepOutcome]
     report: Path | None
     metrics: dict = field(default_factory=dict)
+    plan: BootstrapPlan | None = None
 
     def problems(self) -> list[str]:
         """Why the evaluation is not a result: one line per degenerate run and reason."""
@@ -160,24 +163,40 @@ class BootstrapResult:
                 for w in run.get("warnings", []) if w.get("degenerate")]
 
     def summary(self) -> list[str]:
-        """Three lines: baseline, augmented, gain (accuracy, 95% intervals)."""
+        """Three lines: baseline, augmented, gain (accuracy, 95% intervals); with several
+        seeds, the seed groups' mean ± sd, pooled interval and the gain of the means."""
         runs = self.metrics.get("runs", [])
         if len(runs) < 2 or self.problems():
             return []
-        base, aug = runs[0], runs[-1]
+        groups = self.metrics.get("groups") or [
+            {"name": run["name"], "runs": [run["name"]], "vs_baseline": run["vs_baseline"],
+             "metrics": {"accuracy": _as_group_score(run["metrics"]["accuracy"])}}
+            for run in runs]
+        base, aug = groups[0], groups[-1]
 
-        def acc(run: dict) -> str:
-            iv = run["metrics"]["accuracy"]
-            return (f"{100 * iv['estimate']:.1f}% accuracy "
-                    f"[95% CI {100 * iv['low']:.1f}–{100 * iv['high']:.1f}]")
+        def acc(group: dict) -> str:
+            score = group["metrics"]["accuracy"]
+            if score.get("sd") is None:
+                return (f"{100 * score['mean']:.1f}% accuracy "
+                        f"[95% CI {100 * score['low']:.1f}–{100 * score['high']:.1f}]")
+            return (f"{100 * score['mean']:.1f} ± {100 * score['sd']:.1f}% accuracy over "
+                    f"{len(group['runs'])} seeds [pooled 95% CI {100 * score['low']:.1f}–"
+                    f"{100 * score['high']:.1f}]")
 
         gain = next(d for d in aug["vs_baseline"] if d["metric"] == "accuracy")
         return [
-            f"baseline  ({base['name']}): {acc(base)}",
-            f"augmented ({aug['name']}): {acc(aug)}",
+            f"baseline  ({', '.join(base['runs'])}): {acc(base)}",
+            f"augmented ({', '.join(aug['runs'])}): {acc(aug)}",
             f"gain: {100 * gain['estimate']:+.1f} points "
             f"[95% CI {100 * gain['low']:+.1f} to {100 * gain['high']:+.1f}]",
         ]
+
+
+def _as_group_score(interval: dict) -> dict:
+    """A single run's accuracy interval in the shape of a group's (metrics.json before
+    seed groups)."""
+    return {"mean": interval["estimate"], "sd": None, "low": interval["low"],
+            "high": interval["high"]}
 
 
 def load_languages(path: Path = LANGUAGES_FILE) -> dict[str, Language]:
@@ -340,16 +359,41 @@ def bootstrap_variables(
     return plan.task, plan.variables(work)
 
 
+def baseline_key(task: str, variables: dict[str, str]) -> str:
+    """The folder name of a shared English-only baseline: the task, the model and a digest
+    of what the baseline's training depends on besides the seed (English data, model,
+    training options), so that one baseline serves every language that trains it alike
+    and a different setting never overwrites it."""
+    what = [task, *(variables.get(name, "") for name in ("source", "dev", "model",
+                                                          "train_args"))]
+    digest = hashlib.sha256(json.dumps(what).encode()).hexdigest()[:10]
+    model = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(variables.get("model", "")).name or "model")
+    return f"{task}-{model.strip('-.') or 'model'}-{digest}"
+
+
 def bootstrap(
     lang: str, task: str = "auto", data_root: str | Path | None = None,
     given: Resources = Resources(), work: str | Path | None = None,
     overrides: dict[str, str] | None = None, force: list[str] | None = None,
     dry_run: bool = False, on_event=None,
     on_plan: Callable[[BootstrapPlan], None] | None = None,
+    baselines: str | Path | None = None, shared_ran: set[str] | None = None,
 ) -> BootstrapResult:
     """Run the default recipe for ``lang`` and read the evaluation it ends with;
-    ``on_plan`` sees the language, task and resources before any step runs."""
+    ``on_plan`` sees the language, task and resources before any step runs.
+
+    ``baselines`` is a folder for English-only baselines shared between languages: the
+    recipe's ``baseline_dir`` becomes ``baselines/<task>-<model>-<digest>`` (see
+    :func:`baseline_key`), so the baseline of each seed trains once for every language
+    that runs with the same task, English data, model and training options.
+    ``shared_ran`` is handed to :func:`run_recipe` (a shared step forced once per series).
+    """
+    overrides = dict(overrides or {})
+    plan = None
     if lang == "demo":
+        if baselines is not None:
+            raise LexiError("the demo trains its own baseline on its own data",
+                            hint="leave out --baselines (and run demo on its own)")
         recipe_name, variables = bootstrap_variables(lang, work=work)
     else:
         plan = plan_bootstrap(lang, task, data_root, given)
@@ -357,12 +401,19 @@ def bootstrap(
         if on_plan is not None:
             on_plan(plan)
         recipe_name, variables = plan.task, plan.variables(work)
-    variables.update(overrides or {})
+    variables.update(overrides)
+    if baselines is not None:
+        if "baseline_dir" in overrides:
+            raise LexiError("--baselines and --var baseline_dir both say where the "
+                            "baseline goes", hint="give one of them")
+        recipe = load_recipe(recipe_name, variables)
+        key = baseline_key(recipe_name, recipe.variables)
+        variables["baseline_dir"] = str(Path(baselines) / key)
     recipe = load_recipe(recipe_name, variables)
-    outcomes = run_recipe(recipe, force or [], dry_run, on_event)
+    outcomes = run_recipe(recipe, force or [], dry_run, on_event, shared_ran=shared_ran)
     metrics: dict = {}
     if recipe.report and not dry_run:
         metrics_path = recipe.report / "metrics.json"
         if metrics_path.is_file():
             metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-    return BootstrapResult(recipe, outcomes, recipe.report, metrics)
+    return BootstrapResult(recipe, outcomes, recipe.report, metrics, plan)

@@ -19,6 +19,15 @@ Variables may use other variables; ``$${`` writes a literal ``${``. ``${recipe_d
 the folder of the recipe file. After substitution a command line is split like a shell
 would (``shlex``), so a variable holding ``--unimorph x.tsv`` or nothing adds an option
 or not; empty entries in ``inputs``/``outputs`` are dropped.
+
+A step with ``foreach: NAME in LIST`` is expanded into one step per value of ``LIST``
+(commas or spaces, after substitution), named ``STEP@VALUE``, with ``${NAME}`` set to the
+value in its ``run``, ``inputs``, ``outputs`` and ``help``. ``${outputs:STEP}`` in a later
+step is the outputs of every expansion of ``STEP``, comma-joined in ``run`` (what
+``lexi eval --run NAME=DIR,DIR`` takes) and one entry each in ``inputs``/``outputs``.
+``state: DIR`` keeps a step's record in ``DIR``'s state file instead of the recipe's, so
+that recipes sharing that step's outputs (one English baseline for many languages) share
+its record too.
 """
 
 from __future__ import annotations
@@ -33,8 +42,16 @@ import yaml
 
 from lexi.errors import LexiError
 
-VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# $${ (a literal "${"), ${var}, and ${outputs:STEP} (the outputs of every expansion of an
+# earlier step).
+SYNTAX = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{outputs:([^}]*)\}")
 STEP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# foreach: NAME in LIST
+FOREACH = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.*?)\s*$", re.S)
+FOREACH_VALUE = re.compile(r"^[A-Za-z0-9_.+-]+$")
+# Separates a step's name from its foreach value in the expanded step's name.
+EXPANSION_MARK = "@"
+STEP_FIELDS = ("name", "help", "run", "inputs", "outputs", "foreach", "state")
 BUILTIN_DIR = Path(__file__).with_name("recipes")
 
 
@@ -45,6 +62,11 @@ class Step:
     ``run`` is the command line after substitution (a ``lexi ...`` command, or any
     program); ``inputs`` are files or folders it reads (their hashes decide whether it
     reruns); ``outputs`` are what it must write.
+
+    A step expanded by ``foreach`` is named ``GROUP@VALUE``: ``group`` is the name written
+    in the recipe (``--force GROUP`` and ``--until GROUP`` mean all its expansions) and
+    ``value`` its loop value. ``state`` is the folder whose state file records the step
+    (``None``: the recipe's directory).
     """
 
     name: str
@@ -52,6 +74,13 @@ class Step:
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     help: str = ""
+    group: str = ""
+    value: str | None = None
+    state: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not self.group:
+            object.__setattr__(self, "group", self.name)
 
     @property
     def argv(self) -> list[str]:
@@ -76,11 +105,27 @@ class Recipe:
     defaults: dict[str, str] = field(default_factory=dict)
 
     def step(self, name: str) -> Step:
+        """The step named ``name`` (an expanded ``GROUP@VALUE``, or a step expanded once)."""
         for step in self.steps:
             if step.name == name:
                 return step
+        expansions = self.steps_of(name)
+        if len(expansions) == 1:
+            return expansions[0]
+        if expansions:
+            raise LexiError(f"step {name!r} is expanded into {len(expansions)} steps",
+                            path=self.path,
+                            hint=f"name one: {', '.join(s.name for s in expansions)}")
         raise LexiError(f"no step {name!r} in this recipe", path=self.path,
-                        hint=f"steps: {', '.join(s.name for s in self.steps)}")
+                        hint=f"steps: {', '.join(self.names())}")
+
+    def steps_of(self, name: str) -> list[Step]:
+        """Every step called ``name`` in the recipe: its ``foreach`` expansions, or itself."""
+        return [step for step in self.steps if step.name == name or step.group == name]
+
+    def names(self) -> list[str]:
+        """Step names as the recipe writes them, each once (before ``foreach`` expansion)."""
+        return list(dict.fromkeys(step.group for step in self.steps))
 
 
 def builtin_recipes() -> dict[str, Path]:
@@ -112,13 +157,25 @@ def _line_of(text: str, needle: str, occurrence: int = 1) -> int | None:
 
 
 class _Substituter:
-    """Resolves ``${var}`` against a variable table, variables referring to variables."""
+    """Resolves ``${var}`` against a variable table, variables referring to variables.
 
-    def __init__(self, raw: Mapping[str, str], path: Path, text: str) -> None:
+    ``refs`` maps step names to their outputs for ``${outputs:STEP}`` (steps only; in
+    ``vars:`` it is an error).
+    """
+
+    def __init__(self, raw: Mapping[str, str], path: Path, text: str,
+                 refs: Mapping[str, list[str]] | None = None) -> None:
         self.raw = raw
         self.path = path
         self.text = text
+        self.refs = refs
         self.resolved: dict[str, str] = {}
+
+    def with_value(self, name: str, value: str) -> _Substituter:
+        """The same table plus a loop variable (``foreach``) bound to ``value``."""
+        child = _Substituter({**self.raw, name: value}, self.path, self.text, self.refs)
+        child.resolved = {**self.resolved, name: value}
+        return child
 
     def variable(self, name: str, chain: tuple[str, ...] = ()) -> str:
         if name in self.resolved:
@@ -135,13 +192,44 @@ class _Substituter:
         self.resolved[name] = value
         return value
 
+    def outputs_of(self, name: str) -> list[str]:
+        where = _line_of(self.text, f"${{outputs:{name}}}")
+        if self.refs is None:
+            raise LexiError(f"${{outputs:{name}}} is only allowed in a step", path=self.path,
+                            line=where, hint="use it in run:, inputs: or outputs:")
+        if name not in self.refs:
+            raise LexiError(f"${{outputs:{name}}}: no earlier step is named {name!r}",
+                            path=self.path, line=where,
+                            hint=f"earlier steps: {', '.join(self.refs) or 'none'}")
+        return self.refs[name]
+
     def expand(self, value: str, chain: tuple[str, ...] = ()) -> str:
+        """``value`` with every ``${var}`` substituted; ``${outputs:STEP}`` is the step's
+        outputs, comma-joined (``lexi eval --run NAME=DIR,DIR`` reads that)."""
+        return self._expand(value, chain, lambda name: ",".join(self.outputs_of(name)))
+
+    def _expand(self, value: str, chain: tuple[str, ...], outputs) -> str:
         def replace(match: re.Match) -> str:
             if match.group(0) == "$${":
                 return "${"
+            if match.group(2) is not None:
+                return outputs(match.group(2))
             return self.variable(match.group(1), chain)
 
-        return VARIABLE.sub(replace, value)
+        return SYNTAX.sub(replace, value)
+
+    def expand_entry(self, value: str) -> list[str]:
+        """An ``inputs``/``outputs`` entry: one entry per output of a ``${outputs:STEP}`` it
+        holds (at most one such reference), else the entry itself."""
+        names = [m.group(2) for m in SYNTAX.finditer(value) if m.group(2) is not None]
+        if not names:
+            return [self.expand(value)]
+        if len(names) > 1:
+            raise LexiError(f"{value!r}: at most one ${{outputs:STEP}} per entry",
+                            path=self.path, line=_line_of(self.text, value))
+        mark = "\0"
+        template = self._expand(value, (), lambda name: mark)
+        return [template.replace(mark, path) for path in self.outputs_of(names[0])]
 
 
 def _as_str(value: object, what: str, path: Path, text: str) -> str:
@@ -163,6 +251,53 @@ def _as_list(value: object, what: str, path: Path, text: str) -> list[str]:
     if isinstance(value, list):
         return [_as_str(v, what, path, text) for v in value]
     raise LexiError(f"{what} must be a list of paths", path=path, line=_line_of(text, what))
+
+
+def _foreach(spec: object, name: str, sub: _Substituter, path: Path, text: str,
+             line: int | None) -> tuple[str, list[str]]:
+    """``foreach: NAME in LIST``: the loop variable and its values (commas or spaces)."""
+    match = FOREACH.match(_as_str(spec, "foreach", path, text))
+    if not match:
+        raise LexiError(f"step {name}: foreach must read 'NAME in LIST'", path=path, line=line,
+                        hint="e.g. foreach: train_seed in ${seeds}")
+    loop, values = match.group(1), re.split(r"[,\s]+", sub.expand(match.group(2)))
+    values = [value for value in values if value]
+    if loop in sub.raw:
+        raise LexiError(f"step {name}: the foreach variable {loop!r} is also a recipe "
+                        "variable", path=path, line=line, hint="give the loop another name")
+    if not values:
+        raise LexiError(f"step {name}: foreach over an empty list ({match.group(2)!r})",
+                        path=path, line=line, hint="give at least one value, e.g. --var seeds=13")
+    bad = [value for value in values if not FOREACH_VALUE.match(value)]
+    if bad:
+        raise LexiError(f"step {name}: foreach value {bad[0]!r} cannot name a step", path=path,
+                        line=line, hint="letters, digits, '_', '.', '+' and '-'")
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    if repeated:
+        raise LexiError(f"step {name}: foreach lists {repeated[0]!r} twice", path=path,
+                        line=line)
+    return loop, values
+
+
+def _step(entry: dict, name: str, value: str | None, sub: _Substituter, path: Path, text: str,
+          line: int | None) -> Step:
+    """One step of the recipe (one expansion of a ``foreach`` step), substituted."""
+    full = name if value is None else f"{name}{EXPANSION_MARK}{value}"
+    run = " ".join(sub.expand(_as_str(entry["run"], "run", path, text)).split())
+    try:
+        shlex.split(run)
+    except ValueError as exc:
+        raise LexiError(f"step {full}: cannot split the command line ({exc})", path=path,
+                        line=line) from None
+
+    def entries(field_name: str) -> tuple[str, ...]:
+        raw = _as_list(entry.get(field_name), field_name, path, text)
+        return tuple(p for v in raw for p in sub.expand_entry(v) if p)
+
+    state = sub.expand(_as_str(entry.get("state"), "state", path, text))
+    return Step(name=full, run=run, inputs=entries("inputs"), outputs=entries("outputs"),
+                help=sub.expand(_as_str(entry.get("help"), "help", path, text)),
+                group=name, value=value, state=Path(state) if state else None)
 
 
 def load_recipe(name_or_path: str | Path, overrides: Mapping[str, str] | None = None) -> Recipe:
@@ -197,6 +332,7 @@ def load_recipe(name_or_path: str | Path, overrides: Mapping[str, str] | None = 
     sub = _Substituter(raw, path, text)
     variables = {name: sub.variable(name) for name in raw}
 
+    sub.refs = {}  # step name -> outputs of all its expansions, for ${outputs:STEP}
     steps: list[Step] = []
     for index, entry in enumerate(data["steps"], 1):
         if not isinstance(entry, dict) or "name" not in entry or "run" not in entry:
@@ -206,27 +342,23 @@ def load_recipe(name_or_path: str | Path, overrides: Mapping[str, str] | None = 
         if not STEP_NAME.match(name):
             raise LexiError(f"bad step name {name!r}", path=path, line=line,
                             hint="letters, digits, '-', '_' and '.'")
-        if any(s.name == name for s in steps):
+        if name in sub.refs:
             raise LexiError(f"two steps are named {name!r}", path=path,
                             line=_line_of(text, f"name: {name}", 2))
-        unknown = set(entry) - {"name", "run", "inputs", "outputs", "help"}
+        unknown = set(entry) - set(STEP_FIELDS)
         if unknown:
             raise LexiError(f"step {name}: unknown field(s) {', '.join(sorted(unknown))}",
-                            path=path, line=line, hint="fields: name, help, run, inputs, outputs")
-        run = " ".join(sub.expand(_as_str(entry["run"], "run", path, text)).split())
-        try:
-            shlex.split(run)
-        except ValueError as exc:
-            raise LexiError(f"step {name}: cannot split the command line ({exc})", path=path,
-                            line=line) from None
-        steps.append(Step(
-            name=name, run=run,
-            inputs=tuple(p for p in (sub.expand(v) for v in
-                                     _as_list(entry.get("inputs"), "inputs", path, text)) if p),
-            outputs=tuple(p for p in (sub.expand(v) for v in
-                                      _as_list(entry.get("outputs"), "outputs", path, text)) if p),
-            help=sub.expand(_as_str(entry.get("help"), "help", path, text)),
-        ))
+                            path=path, line=line, hint=f"fields: {', '.join(STEP_FIELDS)}")
+        expansions = [(sub, None)]
+        if "foreach" in entry:
+            loop, values = _foreach(entry["foreach"], name, sub, path, text, line)
+            expansions = [(sub.with_value(loop, value), value) for value in values]
+        group: list[Step] = []
+        for step_sub, value in expansions:
+            group.append(_step(entry, name, value, step_sub, path, text, line))
+        sub.refs[name] = [out for step in group for out in step.outputs]
+        steps += group
+    sub.refs = None
     directory = sub.expand(_as_str(data.get("directory", "."), "directory", path, text))
     report = data.get("report")
     return Recipe(

@@ -16,8 +16,10 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,33 +155,88 @@ def why_run(step: Step, state: RecipeState, changed: set[str]) -> str | None:
     return None
 
 
+class StateBook:
+    """The state files a recipe's steps are recorded in: the recipe's directory's, and the
+    one of each ``state:`` folder (steps shared between recipes, such as one English
+    baseline trained for many languages)."""
+
+    def __init__(self, recipe: Recipe) -> None:
+        self.recipe = recipe
+        self.states: dict[Path, RecipeState] = {}
+
+    def directory(self, step: Step) -> Path:
+        return step.state if step.state is not None else self.recipe.directory
+
+    def of(self, step: Step) -> RecipeState:
+        directory = self.directory(step)
+        if directory not in self.states:
+            self.states[directory] = RecipeState.load(directory)
+        return self.states[directory]
+
+    def save(self, step: Step) -> None:
+        directory = self.directory(step)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.of(step).save(directory)
+
+    def shared_key(self, step: Step) -> str | None:
+        """``DIR::STEP`` for a step recorded outside the recipe's directory, else None."""
+        directory = self.directory(step)
+        if directory.resolve() == self.recipe.directory.resolve():
+            return None
+        return f"{directory.resolve()}::{step.name}"
+
+
+def _check_names(recipe: Recipe, names: Iterable[str], option: str) -> None:
+    known = {s.name for s in recipe.steps} | {s.group for s in recipe.steps} | {ALL_STEPS}
+    unknown = set(names) - known
+    if unknown:
+        raise LexiError(f"{option}: no step named {', '.join(sorted(unknown))}",
+                        path=recipe.path, hint=f"steps: {', '.join(recipe.names())}")
+
+
+@contextmanager
+def _error_file() -> Iterator[str]:
+    """An empty file a ``lexi`` step writes its error message to (``LEXI_ERROR_FILE``)."""
+    fd, path = tempfile.mkstemp(prefix="lexi-step-", suffix=".err")
+    os.close(fd)
+    try:
+        yield path
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
 def run_recipe(
     recipe: Recipe, force: Iterable[str] = (), dry_run: bool = False,
     on_event: Callable[[Step, StepOutcome | None, str], None] | None = None,
-    until: str | None = None,
+    until: str | None = None, shared_ran: set[str] | None = None,
 ) -> list[StepOutcome]:
     """Run the recipe's steps in order, skipping unchanged ones; returns what happened.
 
-    ``force`` names steps to run regardless (``all`` for every step). ``on_event`` is
-    called with (step, None, reason) before a step runs and (step, outcome, "") after it
-    runs or is skipped, for progress display. ``until`` stops after that step (the
-    steps after it are left as they are). A failing step raises :class:`LexiError`;
-    the steps before it stay recorded, so the next run resumes there.
+    ``force`` names steps to run regardless (``all`` for every step; a ``foreach`` step's
+    name forces all its expansions, ``STEP@VALUE`` one of them). ``on_event`` is called
+    with (step, None, reason) before a step runs and (step, outcome, "") after it runs or
+    is skipped, for progress display. ``until`` stops after that step (after its last
+    expansion; the steps after it are left as they are). A failing step raises
+    :class:`LexiError`; the steps before it stay recorded, so the next run resumes there.
+
+    ``shared_ran`` is for several recipes run in a row that share steps (``state:``): the
+    shared steps that ran are added to it, and a step already in it is not forced again.
     """
-    if until is not None:
-        recipe.step(until)  # raises, naming the steps, when there is no such step
+    if until is not None and not recipe.steps_of(until):
+        recipe.step(until)  # raises, naming the steps
     forced = set(force)
-    unknown = forced - {s.name for s in recipe.steps} - {ALL_STEPS}
-    if unknown:
-        raise LexiError(f"--force: no step named {', '.join(sorted(unknown))}", path=recipe.path,
-                        hint=f"steps: {', '.join(s.name for s in recipe.steps)}")
-    directory = recipe.directory
-    state = RecipeState.load(directory)
+    _check_names(recipe, forced, "--force")
+    last = recipe.steps_of(until)[-1].name if until is not None else None
+    book = StateBook(recipe)
     outcomes: list[StepOutcome] = []
     changed: set[str] = set()  # outputs a dry run pretends were rewritten
     for step in recipe.steps:
-        reason = ("forced" if step.name in forced or ALL_STEPS in forced
-                  else why_run(step, state, changed))
+        state = book.of(step)
+        shared = book.shared_key(step)
+        is_forced = (bool(forced & {step.name, step.group, ALL_STEPS})
+                     and not (shared is not None and shared_ran is not None
+                              and shared in shared_ran))
+        reason = "forced" if is_forced else why_run(step, state, changed)
         if reason is None or dry_run:
             # Nothing is executed: the step is up to date, or this is a dry run.
             if reason is None:
@@ -191,7 +248,7 @@ def run_recipe(
             outcomes.append(outcome)
             if on_event:
                 on_event(step, outcome, "")
-            if step.name == until:
+            if step.name == last:
                 break
             continue
         missing = [p for p in step.inputs if not Path(p).exists()]
@@ -203,16 +260,18 @@ def run_recipe(
             on_event(step, None, reason)
         # Forget the old record first: if this run is interrupted the step reruns next time.
         state.steps.pop(step.name, None)
-        directory.mkdir(parents=True, exist_ok=True)
-        state.save(directory)
+        book.save(step)
         started = time.monotonic()
-        env = dict(os.environ, LEXI_RECIPE_STEP=step.name)
-        result = subprocess.run(command_argv(step), env=env, check=False)
+        argv = command_argv(step)
+        with _error_file() as error_file:
+            env = dict(os.environ, LEXI_RECIPE_STEP=step.name, LEXI_ERROR_FILE=error_file)
+            result = subprocess.run(argv, env=env, check=False)
+            why = Path(error_file).read_text(encoding="utf-8", errors="replace").strip()
         seconds = time.monotonic() - started
         if result.returncode != 0:
             how = (f"was stopped by signal {-result.returncode}" if result.returncode < 0
                    else f"failed (exit code {result.returncode})")
-            raise LexiError(f"step {step.name} {how}",
+            raise LexiError(f"step {step.name} {how}" + (f": {why}" if why else ""),
                             path=recipe.path, hint="fix it and rerun: finished steps are skipped")
         absent = [p for p in step.outputs if not Path(p).exists()]
         if absent:
@@ -224,12 +283,14 @@ def run_recipe(
             "outputs": {p: state.path_hash(p) for p in step.outputs},
             "seconds": round(seconds, 3),
         }
-        state.save(directory)
+        book.save(step)
+        if shared is not None and shared_ran is not None:
+            shared_ran.add(shared)
         outcome = StepOutcome(step.name, "ran", reason, seconds)
         outcomes.append(outcome)
         if on_event:
             on_event(step, outcome, "")
-        if step.name == until:
+        if step.name == last:
             break
     return outcomes
 

@@ -1,0 +1,379 @@
+"""``lexi bootstrap LANG LANG ...``: one bootstrap per language, one English baseline, one
+summary.
+
+Every language runs its default recipe in ``OUT/<code>`` with ``baseline_dir`` pointed
+at ``BASELINES/<task>-<model>-<digest>`` (:func:`lexi.recipe.bootstrap.baseline_key`),
+so the English-only baseline of each seed is trained by the first language that needs it
+and skipped (unchanged) by every other. A language that fails is recorded and the next
+one runs. The summary (``summary.md``, ``summary.json``, ``summary.html`` in ``OUT``) has
+one row per language: baseline and augmented accuracy (mean ± sd over the seeds, pooled
+interval), the gain with its interval, the evaluation's warnings and the wall time.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lexi.errors import LexiError
+from lexi.io import atomic_write
+from lexi.recipe.bootstrap import BootstrapPlan, BootstrapResult, Resources, bootstrap
+from lexi.resources.languages import resolve_language
+
+DEFAULT_OUT = "lexi-langs"
+BASELINES_DIR = "baselines"
+SUMMARY_NAME = "summary"
+OK, NOT_A_RESULT, FAILED = "ok", "not a result", "failed"
+
+
+@dataclass
+class LanguageRun:
+    """One language of a multi-language bootstrap: what it was, what happened, its scores.
+
+    ``status`` is ``ok``, ``not a result`` (a run was flagged degenerate by the
+    evaluation) or ``failed`` (``error`` says why: a missing resource, a failing step).
+    ``baseline``/``augmented`` are the seed groups' accuracy (``mean``, ``sd`` (None for
+    one seed), ``low``, ``high``, ``runs``); ``gain`` the accuracy difference of the
+    means with its interval.
+    """
+
+    query: str
+    code: str | None = None
+    name: str | None = None
+    task: str | None = None
+    test_set: str | None = None
+    status: str = FAILED
+    error: str | None = None
+    seconds: float = 0.0
+    work: str | None = None
+    report: str | None = None
+    baseline_dir: str | None = None
+    seeds: list[str] = field(default_factory=list)
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    baseline: dict | None = None
+    augmented: dict | None = None
+    gain: dict | None = None
+    warnings: list[dict] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.code})" if self.name else self.query
+
+    def as_dict(self) -> dict:
+        return {key: getattr(self, key) for key in self.__dataclass_fields__}
+
+
+@dataclass
+class MultiResult:
+    """Every language's :class:`LanguageRun`, in the order given."""
+
+    out: Path
+    baselines: Path
+    languages: list[LanguageRun]
+    seconds: float = 0.0
+    dry_run: bool = False
+
+    def failed(self) -> list[LanguageRun]:
+        """The languages that are not a result: failed, or flagged by the evaluation."""
+        return [run for run in self.languages if run.status != OK]
+
+    def as_dict(self) -> dict:
+        return {
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "out": str(self.out), "baselines": str(self.baselines),
+            "seconds": round(self.seconds, 1),
+            "seeds": sorted({s for run in self.languages for s in run.seeds}, key=_seed_key),
+            "failed": [run.code or run.query for run in self.failed()],
+            "languages": [run.as_dict() for run in self.languages],
+        }
+
+
+def read_langs_file(path: str | Path) -> list[str]:
+    """Languages from a file: one or more per line (commas or spaces), ``#`` comments."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LexiError(f"cannot read the language list: {exc.strerror}", path=path) from None
+    langs = [item for line in text.splitlines()
+             for item in re.split(r"[,\s]+", line.split("#", 1)[0]) if item]
+    if not langs:
+        raise LexiError("the language list is empty", path=path,
+                        hint="one language per line, e.g. sw, ln, tr")
+    return langs
+
+
+def bootstrap_many(
+    langs: Iterable[str], out: str | Path = DEFAULT_OUT, task: str = "auto",
+    data_root: str | Path | None = None, given: Resources | None = None,
+    baselines: str | Path | None = None, overrides: dict[str, str] | None = None,
+    force: list[str] | None = None, dry_run: bool = False, on_event=None,
+    on_plan: Callable[[BootstrapPlan], None] | None = None,
+    on_language: Callable[[int, int, str], None] | None = None,
+    on_done: Callable[[LanguageRun], None] | None = None,
+) -> MultiResult:
+    """Bootstrap every language of ``langs`` in turn (``OUT/<code>``), sharing one English
+    baseline per task, model, training options and seed in ``baselines`` (default
+    ``OUT/baselines``); returns every language's outcome and writes nothing else.
+
+    A language that fails (unknown, a missing resource, a failing step) is recorded and
+    the next one runs; ``KeyboardInterrupt`` stops the series. ``on_language(i, n,
+    query)`` is called before each language, ``on_done(run)`` after it.
+    """
+    overrides = dict(overrides or {})
+    for name in ("work", "baseline_dir"):
+        if name in overrides:
+            raise LexiError(f"--var {name}: set by lexi bootstrap for each language",
+                            hint="-o DIR sets the folder of all languages, --baselines DIR "
+                            "the shared baselines")
+    given = given or Resources()
+    own = [f"--{name}" for name in ("target", "lexicon", "unimorph")
+           if getattr(given, name) is not None]
+    if own:
+        raise LexiError(f"{', '.join(own)} would be every language's",
+                        hint="with several languages their files are found in --data-root "
+                        "(--source and --dev, the English side, may be given)")
+    out = Path(out)
+    baselines = Path(baselines) if baselines is not None else out / BASELINES_DIR
+    queries = list(dict.fromkeys(langs))
+    if not queries:
+        raise LexiError("no language given", hint="e.g. lexi bootstrap sw ln tr")
+    if "demo" in queries:
+        raise LexiError("demo runs on its own data and on its own",
+                        hint="lexi bootstrap demo")
+    shared_ran: set[str] = set()
+    seen: dict[str, str] = {}
+    runs: list[LanguageRun] = []
+    started_all = time.monotonic()
+    for index, query in enumerate(queries, 1):
+        if on_language is not None:
+            on_language(index, len(queries), query)
+        run = LanguageRun(query)
+        started = time.monotonic()
+        try:
+            language = resolve_language(query)
+            run.code, run.name = language.code, language.name
+            if language.code in seen:
+                raise LexiError(f"{query!r} is {language.name} ({language.code}), already "
+                                f"run as {seen[language.code]!r}")
+            seen[language.code] = query
+            result = bootstrap(query, task, data_root, given,
+                               out / language.code, overrides,
+                               force, dry_run, on_event, on_plan, baselines, shared_ran)
+            _record(run, result, dry_run)
+        except LexiError as exc:
+            run.status, run.error = FAILED, str(exc)
+        except Exception as exc:  # noqa: BLE001 - one language must not stop the others
+            run.status, run.error = FAILED, f"{type(exc).__name__}: {exc}"
+        run.seconds = time.monotonic() - started
+        runs.append(run)
+        if on_done is not None:
+            on_done(run)
+    return MultiResult(out, baselines, runs, time.monotonic() - started_all, dry_run)
+
+
+def _record(run: LanguageRun, result: BootstrapResult, dry_run: bool) -> None:
+    """Fill ``run`` from a finished (or dry) bootstrap."""
+    recipe, plan = result.recipe, result.plan
+    if plan is not None:
+        run.task = plan.task
+        run.test_set = plan.locale if plan.task == "massive" else plan.sib200
+    run.work = str(recipe.directory)
+    run.report = str(result.report) if result.report else None
+    run.baseline_dir = recipe.variables.get("baseline_dir")
+    run.seeds = [s.value for s in recipe.steps_of("train-baseline") if s.value is not None]
+    run.ran = [o.name for o in result.outcomes if o.status in ("ran", "would-run")]
+    run.skipped = [o.name for o in result.outcomes if o.status in ("skipped", "would-skip")]
+    metrics = result.metrics
+    if dry_run:
+        run.status = OK
+        return
+    if not metrics:
+        run.status, run.error = FAILED, f"no evaluation found ({result.report}/metrics.json)"
+        return
+    groups = metrics.get("groups") or []
+    if len(groups) >= 2:
+        run.baseline, run.augmented = _group(groups[0]), _group(groups[-1])
+        run.gain = next((d for d in groups[-1]["vs_baseline"] if d["metric"] == "accuracy"),
+                        None)
+    run.warnings = [{"run": r["name"], **w} for r in metrics.get("runs", [])
+                    for w in r.get("warnings", [])]
+    problems = result.problems()
+    if problems:
+        run.status, run.error = NOT_A_RESULT, "; ".join(problems)
+    else:
+        run.status = OK
+
+
+def _group(group: dict) -> dict:
+    score = group["metrics"]["accuracy"]
+    return {"name": group["name"], "runs": group["runs"], "mean": score["mean"],
+            "sd": score["sd"], "low": score["low"], "high": score["high"],
+            "per_run": score.get("per_run", [])}
+
+
+def _seed_key(seed: str) -> tuple[int, str]:
+    return (int(seed), "") if seed.isdigit() else (1 << 62, seed)
+
+
+# --- the summary ------------------------------------------------------------------
+
+
+def format_seconds(seconds: float) -> str:
+    """``42 s``, ``5 min 03 s``, ``2 h 07 min``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def score_cell(score: dict | None) -> str:
+    """``50.4 ± 1.2 [47.2, 53.6]`` (no ``±`` for one seed), in points."""
+    if not score:
+        return "—"
+    sd = "" if score.get("sd") is None else f" ± {100 * score['sd']:.1f}"
+    return f"{100 * score['mean']:.1f}{sd} [{100 * score['low']:.1f}, {100 * score['high']:.1f}]"
+
+
+def gain_cell(gain: dict | None) -> str:
+    if not gain:
+        return "—"
+    return (f"{100 * gain['estimate']:+.1f} [{100 * gain['low']:+.1f}, "
+            f"{100 * gain['high']:+.1f}]")
+
+
+def warnings_cell(run: LanguageRun) -> str:
+    """Degenerate runs first (NOT A RESULT), then notes; ``—`` when there are none."""
+    flagged = [f"NOT A RESULT: {w['run']}: {w['message']}" for w in run.warnings
+               if w.get("degenerate")]
+    notes = [f"{w['run']}: {w['message']}" for w in run.warnings if not w.get("degenerate")]
+    return "; ".join(flagged + notes) or "—"
+
+
+def status_cell(run: LanguageRun) -> str:
+    return run.status if run.status == OK or not run.error else f"{run.status}: {run.error}"
+
+
+COLUMNS = ("language", "task (test set)", "seeds", "baseline accuracy",
+           "augmented accuracy", "gain (points)", "warnings", "wall time", "status")
+
+
+def summary_rows(result: MultiResult) -> list[list[str]]:
+    """One row of :data:`COLUMNS` per language (plain text)."""
+    rows = []
+    for run in result.languages:
+        task = run.task or "—"
+        if run.test_set:
+            task += f" ({run.test_set})"
+        rows.append([run.label, task, str(len(run.seeds)) if run.seeds else "—",
+                     score_cell(run.baseline), score_cell(run.augmented), gain_cell(run.gain),
+                     warnings_cell(run), format_seconds(run.seconds), status_cell(run)])
+    return rows
+
+
+def summary_lines(result: MultiResult) -> list[str]:
+    """The summary as text lines for a terminal: per language a heading line, its scores
+    and one line per warning."""
+    lines = []
+    for run in result.languages:
+        what = ", ".join(part for part in (
+            run.label, f"{run.task} ({run.test_set})" if run.task else "",
+            f"{len(run.seeds)} seed{'s' * (len(run.seeds) != 1)}" if run.seeds else "",
+            format_seconds(run.seconds)) if part)
+        lines.append(f"{what}: {status_cell(run)}")
+        if run.baseline or run.augmented:
+            lines.append(f"  baseline {score_cell(run.baseline)}, augmented "
+                         f"{score_cell(run.augmented)}, gain {gain_cell(run.gain)}")
+        lines += [f"  {'NOT A RESULT' if w.get('degenerate') else 'note'}: {w['run']}: "
+                  f"{w['message']}" for w in sorted(run.warnings,
+                                                    key=lambda w: not w.get("degenerate"))]
+    return lines
+
+
+def _preamble(result: MultiResult) -> list[str]:
+    seeds = result.as_dict()["seeds"]
+    ok = len(result.languages) - len(result.failed())
+    return [
+        f"{len(result.languages)} languages, {ok} with a result; {len(seeds)} training "
+        f"seed{'s' * (len(seeds) != 1)} ({', '.join(seeds) or '—'}); total wall time "
+        f"{format_seconds(result.seconds)}.",
+        "Accuracy on each language's test set in points: mean ± sd over the seeds "
+        "[pooled 95% bootstrap interval]; gain = augmented − baseline, paired on the same "
+        "test rows [95% interval]. The English-only baselines are in "
+        f"{result.baselines}, trained once per task, model, training options and seed and "
+        "shared by every language.",
+    ]
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summary_markdown(result: MultiResult) -> str:
+    lines = ["# lexi bootstrap: summary", "", *_preamble(result), "",
+             "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |"
+              for row in summary_rows(result)]
+    failed = result.failed()
+    if failed:
+        lines += ["", "## Not a result", ""]
+        lines += [f"- {run.label}: {run.status}: {_md_escape(run.error or '')}"
+                  for run in failed]
+    lines += ["", "Per language: the report is `<code>/report/report.html`, the recipe "
+              "state `<code>/.lexi-recipe-state.json`.", ""]
+    return "\n".join(lines)
+
+
+def summary_html(result: MultiResult) -> str:
+    esc = html.escape
+    head = "".join(f"<th>{esc(c)}</th>" for c in COLUMNS)
+    body = []
+    for run, row in zip(result.languages, summary_rows(result), strict=True):
+        cells = list(row)
+        if run.report and run.status != FAILED:
+            link = esc(str(Path(run.report).resolve() / "report.html"))
+            first = f'<a href="file://{link}">{esc(cells[0])}</a>'
+        else:
+            first = esc(cells[0])
+        css = "ok" if run.status == OK else "bad"
+        body.append(f'<tr class="{css}"><td>{first}</td>'
+                    + "".join(f"<td>{esc(c)}</td>" for c in cells[1:]) + "</tr>")
+    paragraphs = "".join(f"<p>{esc(p)}</p>" for p in _preamble(result))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>lexi bootstrap: summary</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }}
+th, td {{ border: 1px solid #ccc; padding: .3em .6em; text-align: left; vertical-align: top; }}
+th {{ background: #f4f4f4; }}
+tr.bad td {{ background: #fff0f0; }}
+</style></head><body>
+<h1>lexi bootstrap: summary</h1>
+{paragraphs}
+<table><thead><tr>{head}</tr></thead><tbody>
+{chr(10).join(body)}
+</tbody></table>
+</body></html>
+"""
+
+
+def write_summary(result: MultiResult) -> dict[str, Path]:
+    """``summary.md``, ``summary.json`` and ``summary.html`` in ``result.out``."""
+    paths = {kind: result.out / f"{SUMMARY_NAME}.{kind}" for kind in ("md", "json", "html")}
+    with atomic_write(paths["md"]) as out:
+        out.write(summary_markdown(result))
+    with atomic_write(paths["json"]) as out:
+        json.dump(result.as_dict(), out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    with atomic_write(paths["html"]) as out:
+        out.write(summary_html(result))
+    return paths

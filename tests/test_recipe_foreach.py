@@ -1,0 +1,208 @@
+"""Recipe steps expanded per value (`foreach:`), `${outputs:STEP}`, and records kept in a
+shared state folder (`state:`): cheap commands, a real runner, real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from lexi.errors import LexiError
+from lexi.recipe.config import load_recipe
+from lexi.recipe.runner import STATE_FILE, run_recipe, shell_script
+
+# `python tool.py OUT WORDS...` writes WORDS to OUT: a step that costs milliseconds.
+TOOL = """\
+import sys
+from pathlib import Path
+out = Path(sys.argv[1])
+out.parent.mkdir(parents=True, exist_ok=True)
+out.write_text(" ".join(sys.argv[2:]) + "\\n")
+"""
+
+RECIPE = """\
+vars:
+  seeds: "13"
+  work: WORK
+  shared: ${work}
+  tool: PYTHON TOOL
+directory: ${work}
+steps:
+  - name: data
+    run: ${tool} ${shared}/data.txt english
+    state: ${shared}
+    outputs:
+      - ${shared}/data.txt
+  - name: train
+    help: seed ${train_seed}
+    foreach: train_seed in ${seeds}
+    state: ${shared}
+    run: ${tool} ${shared}/runs/base-s${train_seed} trained with seed ${train_seed}
+    inputs:
+      - ${shared}/data.txt
+    outputs:
+      - ${shared}/runs/base-s${train_seed}
+  - name: report
+    run: ${tool} ${work}/report.txt --run base=${outputs:train}
+    inputs:
+      - ${outputs:train}
+    outputs:
+      - ${work}/report.txt
+"""
+
+
+def write_recipe(tmp_path: Path, text: str = RECIPE, name: str = "r.yml") -> Path:
+    tool = tmp_path / "tool.py"
+    tool.write_text(TOOL)
+    path = tmp_path / name
+    path.write_text(text.replace("WORK", str(tmp_path / "work"))
+                    .replace("PYTHON", sys.executable).replace("TOOL", str(tool)))
+    return path
+
+
+def statuses(outcomes) -> dict[str, str]:
+    return {o.name: o.status for o in outcomes}
+
+
+def test_foreach_expands_one_step_per_value(tmp_path):
+    recipe = load_recipe(write_recipe(tmp_path), {"seeds": "13, 14 15"})
+    work = tmp_path / "work"
+    assert [s.name for s in recipe.steps] == [
+        "data", "train@13", "train@14", "train@15", "report"]
+    assert recipe.names() == ["data", "train", "report"]
+    train = recipe.steps_of("train")
+    assert [(s.group, s.value, s.help) for s in train] == [
+        ("train", "13", "seed 13"), ("train", "14", "seed 14"), ("train", "15", "seed 15")]
+    assert train[1].run.endswith(f"{work}/runs/base-s14 trained with seed 14")
+    assert train[1].outputs == (f"{work}/runs/base-s14",)
+    # ${outputs:train}: comma-joined in the command, one entry each in inputs.
+    runs = [f"{work}/runs/base-s{seed}" for seed in (13, 14, 15)]
+    report = recipe.step("report")
+    assert report.run.endswith(f"--run base={','.join(runs)}")
+    assert report.inputs == tuple(runs)
+    with pytest.raises(LexiError, match="expanded into 3 steps"):
+        recipe.step("train")
+    assert recipe.step("train@14") is train[1]
+    # A single value is one expansion; the script shows every expanded step.
+    one = load_recipe(write_recipe(tmp_path))
+    assert [s.name for s in one.steps_of("train")] == ["train@13"]
+    assert one.step("train").name == "train@13"
+    script = shell_script(recipe)
+    assert script.count("trained with seed") == 3 and "# train@15: seed 15" in script
+
+
+def test_skip_force_and_until_work_per_expanded_step(tmp_path):
+    path = write_recipe(tmp_path)
+    work = tmp_path / "work"
+    two = load_recipe(path, {"seeds": "13,14"})
+    assert statuses(run_recipe(two)) == dict.fromkeys(
+        ("data", "train@13", "train@14", "report"), "ran")
+    assert (work / "report.txt").read_text() == (
+        f"--run base={work}/runs/base-s13,{work}/runs/base-s14\n")
+    assert set(statuses(run_recipe(two)).values()) == {"skipped"}
+
+    # A third seed trains only that seed; the report (new command, new input) reruns.
+    three = load_recipe(path, {"seeds": "13,14,15"})
+    outcomes = run_recipe(three)
+    assert statuses(outcomes) == {"data": "skipped", "train@13": "skipped",
+                                  "train@14": "skipped", "train@15": "ran", "report": "ran"}
+    assert outcomes[-1].reason == "command changed"
+    state = json.loads((work / STATE_FILE).read_text())
+    assert {"train@13", "train@14", "train@15"} <= set(state["steps"])
+
+    # A deleted run of one seed reruns that expansion only; it writes the same bytes,
+    # so the report stays skipped (make-like, by content).
+    (work / "runs" / "base-s14").unlink()
+    outcomes = run_recipe(three)
+    assert statuses(outcomes)["train@14"] == "ran"
+    assert [o.name for o in outcomes if o.status == "ran"] == ["train@14"]
+    assert outcomes[2].reason == f"output {work}/runs/base-s14 is missing"
+
+    # --force STEP forces every expansion, --force STEP@VALUE one; --until STEP stops
+    # after its last expansion.
+    forced = run_recipe(three, force=["train"], until="train")
+    assert statuses(forced) == {"data": "skipped", "train@13": "ran", "train@14": "ran",
+                                "train@15": "ran"}
+    forced = run_recipe(three, force=["train@15"])
+    assert [o.name for o in forced if o.status == "ran"] == ["train@15"]
+    with pytest.raises(LexiError, match="no step named train@16"):
+        run_recipe(three, force=["train@16"])
+    planned = run_recipe(three, force=["train@13"], dry_run=True)
+    assert statuses(planned)["train@13"] == "would-run"
+    assert "rewritten by an earlier step" in planned[-1].reason
+
+
+def test_records_in_a_shared_state_folder_are_seen_by_another_recipe(tmp_path):
+    shared = tmp_path / "english"
+    first = load_recipe(write_recipe(tmp_path), {"shared": str(shared),
+                                                 "work": str(tmp_path / "sw")})
+    second = load_recipe(write_recipe(tmp_path), {"shared": str(shared),
+                                                  "work": str(tmp_path / "tr")})
+    assert first.step("train").state == shared
+    assert statuses(run_recipe(first)) == dict.fromkeys(("data", "train@13", "report"), "ran")
+    # The shared steps are recorded beside their outputs, not in the recipe's state.
+    assert set(json.loads((shared / STATE_FILE).read_text())["steps"]) == {"data", "train@13"}
+    assert set(json.loads((tmp_path / "sw" / STATE_FILE).read_text())["steps"]) == {"report"}
+    # Another recipe (another work folder) finds them done.
+    assert statuses(run_recipe(second)) == {"data": "skipped", "train@13": "skipped",
+                                            "report": "ran"}
+    # Forced in a row of recipes, a shared step runs once (shared_ran), the others' not.
+    done: set[str] = set()
+    assert statuses(run_recipe(first, force=["all"], shared_ran=done)) == dict.fromkeys(
+        ("data", "train@13", "report"), "ran")
+    assert len(done) == 2
+    assert statuses(run_recipe(second, force=["all"], shared_ran=done)) == {
+        "data": "skipped", "train@13": "skipped", "report": "ran"}
+
+
+@pytest.mark.parametrize("change, message", [
+    (("foreach: train_seed in ${seeds}", "foreach: work in ${seeds}"),
+     "foreach variable 'work' is also a recipe variable"),
+    (("foreach: train_seed in ${seeds}", "foreach: ${seeds}"), "must read 'NAME in LIST'"),
+    (('seeds: "13"', 'seeds: " , "'), "foreach over an empty list"),
+    (('seeds: "13"', 'seeds: "13,14,13"'), "lists '13' twice"),
+    (('seeds: "13"', 'seeds: "13 a/b"'), "'a/b' cannot name a step"),
+    (("base=${outputs:train}", "base=${outputs:nope}"), "no earlier step is named 'nope'"),
+    (("    run: ${tool} ${shared}/data.txt english",
+      "    run: ${tool} ${shared}/data.txt ${outputs:report}"),
+     "no earlier step is named 'report'"),
+    (('  shared: ${work}', '  shared: ${outputs:data}'), "only allowed in a step"),
+    (("    run: ${tool} ${shared}/data.txt english",
+      "    run: ${tool} ${shared}/data.txt ${train_seed}"), r"undefined variable \$\{train_seed\}"),
+    (("      - ${outputs:train}", "      - ${outputs:train}${outputs:data}"),
+     "at most one"),
+])
+def test_foreach_and_outputs_errors_name_the_line(tmp_path, change, message):
+    path = write_recipe(tmp_path, RECIPE.replace(*change))
+    with pytest.raises(LexiError, match=message) as info:
+        load_recipe(path)
+    assert info.value.path == str(path)
+    assert info.value.line is not None
+
+
+@pytest.mark.parametrize("name, shared_steps", [
+    ("massive", ["train-baseline"]), ("sib200", ["source", "dev", "train-baseline"])])
+def test_builtin_recipes_take_seeds_and_a_baseline_folder(tmp_path, name, shared_steps):
+    base = tmp_path / "baselines"
+    recipe = load_recipe(name, {"seeds": "13,14,15", "work": str(tmp_path / "w"),
+                                "baseline_dir": str(base)})
+    baseline = recipe.steps_of("train-baseline")
+    assert [s.name for s in baseline] == [f"train-baseline@{s}" for s in (13, 14, 15)]
+    assert [s.name for s in recipe.steps_of("train-augmented")] == [
+        f"train-augmented@{s}" for s in (13, 14, 15)]
+    assert "--seed 14" in baseline[1].run
+    assert baseline[1].outputs == (f"{base}/runs/baseline-s14",)
+    assert [s.group for s in recipe.steps if s.state == base] == shared_steps + [
+        "train-baseline"] * 2
+    runs = [f"{base}/runs/baseline-s{s}" for s in (13, 14, 15)]
+    eval_step = recipe.step("eval")
+    assert f"--run baseline={','.join(runs)} " in eval_step.run
+    augmented = [f"{tmp_path}/w/runs/augmented-s{s}" for s in (13, 14, 15)]
+    assert f"--run augmented={','.join(augmented)} " in eval_step.run
+    assert set(runs + augmented) <= set(eval_step.inputs)
+    # One language on its own: the English side is in the work folder, one state file.
+    alone = load_recipe(name, {"work": str(tmp_path / "w")})
+    assert all(s.state in (None, tmp_path / "w") for s in alone.steps)
+    assert alone.step("train-baseline").outputs == (f"{tmp_path}/w/runs/baseline-s13",)
