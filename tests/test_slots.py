@@ -21,6 +21,7 @@ from lexi.evaluate.predictions import Prediction, RunPredictions, read_predictio
 from lexi.evaluate.slot_metrics import compute_slot_metrics, slot_difference, slot_rows
 from lexi.model import train as train_module
 from lexi.model.config import TrainConfig
+from lexi.model.objectives import slot_loss
 from lexi.model.predict import load_predictor
 from lexi.model.slots import (
     IGNORE,
@@ -32,7 +33,7 @@ from lexi.model.slots import (
     token_labels,
     units,
 )
-from lexi.model.train import _slot_loss, train
+from lexi.model.train import train
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fixtures.tiny_bert import build_tiny_model, write_toy_data, write_toy_slot_data  # noqa: E402
@@ -426,7 +427,7 @@ def test_rows_without_markup_train_the_intent_head_only(tiny, tmp_path):
     assert mixed.slot_labels[0] == "O" and mixed.train_rows == 36 + 2
     # A batch with no tagged token: a zero loss that still reaches the slot head.
     logits = torch.randn(2, 5, 3, requires_grad=True)
-    loss, labelled = _slot_loss(logits, torch.full((2, 5), IGNORE))
+    loss, labelled = slot_loss(logits, torch.full((2, 5), IGNORE))
     loss.backward()
     assert (float(loss), labelled) == (0.0, 0) and logits.grad is not None
     with pytest.raises(LexiError, match="unknown task"):
@@ -458,14 +459,14 @@ def test_full_fine_tuning_learns_the_toy_slots(tiny, tmp_path):
 
 def test_slot_run_resumes_to_the_uninterrupted_run(tiny, tmp_path, monkeypatch):
     reference = train(slot_config(tiny, tmp_path / "ref", epochs=3))
-    report = train_module._report_epoch
+    report = train_module.report_epoch
 
     def crash_after_second_epoch(record, improved):
         report(record, improved)
         if record["epoch"] == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_module, "_report_epoch", crash_after_second_epoch)
+    monkeypatch.setattr(train_module, "report_epoch", crash_after_second_epoch)
     with pytest.raises(KeyboardInterrupt):
         train(slot_config(tiny, tmp_path / "run", epochs=3))
     monkeypatch.undo()

@@ -92,14 +92,14 @@ def test_crash_leaves_no_complete_run_and_resume_matches_an_uninterrupted_run(
         tiny, tmp_path, monkeypatch):
     reference = train(config_for(tiny, tmp_path / "ref", epochs=3))
 
-    report = train_module._report_epoch
+    report = train_module.report_epoch
 
     def crash_after_second_epoch(record, improved):
         report(record, improved)
         if record["epoch"] == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_module, "_report_epoch", crash_after_second_epoch)
+    monkeypatch.setattr(train_module, "report_epoch", crash_after_second_epoch)
     with pytest.raises(KeyboardInterrupt):
         train(config_for(tiny, tmp_path / "run", epochs=3))
     monkeypatch.undo()

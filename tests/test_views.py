@@ -99,13 +99,13 @@ def test_teacher_soft_targets_follow_the_source_row(tiny_with_views, tmp_path, m
                   device="cpu", threads=1, patience=2)
     teacher = train(TrainConfig(data=[str(data)], output=str(tmp_path / "teacher"), **common))
     seen = {}
-    real = train_module._teacher_targets
+    real = train_module.teacher_targets
 
     def spy(config, rows, labels, device):
         seen["targets"], seen["rows"] = real(config, rows, labels, device), rows
         return seen["targets"]
 
-    monkeypatch.setattr(train_module, "_teacher_targets", spy)
+    monkeypatch.setattr(train_module, "teacher_targets", spy)
     student = train(TrainConfig(data=[str(data), str(views)], output=str(tmp_path / "student"),
                                 teacher=str(teacher.run_dir), temperature=2.0, **common))
     assert student.steps > 0

@@ -2,6 +2,8 @@
 
 The encoder is any ``AutoModel`` (BERT, XLM-R, …); LoRA wraps the encoder only, so the
 adapter folder is an ordinary peft adapter of that encoder, and the head is saved beside it.
+:func:`build_model` puts them together for training; :func:`evaluate_logits` and
+:func:`evaluate_joint` run them for inference.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from torch import nn
 
 from lexi.errors import LexiError
 from lexi.model.batching import collate, length_sorted_batches
+from lexi.model.config import TrainConfig
 from lexi.model.devices import autocast
 
 
@@ -144,3 +147,35 @@ def evaluate_joint(model: EncoderClassifier, token_ids: list[list[int]], pad_id:
         return torch.empty((0, model.head.out_features)), []
     return (torch.stack([intents[i] for i in range(len(token_ids))]),
             [slots[i] for i in range(len(token_ids))])
+
+
+def resolve_model_path(name: str) -> str:
+    """``default`` → the converted embedded model; folders and hub ids pass through."""
+    try:
+        from lexi.model.default import resolve_model
+    except ImportError:
+        if name == "default":
+            raise LexiError("the embedded default model is not available in this install",
+                            hint="pass --model with a model folder or Hugging Face id") from None
+        local = Path(name).expanduser()
+        return str(local.resolve()) if local.is_dir() else name
+    return str(resolve_model(name))
+
+
+def build_model(config: TrainConfig, model_path: str, num_labels: int,
+                num_slot_labels: int = 0) -> EncoderClassifier:
+    """The encoder (with a LoRA adapter unless ``--method full``) and its heads."""
+    encoder = load_encoder(model_path)
+    if config.method == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha,
+                          lora_dropout=config.lora_dropout,
+                          target_modules=list(config.target_modules), bias="none")
+        try:
+            encoder = get_peft_model(encoder, lora)
+        except ValueError as exc:
+            raise LexiError(f"LoRA: {exc}", hint="check --target-modules against the model's "
+                            "layer names") from None
+    return EncoderClassifier(encoder, num_labels, pooling=config.pooling,
+                             dropout=config.head_dropout, num_slot_labels=num_slot_labels)

@@ -88,7 +88,7 @@ def _check_output(run_dir: Path, output: Path, overwrite: bool) -> None:
 def _read_run(run_dir: Path) -> dict[str, Any]:
     """``run.json`` of a finished run; the card and the portable base model come from it."""
     from lexi.model.predict import EXPORT_FILE, load_predictor
-    from lexi.model.train import RUN_FILE
+    from lexi.model.run import RUN_FILE
 
     path = run_dir / RUN_FILE
     if not path.is_file():
@@ -140,7 +140,7 @@ def _write_merged(predictor, run: dict[str, Any], run_dir: Path, staging: Path,
     from safetensors.torch import save_file
 
     from lexi.model.predict import EXPORT_FILE
-    from lexi.model.train import HEAD_FILE, LABELS_FILE
+    from lexi.model.run import HEAD_FILE, LABELS_FILE
 
     base_model = portable_base_model(run["model"])
     _save_classifier(predictor, staging, base_model)
@@ -171,7 +171,7 @@ def _copy_slot_head(predictor, run_dir: Path, staging: Path) -> dict[str, Any]:
     slot_labels = getattr(predictor, "slot_labels", None)
     if not slot_labels:
         return {}
-    from lexi.model.train import SLOT_HEAD_FILE, SLOT_LABELS_FILE
+    from lexi.model.run import SLOT_HEAD_FILE, SLOT_LABELS_FILE
 
     for name in (SLOT_HEAD_FILE, SLOT_LABELS_FILE):
         shutil.copy2(run_dir / name, staging / name)
@@ -265,7 +265,7 @@ def _save_classifier(predictor, staging: Path, base_model: str | None) -> None:
 
 def _write_unmerged(run: dict[str, Any], run_dir: Path, staging: Path, output: Path) -> None:
     """A copy of the LoRA run (``lexi predict`` loads it) with a usable ``adapter/``."""
-    from lexi.model.train import ADAPTER_DIR, CHECKPOINT_DIR
+    from lexi.model.run import ADAPTER_DIR, CHECKPOINT_DIR
 
     base_model = portable_base_model(run["model"])
     shutil.copytree(run_dir, staging, dirs_exist_ok=True,

@@ -22,8 +22,10 @@ from lexi.errors import LexiError
 from lexi.model.classifier import (
     EncoderClassifier,
     evaluate_joint,
+    evaluate_logits,
     load_encoder,
     load_tokenizer,
+    resolve_model_path,
 )
 from lexi.model.slots import OUTSIDE, decode_tokens
 
@@ -46,8 +48,6 @@ class Predictor:
     @torch.no_grad()
     def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> numpy.ndarray:
         """Class probabilities, ``[len(texts), len(labels)]``; each row sums to 1."""
-        from lexi.model.train import evaluate_logits
-
         texts = list(texts)
         if not texts:
             return numpy.zeros((0, len(self.labels)), dtype=numpy.float32)
@@ -172,15 +172,8 @@ def _check_weights(path: Path, what: str) -> None:
 
 def load_predictor(run_dir: str | Path, device: str | None = None) -> Predictor:
     """Load a finished run directory (or an exported folder) for prediction."""
-    from lexi.model.train import (
-        ADAPTER_DIR,
-        ENCODER_DIR,
-        HEAD_FILE,
-        RUN_FILE,
-        SLOT_HEAD_FILE,
-        resolve_device,
-        resolve_model_path,
-    )
+    from lexi.model.devices import resolve_device
+    from lexi.model.run import ADAPTER_DIR, ENCODER_DIR, HEAD_FILE, RUN_FILE, SLOT_HEAD_FILE
 
     run_dir = Path(run_dir)
     if (run_dir / EXPORT_FILE).exists():

@@ -1,0 +1,56 @@
+"""What training shows while it runs: a progress bar per epoch and a line after it.
+
+Both go to lexi's stderr console (:mod:`lexi.console`), and only on the main process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from lexi.console import console
+
+
+@contextlib.contextmanager
+def epoch_progress(enabled: bool, total: int, description: str) -> Iterator[Any]:
+    """``(bar, task)`` for ``total`` micro-batches, or ``(None, None)`` when not ``enabled``."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    if not enabled:
+        yield None, None
+        return
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>6.1f} samples/s  loss {task.fields[loss]:.4f}"),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
+    )
+    with progress:
+        task = progress.add_task(description, total=total, rate=0.0, loss=float("nan"))
+        yield progress, task
+
+
+def report_epoch(record: dict[str, float], improved: bool) -> None:
+    """One line per epoch: losses, dev scores, throughput, and whether it is the best."""
+    dev = (f"  dev acc {record['dev_accuracy']:.4f}  dev loss {record['dev_loss']:.4f}"
+           if "dev_accuracy" in record else "")
+    if "dev_slot_f1" in record:
+        dev += (f"  dev slot F1 {record['dev_slot_f1']:.4f}  dev exact match "
+                f"{record['dev_exact_match']:.4f}")
+    console.print(
+        f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}{dev}  "
+        f"{record['train_samples_per_s']:.1f} samples/s" + ("  [green]best[/]" if improved else ""),
+        highlight=False, soft_wrap=True,
+    )
+
+
+def warn(message: str) -> None:
+    """A yellow line on the console (no --dev, a retried divergence)."""
+    console.print(f"[yellow]{message}[/]", highlight=False, soft_wrap=True)
