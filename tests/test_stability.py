@@ -173,7 +173,7 @@ def predictions(name: str, pred: list[str]) -> RunPredictions:
 
 
 def test_a_collapsed_run_is_flagged_in_metrics_and_report(tmp_path):
-    good = predictions("baseline", [g if i % 3 else "a" for i, g in enumerate(GOLD)])
+    good = predictions("baseline", [g if i % 5 else "a" for i, g in enumerate(GOLD)])
     collapsed = predictions("augmented", ["b"] * 38 + ["a", "c"])
     evaluation = evaluate_predictions([good, collapsed], bootstrap=BootstrapConfig(200))
     assert not evaluation.runs[0].warnings
@@ -191,6 +191,20 @@ def test_a_collapsed_run_is_flagged_in_metrics_and_report(tmp_path):
     # lexi bootstrap reads metrics.json: no gain line, the reason instead.
     result = BootstrapResult(recipe=None, outcomes=[], report=tmp_path, metrics=metrics)
     assert result.summary() == [] and "collapsed" in result.problems()[0]
+
+
+def test_a_run_biased_towards_one_label_gets_a_note_not_a_verdict():
+    # 28 of 40 rows predicted 'd' (70%) where the gold labels hold 25% of it: the pattern
+    # of a lexicon that translates one topic's words far better than the others'.
+    biased = predictions("augmented", [g if i % 8 in (3, 7) else "d" for i, g in
+                                       enumerate(GOLD)][:16] + ["d"] * 8 + GOLD[24:])
+    mild = predictions("baseline", [g if i % 5 else "d" for i, g in enumerate(GOLD)])
+    evaluation = evaluate_predictions([mild, biased], bootstrap=BootstrapConfig(200))
+    assert not evaluation.runs[0].warnings
+    (warning,) = evaluation.runs[1].warnings
+    assert warning.code == "label-skew" and not warning.degenerate
+    assert "predicts 'd' for" in warning.message and "hold 25% of it" in warning.message
+    assert not evaluation.problems()
 
 
 def test_dev_accuracy_near_chance_and_retries_come_from_run_json():

@@ -18,6 +18,11 @@ COLLAPSE_SHARE = 0.9
 # Source dev accuracy at most this multiple of chance (the larger of 1/K and the dev
 # majority rate) means the model learned next to nothing, whatever it scores on the target.
 NEAR_CHANCE_FACTOR = 1.5
+# A run that gives one label at least this many points more of the test rows than the gold
+# labels hold (and at least twice the gold share) has learned a bias towards it: seen when
+# a lexicon translates the words of one topic (GATITOS' travel vocabulary) far better than
+# the rest, so that any translated word comes to mean that label.
+SKEW_EXCESS = 0.25
 # A run stopped by --max-steps before this many optimizer steps is a smoke test of the
 # chain, not a measurement.
 SMOKE_STEPS = 50
@@ -28,13 +33,32 @@ class RunWarning:
     """Something that makes a run's scores not what they seem; ``degenerate`` ones void it."""
 
     code: str
-    """``one-label``, ``dev-near-chance`` (degenerate); ``retried``, ``no-dev``,
-    ``smoke-run`` (notes)."""
+    """``one-label``, ``dev-near-chance`` (degenerate); ``label-skew``, ``retried``,
+    ``no-dev``, ``smoke-run`` (notes)."""
     message: str
     degenerate: bool
 
     def as_dict(self) -> dict:
         return {"code": self.code, "message": self.message, "degenerate": self.degenerate}
+
+
+def label_skew(predictions: RunPredictions) -> RunWarning | None:
+    """The label a run over-predicts most, when it does so by ``SKEW_EXCESS`` or more."""
+    rows = len(predictions.rows)
+    gold = Counter(predictions.gold)
+    worst = None
+    for label, count in Counter(predictions.pred).items():
+        share, gold_share = count / rows, gold.get(label, 0) / rows
+        if share >= gold_share + SKEW_EXCESS and share >= 2 * gold_share:
+            if worst is None or share - gold_share > worst[1] - worst[2]:
+                worst = (label, share, gold_share)
+    if worst is None:
+        return None
+    label, share, gold_share = worst
+    return RunWarning(
+        "label-skew", f"predicts {label!r} for {100 * share:.0f}% of the test rows, which "
+        f"hold {100 * gold_share:.0f}% of it: a bias towards one label (often synthetic rows "
+        "whose translated words mostly come from that label's vocabulary)", False)
 
 
 def run_warnings(predictions: RunPredictions, provenance: dict) -> list[RunWarning]:
@@ -50,6 +74,8 @@ def run_warnings(predictions: RunPredictions, provenance: dict) -> list[RunWarni
                 f"({100 * count / rows:.0f}%; the most frequent gold label covers "
                 f"{100 * gold_share:.0f}%): the model collapsed, its accuracy is not a result",
                 True))
+        elif (skew := label_skew(predictions)) is not None:
+            found.append(skew)
     run = provenance.get("run.json") or {}
     dev_accuracy = (run.get("metrics") or {}).get("dev_accuracy")
     labels = (run.get("model") or {}).get("labels") or predictions.labels
