@@ -31,6 +31,7 @@ from pathlib import Path
 
 import yaml
 
+from lexi.data.massive import not_utf8
 from lexi.errors import LexiError
 
 VARIABLE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -172,7 +173,10 @@ def load_recipe(name_or_path: str | Path, overrides: Mapping[str, str] | None = 
     unknown override, a duplicate step or a malformed field.
     """
     path = find_recipe(name_or_path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
