@@ -19,6 +19,8 @@ from rich.progress import (
 from rich.table import Table
 
 from lexi.cli._util import app, console, print_json, subgroup
+from lexi.data.massive import not_utf8
+from lexi.data.outputs import check_output, nothing_selected
 from lexi.data.readers import read_dataset
 from lexi.errors import LexiError
 from lexi.io import atomic_write
@@ -27,6 +29,7 @@ from lexi.lexicon.adapters import adapter_specs
 from lexi.lexicon.coverage import CoverageReport, lexicon_coverage
 from lexi.lexicon.stats import LexiconStats, lexicon_stats
 from lexi.resources import FetchResult, fetch, read_catalog, sources_for
+from lexi.resources.languages import resolve_language
 
 lexicon_app = subgroup(
     "lexicon",
@@ -176,7 +179,10 @@ def lookup_command(
     `cut -f1 words.txt | lexi lexicon lookup en-sw.sqlite`
     """
     view = load_lexicon(lexicon)
-    queries = words or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    try:
+        queries = words or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    except UnicodeDecodeError as exc:
+        raise not_utf8("-", exc) from None
     found: dict[str, list[dict]] = {}
     for query in queries:
         entries = view.translations(query)
@@ -250,9 +256,13 @@ def coverage_command(
 
     Example: `lexi lexicon coverage en-sw.sqlite massive/en-US.jsonl --split train`
     """
+    if output:
+        check_output(output, [lexicon, dataset], overwrite=True)
     report = lexicon_coverage(
         load_lexicon(lexicon), read_dataset(dataset, format=format, split=split)
     )
+    if not report.utterances:
+        raise nothing_selected(dataset, split, format=format)
     data = report.as_dict(top=top)
     if output:
         import json
@@ -275,6 +285,8 @@ def sources_command(
 
     Example: `lexi lexicon sources --lang sw`
     """
+    if lang is not None:
+        resolve_language(lang)  # an unknown code is an error, not "any-language sources only"
     found = sources_for(lang, read_catalog(catalog))
     rows = []
     for source in found:
@@ -315,6 +327,8 @@ def fetch_command(
 
     Example: `lexi lexicon import tsv "$(lexi fetch wechsel --lang sw)" --tgt sw -o en-sw.sqlite`
     """
+    if retries < 0:
+        raise LexiError(f"--retries must be 0 or more, not {retries}")
     with Progress(
         TextColumn(f"{source} [{lang}]"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
         console=console, transient=True,

@@ -9,6 +9,7 @@ from rich.progress import track
 from rich.table import Table
 
 from lexi.cli._util import console, print_json, subgroup
+from lexi.data.outputs import check_output
 from lexi.data.tokens import tokenize
 from lexi.errors import LexiError
 from lexi.morph import Inflection, analyze_english, format_features, load_morphology, parse_features
@@ -116,11 +117,15 @@ def morph_learn(
     files = table_files(table)
     if not files:
         raise LexiError("UniMorph table not found", path=table)
+    check_output(output, files, overwrite=True)  # never over the table it learns from
     entries = (entry for path in files for entry in read_unimorph(path))
     if progress:
         entries = track(entries, description="learning edit rules", console=console,
                         transient=True)
     inflector = learn_inflector(entries, lang=lang, config=config)
+    if not inflector.pairs:
+        raise LexiError("the UniMorph table has no rows", path=table,
+                        hint="a table is lemma<TAB>form<TAB>features lines; nothing was written")
     inflector.save(output)
     return inflector
 

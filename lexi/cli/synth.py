@@ -12,6 +12,7 @@ from rich.table import Table
 from lexi.cli._util import app, console, print_json
 from lexi.data.outputs import check_output
 from lexi.errors import LexiError
+from lexi.resources.languages import resolve_language
 from lexi.synth.config import FUNCTION_WORDS, GENERATORS, MODIFIERS, SynthConfig
 from lexi.synth.numbers import NUMBERS_DEFAULT
 from lexi.synth.pipeline import SynthSummary, build_synthesizer, synthesize_file
@@ -52,6 +53,8 @@ def synth(
     # may replace an input, nor an existing file without ``overwrite``.
     inputs = [source, *lexicons, slot_lexicon, unimorph, morph_model]
     check_output(output, inputs, overwrite=overwrite)
+    if locale is not None:
+        resolve_language(locale)  # every row records it: a typo would stay in the data
     if summary_json is not None:
         check_output(summary_json, [*inputs, output], overwrite=overwrite)
     if function_words is not None and unknown != "drop-function-words":

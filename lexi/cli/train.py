@@ -181,6 +181,7 @@ def predict_rows(run: Path, texts: list[str], input: str | None, top_k: int, bat
     "end", "text"}``, character offsets, ``end`` exclusive).
     """
     from lexi.data.massive import format_annot
+    from lexi.data.outputs import nothing_selected
     from lexi.data.readers import read_dataset
     from lexi.model.predict import load_predictor
     from lexi.model.slots import span_dicts
@@ -192,8 +193,13 @@ def predict_rows(run: Path, texts: list[str], input: str | None, top_k: int, bat
             if utt.label is not None:
                 row["gold"] = utt.label
             rows.append(row)
+    if input is not None and len(rows) == len(texts):
+        raise nothing_selected(input, None)
     if not rows:
         raise LexiError("nothing to classify", hint='pass texts, or --input FILE (- for stdin)')
+    for name, value in (("--top-k", top_k), ("--batch-size", batch_size)):
+        if value < 1:
+            raise LexiError(f"{name} must be at least 1, not {value}")
     predictor = load_predictor(run, device=device)
     texts = [row["text"] for row in rows]
     if predictor.slot_labels:

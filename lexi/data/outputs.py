@@ -49,6 +49,7 @@ def check_output(
     path = Path(output)
     if path.is_dir():
         raise LexiError("is a folder; the output must be a file", path=output)
+    _check_parents(path)
     if (path.exists() or path.is_symlink()) and not overwrite:
         raise LexiError(f"exists; {OVERWRITE_HINT}", path=output)
 
@@ -58,9 +59,20 @@ def check_output_folder(folder: str | Path, *, overwrite: bool = False) -> None:
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise LexiError("is a file; the output must be a folder", path=folder)
+    _check_parents(path)
     if path.is_dir() and any(path.iterdir()) and not overwrite:
         raise LexiError(f"exists; {OVERWRITE_HINT}", path=folder,
                         hint="the folder is not empty; --overwrite replaces the files it writes")
+
+
+def _check_parents(path: Path) -> None:
+    """Refuse an output below a file (``out.jsonl/x``): its folder could not be made."""
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise LexiError(f"cannot write here: {parent} is a file, not a folder",
+                                path=path)
+            return
 
 
 def nothing_selected(source: str | Path, split: str | None, **read_options: str | None,

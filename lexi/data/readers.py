@@ -226,6 +226,17 @@ def _scalar(row: dict, column: str, path: str, line: int) -> str | None:
                     path=path, line=line)
 
 
+def _labelled(utterances: Iterable[Utterance]) -> Iterator[Utterance]:
+    """``utterances``, refusing one without a label: a MASSIVE row needs an intent, and
+    lexi (like MASSIVE's own tools) could not read the file back."""
+    for utt in utterances:
+        if utt.label is None:
+            raise LexiError(f"row {utt.id!r} has no label, and a MASSIVE row needs an intent",
+                            hint="convert to jsonl, csv or tsv, or name the label column "
+                            "with --label-field")
+        yield utt
+
+
 def write_dataset(
     utterances: Iterable[Utterance],
     out: IO[str],
@@ -234,7 +245,7 @@ def write_dataset(
 ) -> int:
     """Write utterances in ``format`` (massive, jsonl, csv, tsv); returns the row count."""
     if format == "massive":
-        return write_massive(utterances, out, style)
+        return write_massive(_labelled(utterances), out, style)
     count = 0
     if format == "jsonl":
         for utt in utterances:

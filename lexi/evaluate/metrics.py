@@ -119,6 +119,12 @@ class BootstrapConfig:
     level: float = 0.95
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if self.resamples < 0:
+            raise LexiError(f"--resamples must be 0 or more, not {self.resamples}")
+        if not 0 < self.level < 1:
+            raise LexiError(f"the interval level must be within (0, 1), not {self.level}")
+
 
 def accuracy_score(gold: np.ndarray, pred: np.ndarray, n_labels: int) -> float:
     """Share of rows predicted correctly."""

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lexi.data.massive import not_utf8
 from lexi.data.records import SlotSpan, Utterance
 from lexi.errors import LexiError
 from lexi.io import atomic_write
@@ -118,36 +119,54 @@ def read_predictions(path: str | Path) -> RunPredictions:
     path = Path(path)
     if not path.is_file():
         raise LexiError("predictions file not found", path=path)
-    result: RunPredictions | None = None
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise LexiError(f"not JSON: {exc.msg}", path=path, line=line_no) from None
-            if result is None:
-                header = row.get("header") if isinstance(row, dict) else None
-                if not isinstance(header, dict):
-                    raise LexiError("expected a header row {\"header\": {\"run\", \"labels\"}}",
-                                    path=path, line=line_no, hint="write it with lexi eval")
-                result = RunPredictions(str(header.get("run", path.stem)),
-                                        list(header.get("labels", [])),
-                                        slot_labels=header.get("slot_labels") or None)
-                continue
-            try:
-                slots = {}
-                if row.get("pred_slots") is not None:
-                    gold_slots = row.get("gold_slots")
-                    slots = {"pred_slots": spans_from_dicts(row["pred_slots"]),
-                             "gold_slots": (None if gold_slots is None
-                                            else spans_from_dicts(gold_slots))}
-                result.rows.append(Prediction(str(row["id"]), row["text"], row["gold"],
-                                              row["pred"], float(row["prob"]), **slots))
-            except (KeyError, TypeError, ValueError) as exc:
-                raise LexiError(f"expected fields id, text, gold, pred, prob ({exc})",
-                                path=path, line=line_no) from None
+    try:
+        with path.open(encoding="utf-8") as handle:
+            result = _read_rows(path, handle)
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
     if result is None:
         raise LexiError("empty predictions file", path=path)
+    return result
+
+
+def _read_rows(path: Path, handle) -> RunPredictions | None:
+    """The header and rows of a predictions file (None when it has no line)."""
+    result: RunPredictions | None = None
+    for line_no, line in enumerate(handle, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LexiError(f"not JSON: {exc.msg}", path=path, line=line_no) from None
+        if result is None:
+            header = row.get("header") if isinstance(row, dict) else None
+            if not isinstance(header, dict):
+                raise LexiError("expected a header row {\"header\": {\"run\", \"labels\"}}",
+                                path=path, line=line_no, hint="write it with lexi eval")
+            labels = header.get("labels", [])
+            if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+                raise LexiError(f"the header's 'labels' must be a list of strings, got "
+                                f"{labels!r}", path=path, line=line_no)
+            result = RunPredictions(str(header.get("run", path.stem)), list(labels),
+                                    slot_labels=header.get("slot_labels") or None)
+            continue
+        if not isinstance(row, dict):
+            raise LexiError(f"expected a JSON object, got {type(row).__name__}",
+                            path=path, line=line_no)
+        try:
+            slots = {}
+            if row.get("pred_slots") is not None:
+                gold_slots = row.get("gold_slots")
+                slots = {"pred_slots": spans_from_dicts(row["pred_slots"]),
+                         "gold_slots": (None if gold_slots is None
+                                        else spans_from_dicts(gold_slots))}
+            for name in ("text", "gold", "pred"):
+                if not isinstance(row[name], str):
+                    raise TypeError(f"{name!r} is {row[name]!r}, not a string")
+            result.rows.append(Prediction(str(row["id"]), row["text"], row["gold"],
+                                          row["pred"], float(row["prob"]), **slots))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LexiError(f"expected fields id, text, gold, pred, prob ({exc})",
+                            path=path, line=line_no) from None
     return result

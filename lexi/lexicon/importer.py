@@ -99,6 +99,7 @@ def import_lexicon(
         )
     if reader.needs_path and not paths:
         raise LexiError(f"adapter {adapter!r} needs an input file")
+    check_languages(src, tgt)
     check_output(output, paths, overwrite=overwrite)
     context = ImportContext(src=src, tgt=tgt, strict=strict, options=dict(options or {}))
     normalizer = Normalizer(fold_diacritics=fold_diacritics)
@@ -124,11 +125,35 @@ def import_lexicon(
     )
 
 
+def check_languages(src: str, tgt: str) -> None:
+    """Refuse a ``--src``/``--tgt`` that names no language: the store records them, and a
+    typo (``--tgt sww``) would otherwise label a lexicon wrongly for good."""
+    from lexi.resources.languages import resolve
+
+    for option, code in (("--src", src), ("--tgt", tgt)):
+        try:
+            resolve(code)
+        except LexiError as exc:
+            raise LexiError(f"{option}: {exc.message}", hint=exc.hint) from None
+
+
 def load_lexicon(path: str | Path) -> LexiconView:
     """A :class:`LexiconView` of a compiled store, or of a two-column TSV read on the fly
     (``english<TAB>target``, malformed lines skipped)."""
     if is_store(path):
         return read_store(path)
+    view = _tsv_view(path)
+    if not len(view):
+        # An empty file, or one that is neither a store nor a TSV (a damaged .sqlite):
+        # a lexicon that translates nothing would make every later step silently empty.
+        raise LexiError("no lexicon entries in this file", path=path,
+                        hint="a .sqlite store from `lexi lexicon import`, or a TSV of "
+                        "english<TAB>target lines")
+    return view
+
+
+def _tsv_view(path: str | Path) -> LexiconView:
+    """A two-column TSV read on the fly (malformed lines skipped), however many entries."""
     if not Path(path).is_file():
         raise LexiError("no such lexicon", path=path, hint="a .sqlite store or a two-column TSV")
     context = ImportContext(src="", tgt="")
@@ -140,7 +165,7 @@ def lexicon_entries(path: str | Path) -> tuple[Iterator[Entry], Normalizer, str 
     if is_store(path):
         info = store_info(path)
         return iter_store(path), info.normalizer, info.src, info.tgt
-    view = load_lexicon(path)
+    view = _tsv_view(path)
     entries = (e for phrase in view.phrases() for e in view.translations(phrase))
     return entries, view.normalizer, None, None
 
@@ -176,14 +201,22 @@ def merge_lexicons(
     context = ImportContext(src=src, tgt=tgt)
     meta = {"adapter": "merge", "inputs": [str(p) for p in paths]}
     with LexiconWriter(output, src=src, tgt=tgt, normalizer=normalizer, meta=meta) as writer:
-        for entries, *_ in sources:
+        empty = []
+        for path, (entries, *_) in zip(paths, sources, strict=True):
+            before = writer.rows_added
             writer.add_rows(normalized_rows(
                 ((e.source, e.target, e.pos, e.weight, e.provenance) for e in entries),
                 normalizer, context,
             ))
-        if writer.rows_added == 0:  # inside the block: the old output stays
+            if writer.rows_added == before:
+                empty.append(path)
+        # Inside the block: on either error the old output stays.
+        if writer.rows_added == 0:
             raise LexiError("no entries to merge: every input is empty", path=paths[0],
                             hint="nothing was written")
+        if empty:
+            raise LexiError("no lexicon entries in this file", path=empty[0],
+                            hint="an empty or damaged input; nothing was written")
     return ImportReport(
         output=str(output), adapter="merge", inputs=[str(p) for p in paths],
         rows=writer.rows_added, skipped=context.skipped,

@@ -135,10 +135,21 @@ class TrainConfig:
         if not self.max_grad_norm > 0:
             raise LexiError(f"--max-grad-norm must be positive, not {self.max_grad_norm}",
                             hint="clipping stays on in every run; 1.0 is the default")
-        for name in ("epochs", "batch_size", "grad_accum", "max_length", "lora_r",
-                     "eval_batch_size"):
+        if self.lr is not None and not self.lr > 0:
+            raise LexiError(f"--lr must be positive, not {self.lr}")
+        for name in ("lora_dropout", "head_dropout"):
             value = getattr(self, name)
-            if value < 1:
+            if not 0 <= value < 1:
+                raise LexiError(f"--{name.replace('_', '-')} must be within [0, 1), not {value}")
+        if not 0 <= self.warmup_ratio <= 1:
+            raise LexiError(f"--warmup-ratio must be within [0, 1], not {self.warmup_ratio}")
+        if self.weight_decay < 0:
+            raise LexiError(f"--weight-decay must be 0 or more, not {self.weight_decay}")
+        for name in ("epochs", "batch_size", "grad_accum", "max_length", "lora_r",
+                     "eval_batch_size", "patience", "max_steps", "threads"):
+            value = getattr(self, name)
+            # (max_steps and threads may be None: no limit, every core.)
+            if value is not None and value < 1:
                 raise LexiError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
         if not self.data:
             raise LexiError("no training data given", hint="pass --data FILE")
@@ -170,6 +181,10 @@ class TrainConfig:
             loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
         except OSError as exc:
             raise LexiError(f"cannot read the config file: {exc.strerror}", path=path) from None
+        except UnicodeDecodeError as exc:
+            from lexi.data.massive import not_utf8
+
+            raise not_utf8(path, exc) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise LexiError(f"not valid YAML/JSON: {getattr(exc, 'problem', exc)}", path=path,
@@ -185,7 +200,8 @@ class TrainConfig:
             raise LexiError(f"unknown option(s) {', '.join(unknown)}", path=path,
                             hint="names are TrainConfig's fields: "
                             + ", ".join(sorted(cls.__dataclass_fields__)))
-        return {k: v for k, v in loaded.items() if k not in ("resume", "overwrite")}
+        return {k: _typed(k, v, cls.__dataclass_fields__[k].type, path)
+                for k, v in loaded.items() if k not in ("resume", "overwrite")}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
@@ -195,3 +211,34 @@ class TrainConfig:
     @property
     def run_dir(self) -> Path:
         return Path(self.output)
+
+
+def _typed(name: str, value: Any, kind: str, path: str | Path) -> Any:
+    """``value`` of option ``name`` from a config file, checked against the field's type
+    ``kind`` (YAML has no schema: ``epochs: three`` must not reach the loop). Two readings
+    are forgiving: a number written ``1e-3`` (a string to PyYAML) and a single path where a
+    list of them is expected (``data: en.jsonl``)."""
+    from lexi.errors import LexiError
+
+    base = kind.removesuffix(" | None")
+    if value is None and base != kind:
+        return None
+    if base == "float" and isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            pass
+    if base == "list[str]" and isinstance(value, str):
+        value = ([item.strip() for item in value.split(",") if item.strip()]
+                 if name == "target_modules" else [value])
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    fits = {"bool": isinstance(value, bool), "str": isinstance(value, str),
+            "int": number and isinstance(value, int), "float": number,
+            "list[str]": isinstance(value, list) and all(isinstance(v, str) for v in value),
+            }.get(base, True)
+    if not fits:
+        wanted = {"bool": "true or false", "str": "a string", "int": "an integer",
+                  "float": "a number", "list[str]": "a list of strings"}[base]
+        raise LexiError(f"'{name}' must be {wanted}" + (" or null" if base != kind else "")
+                        + f", not {value!r}", path=path)
+    return value

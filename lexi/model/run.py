@@ -104,16 +104,25 @@ def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
 def check_run_dir(config: TrainConfig) -> None:
     """Refuse to resume nothing, or to overwrite a run by accident (every process checks)."""
     run_dir = config.run_dir
+    last = run_dir / CHECKPOINT_DIR / "last.pt"
+    if run_dir.exists() and not run_dir.is_dir():
+        raise LexiError("is a file; the run directory must be a folder", path=run_dir,
+                        hint="choose another -o")
+    holds_files = run_dir.is_dir() and any(run_dir.iterdir())
     if config.resume:
         if (run_dir / RUN_FILE).exists():
             raise LexiError("this run is already complete; nothing to resume", path=run_dir,
                             hint="train into a new -o directory")
-        if not (run_dir / CHECKPOINT_DIR / "last.pt").exists():
+        if not last.exists():
+            # (Stopped before its first epoch ended, or never started: nothing to keep.)
             raise LexiError("no checkpoint to resume from", path=run_dir,
-                            hint="drop --resume to start a new run")
-    elif run_dir.exists() and any(run_dir.iterdir()) and not config.overwrite:
+                            hint="start the run again: drop --resume"
+                            + (" and pass --overwrite" if holds_files else ""))
+    elif holds_files and not config.overwrite:
+        resumable = last.exists() and not (run_dir / RUN_FILE).exists()
         raise LexiError("the run directory exists and is not empty", path=run_dir,
-                        hint="pass --overwrite to replace it, --resume to continue it")
+                        hint="pass --overwrite to replace it"
+                        + (", --resume to continue it" if resumable else ""))
 
 
 def prepare_run_dir(config: TrainConfig) -> None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lexi.data.massive import write_massive
+from lexi.data.massive import not_utf8, write_massive
 from lexi.data.records import Utterance
 from lexi.errors import LexiError
 from lexi.io import atomic_write
@@ -199,6 +199,14 @@ def read_pool(path: str, format: str = "auto", *, text_field: str | None = None,
     """The pool's utterances, in file order; a LexiError when there are none."""
     if path != "-" and not Path(path).is_file():
         raise LexiError(f"no such pool file: {path}")
+    try:
+        return _read_pool(path, format, text_field, split)
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
+
+
+def _read_pool(path: str, format: str, text_field: str | None, split: str | None
+               ) -> list[PoolRow]:
     stdin_text = sys.stdin.read() if path == "-" else None
     first = None
     if stdin_text is not None:
@@ -343,7 +351,7 @@ def _check_output(config: SelfTrainConfig) -> Path:
 def _check_runs(runs: Sequence[str]) -> None:
     """Fail before the (slow) prediction when a run is not a run directory at all."""
     from lexi.model.predict import EXPORT_FILE, load_predictor
-    from lexi.model.train import RUN_FILE
+    from lexi.model.run import RUN_FILE
 
     for run in runs:
         if not ((Path(run) / RUN_FILE).is_file() or (Path(run) / EXPORT_FILE).is_file()):

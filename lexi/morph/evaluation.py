@@ -20,6 +20,10 @@ BASELINE_STYLE = InflectorConfig(
 )
 
 
+# The scored splits of a task-1 folder (the test forms of -covered-test are hidden).
+SPLITS = ("test", "dev")
+
+
 @dataclass(frozen=True)
 class EvalResult:
     """Accuracy of one system trained on ``train`` and scored on ``test``."""
@@ -49,9 +53,17 @@ def evaluate_split(
     A lemma the inflector cannot inflect counts as the lemma repeated (usually wrong).
     """
     start = time.perf_counter()
+    for path in (train, test):
+        if not Path(path).is_file():
+            raise LexiError("no such file", path=path,
+                            hint="--train and --test take UniMorph / SIGMORPHON task-1 files")
     train_rows = list(read_unimorph(train))
-    inflector = learn_inflector(train_rows, config=config)
     test_rows = list(read_unimorph(test))
+    for path, rows in ((train, train_rows), (test, test_rows)):
+        if not rows:
+            raise LexiError("no lemma<TAB>form<TAB>features rows", path=path,
+                            hint="an empty file scores nothing")
+    inflector = learn_inflector(train_rows, config=config)
     correct = sum(
         (inflector.inflect(row.lemma, row.features) or row.lemma) == row.form for row in test_rows
     )
@@ -69,6 +81,8 @@ def evaluate_sigmorphon(
     with_baseline_style: bool = True,
 ) -> list[EvalResult]:
     """Train on ``<lang>-train-<setting>``, score on ``<lang>-<split>``, for each pair."""
+    if split not in SPLITS:
+        raise LexiError(f"unknown split {split!r}", hint=f"one of {', '.join(SPLITS)}")
     data_dir = Path(data_dir)
     results: list[EvalResult] = []
     for language in languages:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
+from lexi.data.massive import not_utf8
 from lexi.errors import LexiError
 from lexi.io import atomic_write
 from lexi.morph.features import SortedBundle, format_features, parse_features, pos_of
@@ -65,6 +66,12 @@ class InflectorConfig:
     backoff: bool = True
     shape: bool = True
     shape_after: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("max_context", "min_pairs", "prefix_support", "shape_after"):
+            if getattr(self, name) < 0:
+                raise LexiError(f"--{name.replace('_', '-')} must be 0 or more, "
+                                f"not {getattr(self, name)}")
 
 
 @dataclass
@@ -242,6 +249,8 @@ class Inflector:
                 data = json.load(handle)
         except FileNotFoundError:
             raise LexiError("inflector model not found", path=path) from None
+        except UnicodeDecodeError as exc:
+            raise not_utf8(path, exc) from None
         except json.JSONDecodeError as exc:
             raise LexiError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from None
         return cls.from_dict(data, path=path)

@@ -176,15 +176,18 @@ def load_index(files: list[Path], *, use_cache: bool = True) -> ParadigmIndex:
         raise LexiError("no UniMorph table files given")
     cache = cache_dir("morph") / f"{cache_key(files)}.pkl" if use_cache else None
     with _gc_paused():
-        cached = read_pickle_cache(cache, ParadigmIndex)
-        if cached is not None:
-            return cached
-        index = ParadigmIndex()
-        for path in files:
-            for lemma, form, features in read_rows(path):
-                index.add_row(lemma, form, features)
-        if cache is not None:
-            write_pickle_cache(cache, index)
+        index = read_pickle_cache(cache, ParadigmIndex)
+        if index is None:
+            index = ParadigmIndex()
+            for path in files:
+                for lemma, form, features in read_rows(path):
+                    index.add_row(lemma, form, features)
+            if cache is not None and index.rows:
+                write_pickle_cache(cache, index)
+    if not index.rows:
+        # An empty table inflects nothing: every later step would silently do nothing.
+        raise LexiError("the UniMorph table has no rows", path=files[0],
+                        hint="a table is lemma<TAB>form<TAB>features lines")
     return index
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import yaml
 
+from lexi.data.massive import not_utf8
 from lexi.errors import LexiError
 
 # $${ (a literal "${"), ${var}, and ${outputs:STEP} (the outputs of every expansion of an
@@ -307,7 +308,10 @@ def load_recipe(name_or_path: str | Path, overrides: Mapping[str, str] | None = 
     unknown override, a duplicate step or a malformed field.
     """
     path = find_recipe(name_or_path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -476,7 +476,12 @@ def resolve_language(query: str) -> Language:
 def data_root_path(option: str | Path | None) -> Path | None:
     """``--data-root``, else ``$LEXI_DATA_ROOT``, else None."""
     if option:
-        return Path(option).expanduser()
+        root = Path(option).expanduser()
+        if not root.is_dir():
+            raise LexiError("--data-root: no such folder", path=root,
+                            hint="a folder laid out like lexi's reference data (massive/, "
+                            "lexicons/, unimorph/, sib200/)")
+        return root
     env = os.environ.get(DATA_ROOT_ENV)
     return Path(env).expanduser() if env else None
 

@@ -82,6 +82,9 @@ class TsvAdapter:
         expected = f"at least {needed} {'TAB-' if delimiter == chr(9) else ''}separated fields"
         # How many translations each source had so far: its next one ranks one lower.
         seen: dict[str, int] = {}
+        # Under --strict every line has as many fields as the first: a line with more is
+        # as malformed as one with fewer (a stray TAB, two lines run together).
+        width: int | None = None
         name = path.name
         for number, line in _read_lines(path, context):
             if not line.strip() or (comment and line.startswith(comment)):
@@ -93,6 +96,12 @@ class TsvAdapter:
             if len(fields) < needed:
                 context.malformed(path, number, line, expected)
                 continue
+            if context.strict:
+                width = width or len(fields)
+                if len(fields) != width:
+                    context.malformed(path, number, line,
+                                      f"{width} fields, as on the first line")
+                    continue
             source, target = fields[src_col].strip(), fields[tgt_col].strip()
             if not source or not target:
                 context.malformed(path, number, line, "an empty source or target field")
