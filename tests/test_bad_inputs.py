@@ -29,6 +29,9 @@ from lexi.lexicon import load_lexicon
 from lexi.model.config import TrainConfig
 from lexi.morph.unimorph import read_rows
 
+sys.path.insert(0, str(Path(__file__).parent))
+from fixtures.massive_rows import MASSIVE_ROWS  # noqa: E402
+
 GOOD_ROW = {"id": 1, "locale": "en-US", "partition": "train", "intent": "alarm_set",
             "utt": "wake me up", "annot_utt": "wake me up"}
 
@@ -227,16 +230,7 @@ def test_damaged_recipe_state_is_named(tmp_path, capsys, state, message):
 # ``error`` (``{d}`` is the folder); ``unchanged`` files must keep their bytes and
 # ``absent`` ones must not appear. Every case fails before any model is trained.
 
-ROWS = [
-    {"id": "1", "locale": "en-US", "partition": "train", "intent": "alarm_set",
-     "utt": "wake me at five am", "annot_utt": "wake me at [time : five am]"},
-    {"id": "2", "locale": "en-US", "partition": "train", "intent": "play_music",
-     "utt": "play some music", "annot_utt": "play some music"},
-    {"id": "3", "locale": "en-US", "partition": "dev", "intent": "play_music",
-     "utt": "play music", "annot_utt": "play music"},
-    {"id": "4", "locale": "en-US", "partition": "test", "intent": "alarm_set",
-     "utt": "alarm at six", "annot_utt": "alarm at [time : six]"},
-]
+ROWS = MASSIVE_ROWS
 GENERIC = [{"id": 1, "text": "hi there", "label": "greet"},
            {"id": 2, "text": "bye", "label": "bye"}]
 TABLE = "soma\tnasoma\tV;IND;PRS;1;SG\nsoma\tunasoma\tV;IND;PRS;2;SG\n"

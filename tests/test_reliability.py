@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,14 +18,10 @@ import pytest
 from lexi.cli.main import main
 from lexi.lexicon import import_lexicon
 
-ROWS = [
-    {"id": "1", "locale": "en-US", "partition": "train", "intent": "alarm_set",
-     "utt": "wake me at five am", "annot_utt": "wake me at [time : five am]"},
-    {"id": "2", "locale": "en-US", "partition": "train", "intent": "play_music",
-     "utt": "play some music", "annot_utt": "play some music"},
-    {"id": "3", "locale": "en-US", "partition": "dev", "intent": "play_music",
-     "utt": "play music", "annot_utt": "play music"},
-]
+sys.path.insert(0, str(Path(__file__).parent))
+from fixtures.massive_rows import MASSIVE_ROWS  # noqa: E402
+
+ROWS = MASSIVE_ROWS[:3]  # train, train, dev: no test split
 GOOD = "GOOD OUTPUT, MUST SURVIVE\n"
 
 

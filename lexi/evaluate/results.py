@@ -245,10 +245,7 @@ class Evaluation:
             acc = run.metrics.accuracy
             line = (f"{run.name}: accuracy {100 * acc.estimate:.1f} "
                     f"[{100 * acc.low:.1f}, {100 * acc.high:.1f}]")
-            for diff in run.vs_baseline:
-                if diff.metric == "accuracy":
-                    line += (f", gain {100 * diff.estimate:+.1f} points "
-                             f"[{100 * diff.low:+.1f}, {100 * diff.high:+.1f}]")
+            line += _accuracy_gain(run.vs_baseline)
             if run.slots is not None:
                 for metric in SLOT_METRICS:
                     iv = getattr(run.slots, metric)
@@ -268,11 +265,14 @@ class Evaluation:
             line = (f"{group.name} ({len(group.runs)} run{'s' * (len(group.runs) > 1)}): "
                     f"accuracy {100 * acc.mean:.1f}{spread} "
                     f"[{100 * acc.low:.1f}, {100 * acc.high:.1f}]")
-            for diff in group.vs_baseline:
-                if diff.metric == "accuracy":
-                    line += (f", gain {100 * diff.estimate:+.1f} points "
-                             f"[{100 * diff.low:+.1f}, {100 * diff.high:+.1f}]")
+            line += _accuracy_gain(group.vs_baseline)
             if group.degenerate:
                 line += " (DEGENERATE: not a result)"
             lines.append(line)
         return lines
+
+
+def _accuracy_gain(differences: list[Difference]) -> str:
+    """``, gain +x.y points [low, high]`` for the accuracy difference ('' when absent)."""
+    return "".join(f", gain {100 * d.estimate:+.1f} points [{100 * d.low:+.1f}, "
+                   f"{100 * d.high:+.1f}]" for d in differences if d.metric == "accuracy")
