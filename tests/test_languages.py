@@ -122,6 +122,9 @@ def test_the_resolution_says_how_the_query_was_read(query, matched):
     ("", r"no language given"),
     # Capitalised, "Mon" is a name (Mon, mnw) as much as a code (mon: Mongolian).
     ("Mon", r"ambiguous.*Mongolian \(mn\).*Mon \(mnw\)"),
+    # langcodes.find falls back to the longest known name a text starts with: a guess.
+    ("klingonish", r"unknown language 'klingonish'"),
+    ("swahilis", r"unknown language 'swahilis' \(did you mean Swahili \(sw\)\?\)"),
 ])
 def test_wrong_or_ambiguous_input_is_one_error_with_the_candidates(query, pattern):
     with pytest.raises(LexiError, match=pattern):

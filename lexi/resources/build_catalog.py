@@ -47,7 +47,7 @@ import yaml
 
 from lexi.errors import LexiError
 from lexi.resources.catalog import fill_url, url_filename
-from lexi.resources.languages import _parse_code, resolve, resolve_language
+from lexi.resources.languages import _parse_code, is_whole_name, resolve, resolve_language
 
 HERE = Path(__file__).resolve().parent
 INDEX_DIR = HERE / "indexes"
@@ -120,7 +120,7 @@ def code_of_name(name: str) -> tuple[str | None, str, str]:
             tag = langcodes.find(text)
         except LookupError:
             continue
-        if not _exact_name(text, tag):
+        if not is_whole_name(text, tag):
             continue  # langcodes also matches a known name that is a mere prefix
         code = code_of_tag(str(tag))
         if code:
@@ -131,20 +131,6 @@ def code_of_name(name: str) -> tuple[str | None, str, str]:
     if not found:
         return None, "", "no language of that name"
     return None, "", "ambiguous: " + ", ".join(sorted(found))
-
-
-def _exact_name(text: str, tag: langcodes.Language) -> bool:
-    """Whether ``text`` is a whole name of the language ``langcodes.find`` gave for it:
-    its English name, or a name in language-data's table. ``find`` falls back to the
-    longest known name the text starts with ("klingonish" → Klingon), which would be a
-    guess here. (Call after ``langcodes.find``, which loads the table.)"""
-    from language_data.names import TRIES, normalize_name
-
-    if tag.language and langcodes.Language.get(tag.language).language_name().lower() == \
-            text.lower():
-        return True
-    trie = TRIES.get("und/name_to_language")
-    return trie is not None and normalize_name(text) in trie
 
 
 @dataclass

@@ -380,11 +380,26 @@ def _parse_code(text: str) -> langcodes.Language | None:
 
 
 def _find_name(text: str) -> langcodes.Language | None:
-    """A language name (English, or the language's own) → its tag."""
+    """A whole language name (English, or the language's own) → its tag."""
     try:
-        return langcodes.find(text)
+        tag = langcodes.find(text)
     except LookupError:
         return None
+    return tag if is_whole_name(text, tag) else None
+
+
+def is_whole_name(text: str, tag: langcodes.Language) -> bool:
+    """Whether ``text`` is a whole name of the language ``langcodes.find`` gave for it:
+    its English name, or a name in language-data's table. ``find`` falls back to the
+    longest known name the text starts with ("klingonish" → Klingon), which would be a
+    guess. (Call after ``langcodes.find``, which loads the table.)"""
+    from language_data.names import TRIES, normalize_name
+
+    if tag.language and langcodes.Language.get(tag.language).language_name().lower() == \
+            text.lower():
+        return True
+    trie = TRIES.get("und/name_to_language")
+    return trie is not None and normalize_name(text) in trie
 
 
 def _matched(text: str, raw: langcodes.Language) -> str:
