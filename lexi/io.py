@@ -33,14 +33,36 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
         with os.fdopen(fd, mode, encoding=None if "b" in mode else encoding) as handle:
             yield handle
         # mkstemp creates the file 0600; give it the mode an ordinary open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        ordinary_permissions(tmp)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def current_umask() -> int:
+    """The process's umask (reading it means setting it; it is set straight back)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def ordinary_permissions(path: str | Path) -> None:
+    """Give ``path`` (a file, or a folder and everything under it) the modes ``open()`` and
+    ``mkdir`` give under the umask: 0644 and 0755 under the usual 022.
+
+    ``tempfile`` makes files 0600 and folders 0700, and safetensors writes its files 0600;
+    run directories, exports, lexicon stores and the model cache are meant to be read by
+    other users and containers, as any other file the user writes.
+    """
+    umask = current_umask()
+    root = Path(path)
+    for item in (root, *root.rglob("*")) if root.is_dir() else (root,):
+        if item.is_symlink():
+            continue
+        mode = 0o777 if item.is_dir() or item.stat().st_mode & 0o111 else 0o666
+        os.chmod(item, mode & ~umask)
 
 
 def file_sha256(path: str | Path) -> str:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from lexi.errors import LexiError
+from lexi.io import ordinary_permissions
 from lexi.lexicon.model import Entry, Normalizer
 from lexi.lexicon.view import LexiconView, Row, best_first
 
@@ -101,6 +102,7 @@ class LexiconWriter:
                 self._finish(self._db)
             self._db.close()
             if exc_type is None:
+                ordinary_permissions(self._tmp)  # mkstemp made it 0600
                 os.replace(self._tmp, self.path)
         finally:
             with contextlib.suppress(FileNotFoundError):

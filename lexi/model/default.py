@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lexi.errors import LexiError
-from lexi.io import file_sha256
+from lexi.io import file_sha256, ordinary_permissions
 from lexi.paths import cache_dir
 
 DEFAULT_MODEL_NAME = "default"
@@ -272,9 +272,10 @@ def ensure_default_model(cache: Path | None = None, *, progress: bool = True) ->
     parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_builds(parent, folder.name)
     build = Path(tempfile.mkdtemp(prefix=f".{folder.name}.build-", dir=parent))
-    build.chmod(0o755)  # mkdtemp makes it private; the finished model is an ordinary folder
     try:
         convert_checkpoint(source, build, progress=progress)
+        # mkdtemp and safetensors make them private; the model is an ordinary folder.
+        ordinary_permissions(build)
         if folder.exists():
             if is_converted(folder, source):  # another process finished first: keep theirs
                 return folder

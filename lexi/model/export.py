@@ -27,7 +27,6 @@ import contextlib
 import copy
 import importlib.util
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -37,7 +36,7 @@ from types import ModuleType
 from typing import Any
 
 from lexi.errors import LexiError
-from lexi.io import atomic_write
+from lexi.io import atomic_write, ordinary_permissions
 from lexi.model.export_card import adapter_card, merged_card, portable_base_model
 
 MODELING_FILE = "modeling_lexi.py"
@@ -116,20 +115,11 @@ def _staged(output: Path) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:
         yield staging
-        _ordinary_permissions(staging)
+        ordinary_permissions(staging)  # mkdtemp and safetensors make them private
         replace_dir(staging, output)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-
-
-def _ordinary_permissions(folder: Path) -> None:
-    """Modes as ``open()`` and ``mkdir`` give them: mkdtemp makes the folder private and
-    safetensors writes its files 0600, and an export is meant for whoever serves it."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for path in (folder, *folder.rglob("*")):
-        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
 
 
 # --- merged: a transformers text-classification model -------------------------------------

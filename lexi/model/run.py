@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from lexi.errors import LexiError
-from lexi.io import atomic_write, file_sha256
+from lexi.io import atomic_write, file_sha256, ordinary_permissions
 from lexi.model.classifier import EncoderClassifier
 from lexi.model.config import TrainConfig
 from lexi.model.devices import Distributed, versions
@@ -83,6 +83,7 @@ def save_model(model: EncoderClassifier, labels: list[str], directory: Path,
         save_file(slot_head, str(directory / SLOT_HEAD_FILE))
         (directory / SLOT_LABELS_FILE).write_text(
             json.dumps(slot_labels or [], ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    ordinary_permissions(directory)  # safetensors writes its files 0600
 
 
 def replace_dir(staging: Path, target: Path) -> None:
