@@ -7,11 +7,15 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lexi"
 # Lowest first: a module may import its own layer and the layers before it, never after.
+# The package root (``lexi/__init__.py``) is the notebook API: it re-exports functions from
+# every layer, the command modules' plain functions included, so it is the top.
 LAYERS = ["base", "data", "resources", "lexicon", "morph", "synth", "model", "evaluate",
-          "recipe", "cli"]
+          "recipe", "cli", "api"]
 
 
 def layer_of(module: str) -> str:
+    if module == "lexi.__init__":  # the file; importing ``lexi`` (its version) is the base
+        return "api"
     parts = module.split(".")
     return parts[1] if len(parts) > 1 and parts[1] in LAYERS else "base"
 

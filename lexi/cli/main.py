@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -24,6 +25,7 @@ from lexi.cli import (  # noqa: E402,F401,I001
     train,
 )
 from lexi.cli._util import app, console
+from lexi.console import log_to_console
 from lexi.errors import LexiError
 
 
@@ -62,6 +64,7 @@ def _leave_error(message: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
+    log_to_console(logging.DEBUG if debug else logging.INFO)
     try:
         app(args=args, prog_name="lexi")
     except LexiError as exc:

@@ -1,15 +1,21 @@
 """What training shows while it runs: a progress bar per epoch and a line after it.
 
-Both go to lexi's stderr console (:mod:`lexi.console`), and only on the main process.
+The bar draws on lexi's stderr console (:mod:`lexi.console`); the lines (per epoch, and
+warnings: no --dev, a retried divergence) are log records of the ``lexi.model.train``
+logger, which the CLI shows on that console and a notebook gets through :mod:`logging`.
+Only the main process reports.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from lexi.console import console
+
+log = logging.getLogger("lexi.model.train")
 
 
 @contextlib.contextmanager
@@ -44,13 +50,11 @@ def report_epoch(record: dict[str, float], improved: bool) -> None:
     if "dev_slot_f1" in record:
         dev += (f"  dev slot F1 {record['dev_slot_f1']:.4f}  dev exact match "
                 f"{record['dev_exact_match']:.4f}")
-    console.print(
-        f"epoch {record['epoch']}: train loss {record['train_loss']:.4f}{dev}  "
-        f"{record['train_samples_per_s']:.1f} samples/s" + ("  [green]best[/]" if improved else ""),
-        highlight=False, soft_wrap=True,
-    )
+    log.info("epoch %d: train loss %.4f%s  %.1f samples/s%s", record["epoch"],
+             record["train_loss"], dev, record["train_samples_per_s"],
+             "  best" if improved else "")
 
 
 def warn(message: str) -> None:
-    """A yellow line on the console (no --dev, a retried divergence)."""
-    console.print(f"[yellow]{message}[/]", highlight=False, soft_wrap=True)
+    """A warning record (the CLI prints it in yellow)."""
+    log.warning("%s", message)
