@@ -7,7 +7,7 @@ import itertools
 import typer
 from rich.table import Table
 
-from lexi.cli._util import console, print_json, subgroup
+from lexi.cli._util import SPLIT_VALUES, console, print_json, split_value, subgroup
 from lexi.data.outputs import check_output, nothing_selected
 from lexi.data.readers import FORMATS, read_dataset, write_dataset
 from lexi.data.stats import DatasetStats, dataset_stats
@@ -22,7 +22,7 @@ TextFieldOpt = typer.Option(None, "--text-field", help="Column holding the text 
 LabelFieldOpt = typer.Option(
     None, "--label-field", help="Column holding the label (generic files)."
 )
-SplitOpt = typer.Option(None, "--split", help="Only rows of this split (train, dev, test).")
+SplitOpt = typer.Option("all", "--split", help=f"Only rows of this split: {SPLIT_VALUES}.")
 OverwriteOpt = typer.Option(False, "--overwrite", help="Replace TARGET if it exists.")
 
 
@@ -47,15 +47,15 @@ def stats_command(
     format: str = FormatOpt,
     text_field: str | None = TextFieldOpt,
     label_field: str | None = LabelFieldOpt,
-    split: str | None = SplitOpt,
+    split: str = SplitOpt,
     as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout instead of tables."),
-    top: int = typer.Option(15, help="How many labels and slot types to list."),
+    top: int = typer.Option(15, "--top", help="How many labels and slot types to list."),
 ) -> None:
     """Rows, labels and their counts, splits, locales, mean length and slot types.
 
     Example: `lexi data stats en-US.jsonl --split train`
     """
-    stats = data_stats(path, format, text_field, label_field, split)
+    stats = data_stats(path, format, text_field, label_field, split_value(split))
     if as_json:
         print_json(stats.as_dict())
         return
@@ -115,7 +115,7 @@ def convert_command(
     format: str = FormatOpt,
     text_field: str | None = TextFieldOpt,
     label_field: str | None = LabelFieldOpt,
-    split: str | None = SplitOpt,
+    split: str = SplitOpt,
     overwrite: bool = OverwriteOpt,
 ) -> None:
     """Convert between formats, e.g. a SIB-200 TSV into MASSIVE jsonl:
@@ -124,5 +124,6 @@ def convert_command(
 
     An existing TARGET is kept unless `--overwrite` is given; selecting 0 rows is an error.
     """
-    count = data_convert(source, target, to, format, text_field, label_field, split, overwrite)
+    count = data_convert(source, target, to, format, text_field, label_field, split_value(split),
+                         overwrite)
     console.print(f"wrote {count} rows to {target}")

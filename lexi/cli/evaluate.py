@@ -7,41 +7,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lexi.cli._util import app, console, print_json
-from lexi.errors import LexiError
-from lexi.evaluate.evaluation import (
-    Evaluation,
-    evaluate_prediction_files,
-    evaluate_runs,
-    parse_group_spec,
-)
-from lexi.evaluate.metrics import BootstrapConfig, GroupScore, Interval
-
-
-def evaluate(
-    runs: list[str], data: str | None, output: str | None, split: str | None = "test",
-    predictions: list[str] | None = None, format: str = "auto",
-    text_field: str | None = None, label_field: str | None = None,
-    resamples: int = 1000, seed: int = 0, batch_size: int = 64, overwrite: bool = False,
-) -> Evaluation:
-    """Score runs on ``data`` (or rescore saved predictions); reports go to ``output``.
-
-    Every ``runs`` (or ``predictions``) item is ``NAME=ITEM[,ITEM...]`` (a seed group) or
-    a plain ``ITEM`` (a group of one), as :func:`parse_group_spec` reads it.
-    """
-    bootstrap = BootstrapConfig(resamples=resamples, seed=seed)
-    if predictions:
-        if runs:
-            raise LexiError("give either --run or --predictions, not both")
-        return evaluate_prediction_files([parse_group_spec(p) for p in predictions], output,
-                                         bootstrap, overwrite=overwrite)
-    if not runs:
-        raise LexiError("no runs to evaluate", hint="give --run DIR (first = baseline)")
-    if data is None:
-        raise LexiError("--data is required with --run", hint="the target-language test file")
-    return evaluate_runs([parse_group_spec(r) for r in runs], data, split, output, format,
-                         text_field, label_field, bootstrap, batch_size, overwrite=overwrite)
-
+from lexi.cli._util import SPLIT_VALUES, app, console, print_json
+from lexi.evaluate import evaluate
+from lexi.evaluate.evaluation import Evaluation
+from lexi.evaluate.metrics import GroupScore, Interval
 
 # Repeatable options (module-level so that the list-typed defaults are built once).
 RunOpt = typer.Option(
@@ -123,7 +92,8 @@ def _diff_cell(diff) -> str:
 def eval_command(
     run: list[str] = RunOpt,
     data: str = typer.Option(None, "--data", "-d", help="Target-language test file."),
-    split: str = typer.Option("test", "--split", help="Rows of this split ('' for all rows)."),
+    split: str = typer.Option("test", "--split", help=f"Rows of --data of this split: "
+                              f"{SPLIT_VALUES}."),
     output: str = typer.Option(
         None, "--output", "-o",
         help="Report directory: metrics.json, report.md, report.html, predictions/. "
@@ -157,7 +127,7 @@ def eval_command(
 
     `lexi eval -r base=runs/b-s13,runs/b-s14 -r aug='runs/a-s*' -d sw-KE.jsonl -o reports/sw`
     """
-    evaluation = evaluate(run or [], data, output, split or None, predictions or [], format,
+    evaluation = evaluate(run or [], data, output, split, predictions or [], format,
                           text_field, label_field, resamples, seed, batch_size, overwrite)
     if as_json:
         print_json(evaluation.as_dict())

@@ -18,7 +18,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from lexi.cli._util import app, console, print_json, subgroup
+from lexi.cli._util import (
+    SPLIT_VALUES,
+    app,
+    console,
+    deprecated,
+    print_json,
+    split_value,
+    subgroup,
+)
 from lexi.data.massive import not_utf8
 from lexi.data.outputs import check_output, nothing_selected
 from lexi.data.readers import read_dataset
@@ -58,6 +66,18 @@ def _parse_options(pairs: list[str]) -> dict[str, str]:
     return options
 
 
+def _catalog_language(lang: str | None, catalog: dict) -> str | None:
+    """``lang`` as the catalog names it: as given where the catalog has that code, else lexi's
+    code for it (Swahili, swa, sw-KE → sw)."""
+    if lang is None:
+        return None
+    from lexi.resources.languages import language_code
+
+    if any(lang in source.languages for source in catalog.values()):
+        return lang
+    return language_code(lang)
+
+
 def _print_import(report: ImportReport, as_json: bool) -> None:
     if as_json:
         print_json(report.as_dict())
@@ -79,8 +99,9 @@ def import_command(
     adapter: str = typer.Argument(..., help="Adapter name (see `lexi lexicon adapters`)."),
     paths: list[str] = PathsArg,
     output: str = typer.Option(..., "--output", "-o", help="Store to write (.sqlite)."),
-    src: str = typer.Option("en", "--src", help="Source language code."),
-    tgt: str = typer.Option(..., "--tgt", help="Target language code."),
+    src: str = typer.Option("en", "--src", help="Source language (code, tag or name)."),
+    tgt: str = typer.Option(..., "--tgt", help="Target language: any code, tag or name (sw, "
+                            "swa, sw-KE, Swahili); the store records lexi's code."),
     strict: bool = typer.Option(
         False, "--strict", help="Fail on the first malformed line (default: skip and count)."
     ),
@@ -170,14 +191,18 @@ def stats_command(
 def lookup_command(
     lexicon: str = typer.Argument(..., help="A store (.sqlite) or a two-column TSV."),
     words: list[str] = WordsArg,
-    top: int = typer.Option(0, "--top", "-n", help="At most N translations each (0 = all)."),
+    top: int = typer.Option(0, "--top", help="At most N translations each (0 = all)."),
     as_json: bool = JsonOpt,
+    top_old: int = typer.Option(None, "-n", hidden=True, help="Deprecated spelling of --top."),
 ) -> None:
     """Translations of words or phrases, best first, as TSV `query, target, weight, pos`.
 
     Example: `lexi lexicon lookup en-sw.sqlite mother "wake up"`;
     `cut -f1 words.txt | lexi lexicon lookup en-sw.sqlite`
     """
+    if top_old is not None:
+        deprecated("-n", "--top (-n is --dry-run elsewhere)")
+        top = top_old
     view = load_lexicon(lexicon)
     try:
         queries = words or [line.rstrip("\n") for line in sys.stdin if line.strip()]
@@ -245,7 +270,7 @@ def _coverage_tables(report: CoverageReport, top: int) -> None:
 def coverage_command(
     lexicon: str = typer.Argument(..., help="A store (.sqlite) or a two-column TSV."),
     dataset: str = typer.Argument(..., help="Dataset: MASSIVE jsonl, JSONL, CSV, TSV; - = stdin."),
-    split: str | None = typer.Option(None, "--split", help="Only rows of this split."),
+    split: str = typer.Option("all", "--split", help=f"Only rows of this split: {SPLIT_VALUES}."),
     format: str = typer.Option("auto", "--format", "-f", help="Dataset format."),
     top: int = typer.Option(20, "--top", help="Labels and uncovered words to list."),
     output: str | None = typer.Option(None, "--output", "-o", help="Also write the JSON here."),
@@ -259,10 +284,10 @@ def coverage_command(
     if output:
         check_output(output, [lexicon, dataset], overwrite=True)
     report = lexicon_coverage(
-        load_lexicon(lexicon), read_dataset(dataset, format=format, split=split)
+        load_lexicon(lexicon), read_dataset(dataset, format=format, split=split_value(split))
     )
     if not report.utterances:
-        raise nothing_selected(dataset, split, format=format)
+        raise nothing_selected(dataset, split_value(split), format=format)
     data = report.as_dict(top=top)
     if output:
         import json
@@ -277,7 +302,8 @@ def coverage_command(
 
 @lexicon_app.command("sources")
 def sources_command(
-    lang: str | None = typer.Option(None, "--lang", help="Only sources with this language."),
+    lang: str | None = typer.Option(None, "--lang", help="Only sources with this language "
+                                    "(any code, tag or name: sw, swa, sw-KE, Swahili)."),
     catalog: str | None = CatalogOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -285,9 +311,11 @@ def sources_command(
 
     Example: `lexi lexicon sources --lang sw`
     """
+    sources = read_catalog(catalog)
     if lang is not None:
         resolve_language(lang)  # an unknown code is an error, not "any-language sources only"
-    found = sources_for(lang, read_catalog(catalog))
+    lang = _catalog_language(lang, sources)
+    found = sources_for(lang, sources)
     rows = []
     for source in found:
         file = None if (source.builtin or lang is None) else source.file_for(lang)
@@ -313,7 +341,8 @@ def sources_command(
 @app.command("fetch")
 def fetch_command(
     source: str = typer.Argument(..., help="Source id from `lexi lexicon sources`."),
-    lang: str = typer.Option(..., "--lang", help="Target language code."),
+    lang: str = typer.Option(..., "--lang", help="Target language (any code, tag or name: "
+                             "sw, swa, sw-KE, Swahili)."),
     offline: bool = typer.Option(
         False, "--offline", help="Never use the network: say which file to place where."
     ),
@@ -329,6 +358,7 @@ def fetch_command(
     """
     if retries < 0:
         raise LexiError(f"--retries must be 0 or more, not {retries}")
+    lang = _catalog_language(lang, read_catalog(catalog))
     with Progress(
         TextColumn(f"{source} [{lang}]"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
         console=console, transient=True,

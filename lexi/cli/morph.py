@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 from rich.progress import track
 from rich.table import Table
 
-from lexi.cli._util import console, print_json, subgroup
+from lexi.cli._util import console, deprecated, print_json, subgroup
 from lexi.data.outputs import check_output
 from lexi.data.tokens import tokenize
 from lexi.errors import LexiError
@@ -27,34 +28,63 @@ TableOpt = typer.Option(
     help="UniMorph table (file, or folder in the unimorph layout). "
     "Default: $UNIMORPH/<lang>/<lang> (~/.unimorph).",
 )
-ModelOpt = typer.Option(None, "--model", "-m", help="Inflector from `lexi morph learn`.")
+MorphModelOpt = typer.Option(None, "--morph-model",
+                             help="Inflector from `lexi morph learn` (as in `lexi synth`).")
+ModelOpt = typer.Option(None, "--model", "-m", hidden=True,
+                        help="Deprecated spelling of --morph-model.")
 JsonOpt = typer.Option(False, "--json", help="Print JSON on stdout.")
-LanguagesOpt = typer.Option(["swahili", "turkish"], "--lang", help="Languages (repeat).")
+LanguagesOpt = typer.Option(["swahili", "turkish"], "--lang", help="Languages, as the "
+                            "SIGMORPHON files name them or any code (sw, tr); repeat it.")
 SettingsOpt = typer.Option(["high", "low"], "--setting", help="Training sizes (repeat).")
+LangArg = typer.Argument(..., help="The language of the table, in any form (sw, swc, sw-KE, "
+                         "Swahili): its UniMorph code (swc, tur, fin, ...) names the table.")
 ENGLISH = ("en", "eng", "english")
+
+
+def _inflector(morph_model: str | None, model: str | None) -> str | None:
+    if model is not None:
+        deprecated("--model/-m", "--morph-model (--model is the encoder in lexi train)")
+    return morph_model or model
+
+
+def _table_language(lang: str) -> str:
+    """The UniMorph code of ``lang`` given in any form (sw, Swahili → swc)."""
+    from lexi.resources.languages import unimorph_code
+
+    return unimorph_code(lang)
+
+
+def _sigmorphon_language(value: str) -> str:
+    """A SIGMORPHON file-name language (``swahili``) from a code (``sw``) or the name."""
+    from lexi.resources.languages import is_language_code, language_name
+
+    return language_name(value).lower() if is_language_code(value) else value
 
 
 def morph_inflect(
     lang: str, lemma: str, features: str, table: str | None = None, model: str | None = None
 ) -> Inflection:
-    """``lemma`` of ``lang`` inflected for the bundle ``features``."""
-    return load_morphology(lang, table, model).inflect_features(lemma, parse_features(features))
+    """``lemma`` of ``lang`` (any form: sw, swc, Swahili) inflected for the bundle
+    ``features``; ``model``: an inflector from ``lexi morph learn``."""
+    morphology = load_morphology(_table_language(lang), table, model)
+    return morphology.inflect_features(lemma, parse_features(features))
 
 
 @morph_app.command("inflect")
 def inflect_command(
-    lang: str = typer.Argument(..., help="ISO 639-3 code of the table (swc, tur, fin, ...)."),
+    lang: str = LangArg,
     lemma: str = typer.Argument(..., help="The lemma (dictionary form)."),
     features: str = typer.Argument(..., help="UniMorph bundle, e.g. 'V;FIN;IND;FUT;2;SG'."),
     table: str | None = TableOpt,
-    model: str | None = ModelOpt,
+    morph_model: str | None = MorphModelOpt,
     as_json: bool = JsonOpt,
+    model: str | None = ModelOpt,
 ) -> None:
     """Print the form of LEMMA for FEATURES: from the table, else from the learned inflector.
 
     Example: `lexi morph inflect swc fua "V;FIN;IND;FUT;2;SG" --table swc` → `utafua`
     """
-    result = morph_inflect(lang, lemma, features, table, model)
+    result = morph_inflect(lang, lemma, features, table, _inflector(morph_model, model))
     if as_json:
         print_json({"lemma": lemma, "form": result.form,
                     "features": format_features(result.features), "method": result.method})
@@ -68,14 +98,14 @@ def morph_analyze(
 ) -> list[dict]:
     """Analyses of ``text``: every (lemma, features) of a form, or for English (``en``) one
     analysis per word of the sentence."""
-    if lang.lower() in ENGLISH:
+    if lang.lower() in ENGLISH or _table_language(lang) == "eng":
         words = [t.text for t in tokenize(text)]
         return [
             {"word": a.word, "lemma": a.lemma, "pos": a.pos,
              "features": format_features(a.features)}
             for a in analyze_english(words)
         ]
-    morphology = load_morphology(lang, table, model)
+    morphology = load_morphology(_table_language(lang), table, model)
     return [
         {"word": text, "lemma": lemma, "features": format_features(features)}
         for lemma, features in morphology.analyze(text)
@@ -84,18 +114,20 @@ def morph_analyze(
 
 @morph_app.command("analyze")
 def analyze_command(
-    lang: str = typer.Argument(..., help="ISO 639-3 code, or `en` for an English sentence."),
+    lang: str = typer.Argument(..., help="The language in any form (sw, swc, Swahili), or "
+                               "`en` for an English sentence."),
     text: str = typer.Argument(..., help="A word form (or an English sentence)."),
     table: str | None = TableOpt,
-    model: str | None = ModelOpt,
+    morph_model: str | None = MorphModelOpt,
     as_json: bool = JsonOpt,
+    model: str | None = ModelOpt,
 ) -> None:
     """Print `word<TAB>lemma<TAB>features` for each analysis of a form (exit 1 if none).
 
     Examples: `lexi morph analyze swc ukafue --table swc`;
     `lexi morph analyze en "wake me up at seven"` (lemminflect + assistant-command rules)
     """
-    rows = morph_analyze(lang, text, table, model)
+    rows = morph_analyze(lang, text, table, _inflector(morph_model, model))
     if as_json:
         print_json(rows)
     else:
@@ -122,7 +154,7 @@ def morph_learn(
     if progress:
         entries = track(entries, description="learning edit rules", console=console,
                         transient=True)
-    inflector = learn_inflector(entries, lang=lang, config=config)
+    inflector = learn_inflector(entries, lang=_table_language(lang), config=config)
     if not inflector.pairs:
         raise LexiError("the UniMorph table has no rows", path=table,
                         hint="a table is lemma<TAB>form<TAB>features lines; nothing was written")
@@ -132,15 +164,17 @@ def morph_learn(
 
 @morph_app.command("learn")
 def learn_command(
-    lang: str = typer.Argument(..., help="ISO 639-3 code, stored in the model."),
+    lang: str = typer.Argument(..., help="The language in any form (sw, swc, Swahili); its "
+                               "UniMorph code is stored in the model."),
     table: str = typer.Argument(..., help="UniMorph table or SIGMORPHON training file."),
     output: str = typer.Option(..., "--output", "-o", help="Model JSON to write (- = stdout)."),
-    max_context: int = typer.Option(5, help="Letters of lemma edge that condition a rule."),
+    max_context: int = typer.Option(5, "--max-context",
+                                    help="Letters of lemma edge that condition a rule."),
 ) -> None:
     """Learn prefix/suffix edit rules from a table and save them as JSON.
 
     Example: `lexi morph learn swc ~/.unimorph/swc/swc -o swc.inflector.json`, then
-    `lexi morph inflect swc pika "V;NFIN" --model swc.inflector.json`
+    `lexi morph inflect swc pika "V;NFIN" --morph-model swc.inflector.json`
     """
     inflector = morph_learn(
         lang, table, output, InflectorConfig(max_context=max_context), progress=True
@@ -155,7 +189,11 @@ def morph_eval(
     settings: tuple[str, ...] = ("high", "low"), split: str = "test",
     train: str | None = None, test: str | None = None,
 ) -> list[EvalResult]:
-    """SIGMORPHON accuracy: every language × setting of ``data_dir``, or one train/test pair."""
+    """SIGMORPHON accuracy: every language × setting of ``data_dir``, or one train/test pair;
+    ``split`` is test, dev or all (both)."""
+    if split == "all":
+        return [replace(result, split=one) for one in ("dev", "test")
+                for result in morph_eval(data_dir, languages, settings, one, train, test)]
     if train and test:
         return [evaluate_split(train, test, language=Path(test).name, setting=Path(train).name)]
     if not data_dir:
@@ -163,7 +201,8 @@ def morph_eval(
             "give the folder of CoNLL–SIGMORPHON 2018 task-1 files, or --train and --test",
             hint="e.g. lexi morph eval ../shared/data/sigmorphon2018",
         )
-    return evaluate_sigmorphon(data_dir, languages, settings, split)
+    return evaluate_sigmorphon(data_dir, tuple(_sigmorphon_language(lang) for lang in languages),
+                               settings, split)
 
 
 @morph_app.command("eval")
@@ -173,9 +212,10 @@ def eval_command(
     ),
     lang: list[str] = LanguagesOpt,
     setting: list[str] = SettingsOpt,
-    split: str = typer.Option("test", help="Split to score: test or dev."),
-    train: str | None = typer.Option(None, help="One training file (with --test)."),
-    test: str | None = typer.Option(None, help="One test file (with --train)."),
+    split: str = typer.Option("test", "--split", help="Split to score: test, dev or `all` "
+                              "(both)."),
+    train: str | None = typer.Option(None, "--train", help="One training file (with --test)."),
+    test: str | None = typer.Option(None, "--test", help="One test file (with --train)."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Exact-match accuracy of the learned inflector on CoNLL–SIGMORPHON 2018 splits, beside a
@@ -187,14 +227,16 @@ def eval_command(
     if as_json:
         print_json([r.as_dict() for r in results])
         return
-    out = Table(title=f"inflection accuracy on {split} (exact match)")
-    for column in ("language", "setting", "system"):
+    both = split == "all"
+    out = Table(title=f"inflection accuracy on {'dev and test' if both else split} "
+                "(exact match)")
+    for column in ("language", "setting", "system", *(("split",) if both else ())):
         out.add_column(column)
-    for column in ("train", split, "accuracy %"):
+    for column in ("train", "scored" if both else split, "accuracy %"):
         out.add_column(column, justify="right")
     for r in results:
-        out.add_row(r.language, r.setting, r.system, str(r.train_pairs), str(r.test_pairs),
-                    f"{100 * r.accuracy:.1f}")
+        out.add_row(r.language, r.setting, r.system, *((r.split,) if both else ()),
+                    str(r.train_pairs), str(r.test_pairs), f"{100 * r.accuracy:.1f}")
     console.print(out)
 
 
@@ -210,7 +252,7 @@ def morph_stats(table: str) -> TableStats:
 def stats_command(
     table: str = typer.Argument(..., help="UniMorph table (file or unimorph-layout folder)."),
     as_json: bool = JsonOpt,
-    top: int = typer.Option(10, help="How many bundles to list."),
+    top: int = typer.Option(10, "--top", help="How many bundles to list."),
 ) -> None:
     """What a UniMorph table holds.
 

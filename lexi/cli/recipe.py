@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lexi.cli._util import app, console, print_json, subgroup
+from lexi.cli._util import app, console, deprecated, print_json, subgroup
 from lexi.data.demo import DemoFiles, write_demo_data
 from lexi.errors import LexiError
 from lexi.recipe.config import Recipe, Step, load_recipe
@@ -149,12 +149,14 @@ def bootstrap_command(
     langs_from: str = typer.Option(None, "--langs-from", help="File of languages to run, "
                                    "one or more per line (# comments); with the LANGs "
                                    "given, if any."),
-    source: str = typer.Option(None, "--source", help="English training data (MASSIVE jsonl "
+    source: str = typer.Option(None, "--source", "-s", help="English training data (MASSIVE "
+                               "jsonl "
                                "for MASSIVE, the eng_Latn train TSV for SIB-200)."),
     dev: str = typer.Option(None, "--dev", help="English dev data [default: --source for "
                             "MASSIVE, eng_Latn/dev.tsv for SIB-200]."),
     target: str = typer.Option(None, "--target", help="Target-language test data."),
-    lexicon: str = typer.Option(None, "--lexicon", help="English→target word list (TSV)."),
+    lexicon: str = typer.Option(None, "--lexicon", "-l",
+                                help="English→target word list (TSV)."),
     unimorph: str = typer.Option(None, "--unimorph", help="UniMorph table of the language."),
     data_root: str = typer.Option(None, "--data-root", help="Folder laid out like lexi's "
                                   "reference data (massive/, lexicons/, unimorph/, sib200/) "
@@ -162,10 +164,11 @@ def bootstrap_command(
     task: str = typer.Option("auto", "--task", help="massive, sib200, or auto (MASSIVE when "
                              "the language has a MASSIVE locale and its test file is given "
                              "or found)."),
-    work: str = typer.Option(None, "--work", "-o", help="Run folder [default: the recipe's]; "
-                             "with several languages the folder of them all, one "
-                             "sub-folder per language and the summary [default: "
-                             "lexi-langs]."),
+    output: str = typer.Option(None, "--output", "-o", help="Folder for everything the "
+                               "chain writes (data, runs, report) [default: the recipe's, "
+                               "printed first]; with several languages the folder of them "
+                               "all, one sub-folder per language and the summary [default: "
+                               "lexi-langs]."),
     baselines: str = typer.Option(None, "--baselines", help="Folder of English-only "
                                   "baselines shared by languages, one per task, model and "
                                   "training options (and seed) [default: OUT/baselines with "
@@ -176,6 +179,7 @@ def bootstrap_command(
     dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Say what would run."),
     as_json: bool = typer.Option(False, "--json", help="Print the final metrics as JSON "
                                  "(with several languages: the summary)."),
+    work: str = typer.Option(None, "--work", hidden=True, help="Deprecated spelling of -o."),
 ) -> None:
     """Run the whole chain for a language (or several): lexicon → synth → baseline and
     augmented training → evaluation; ends with the report path and baseline / augmented /
@@ -197,14 +201,14 @@ def bootstrap_command(
 
     Examples:
 
-    `lexi bootstrap demo` (offline, a few minutes on 2 CPU cores)
+    `lexi bootstrap demo -o demo` (offline, a few minutes on 2 CPU cores)
 
     `lexi bootstrap sw --data-root ../shared/data --unimorph ~/.unimorph/swc/swc`
 
     `lexi bootstrap ln tr sw --data-root ../shared/data -v seeds=13,14,15 -o langs`
 
-    `lexi bootstrap ewe_Latn --source train.tsv --dev dev.tsv --target test.tsv -n
-    --lexicon en-ee.tsv` (any language, every file given)
+    `lexi bootstrap ewe_Latn --source train.tsv --dev dev.tsv --target test.tsv
+    --lexicon en-ee.tsv -n` (any language, every file given)
     """
     from lexi.recipe.bootstrap import BootstrapPlan, Resources
 
@@ -215,6 +219,9 @@ def bootstrap_command(
         for line in plan.describe():
             console.print(escape(line), highlight=False, soft_wrap=True)
 
+    if work is not None:
+        deprecated("--work", "--output/-o")
+        output = output or work
     langs = list(lang or [])
     if langs_from:
         from lexi.recipe.multilang import read_langs_file
@@ -225,10 +232,10 @@ def bootstrap_command(
                         "sw, lexi bootstrap ln tr sw, or --langs-from FILE")
     given = Resources(path(source), path(dev), path(target), path(lexicon), path(unimorph))
     if len(langs) == 1 and not langs_from:
-        _bootstrap_one(langs[0], task, data_root, given, work, parse_vars(var), force,
+        _bootstrap_one(langs[0], task, data_root, given, output, parse_vars(var), force,
                        dry_run, as_json, baselines, show_plan)
     else:
-        _bootstrap_many(langs, task, data_root, given, work, parse_vars(var), force,
+        _bootstrap_many(langs, task, data_root, given, output, parse_vars(var), force,
                         dry_run, as_json, baselines, show_plan)
 
 
@@ -237,8 +244,14 @@ def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run
     """One language: the run's progress, then the report path and three lines."""
     from lexi.recipe.bootstrap import bootstrap
 
+    def show_folder(recipe: Recipe) -> None:
+        where = "" if work else " (choose another with -o DIR)"
+        console.print(f"writing into [bold]{escape(str(recipe.directory.resolve()))}[/]{where}",
+                      highlight=False, soft_wrap=True)
+
     result = bootstrap(lang, task, data_root, given, work, variables, force, dry_run,
-                       _progress, on_plan=show_plan, baselines=baselines)
+                       _progress, on_plan=show_plan, baselines=baselines,
+                       on_recipe=show_folder)
     if dry_run:
         return
     if as_json:

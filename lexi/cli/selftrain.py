@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lexi.cli._util import app, console, print_json
+from lexi.cli._util import SPLIT_VALUES, app, console, print_json, split_value
 from lexi.model.selftrain import DEFAULT_THRESHOLD, SelfTrainConfig, SelfTrainResult
 
 
@@ -41,7 +41,8 @@ def selftrain_cmd(
         help="Unlabelled utterances: a text file (one per line), or a dataset file (MASSIVE "
         "jsonl, JSONL, CSV, TSV) whose labels are ignored; - for stdin.")],
     run: Annotated[Path, typer.Option(
-        "--run", help="The run (or `lexi export` folder) whose predictions become labels.")],
+        "--run", "-r", help="The run (or `lexi export` folder) whose predictions become "
+        "labels.")],
     output: Annotated[Path, typer.Option(
         "-o", "--output", help="MASSIVE jsonl file to write (*.jsonl).")],
     threshold: Annotated[float, typer.Option(
@@ -59,9 +60,11 @@ def selftrain_cmd(
         "--format", "-f", help="Pool: auto, text, massive, jsonl, csv, tsv.")] = "auto",
     text_field: Annotated[str | None, typer.Option(
         "--text-field", help="Text column of a generic dataset pool.")] = None,
-    split: Annotated[str | None, typer.Option(
-        "--split", help="Only pool rows of this split (dataset pools).")] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 64,
+    split: Annotated[str, typer.Option(
+        "--split", help=f"Only pool rows of this split (dataset pools): {SPLIT_VALUES}.")
+    ] = "all",
+    batch_size: Annotated[int, typer.Option(
+        "--batch-size", help="Texts per forward pass.")] = 64,
     device: Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda.")] = None,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace an existing output file.")] = False,
@@ -88,7 +91,7 @@ def selftrain_cmd(
     config = SelfTrainConfig(
         pool=pool, run=str(run), output=str(output), threshold=threshold,
         max_per_label=max_per_label, agree=[str(a) for a in agree or []], round=round_number,
-        format=format, text_field=text_field, split=split, batch_size=batch_size,
+        format=format, text_field=text_field, split=split_value(split), batch_size=batch_size,
         device=device, overwrite=overwrite,
     )
     result = pseudo_label(config)

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lexi.cli._util import app, console, print_json
+from lexi.cli._util import SPLIT_VALUES, app, console, deprecated, print_json
 from lexi.data.outputs import check_output
 from lexi.errors import LexiError
 from lexi.resources.languages import resolve_language
@@ -66,6 +66,11 @@ def synth(
     words = FUNCTION_WORDS if function_words is None else tuple(
         word.strip() for word in function_words.split(",") if word.strip()
     )
+    # Languages in any form (sw, swa, Swahili): the row locale, the table's UniMorph code.
+    from lexi.resources.languages import locale_code, unimorph_code
+
+    locale = locale_code(locale) if locale else locale
+    morph = unimorph_code(morph) if morph else morph
     config = SynthConfig(
         ops=tuple(op.strip() for op in ops.split(",") if op.strip()),
         per_utterance=per_utterance, seed=seed, locale=locale, sense=sense, unknown=unknown,
@@ -186,12 +191,17 @@ Ops = Annotated[str, _opt(
     help=f"Comma-separated generators ({', '.join(GENERATORS)}) and modifiers "
     f"({', '.join(MODIFIERS)}).",
 )]
-Split = Annotated[str | None, _opt("--split", help="Only source rows of this split (train …).")]
+Split = Annotated[str | None, _opt(
+    "--split", help=f"Only source rows of this split: {SPLIT_VALUES} [default: all].")]
 Format = Annotated[str, _opt("--format", "-f", help="Source: auto, massive, jsonl, csv, tsv.")]
-Locale = Annotated[str | None, _opt("--locale", help="Target locale of every row, e.g. sw-KE.")]
+Locale = Annotated[str | None, _opt(
+    "--locale", help="Target locale of every row, e.g. sw-KE (a language in any form, sw or "
+    "Swahili, gets its MASSIVE locale).")]
 PerUtterance = Annotated[int, _opt(
-    "--per-utterance", "-n", help="Rows each generator writes per source row.",
+    "--per-utterance", help="Rows each generator writes per source row.",
 )]
+PerUtteranceOld = Annotated[int | None, typer.Option(
+    "-n", hidden=True, help="Deprecated spelling of --per-utterance.")]
 Seed = Annotated[int, _opt("--seed", help="Global seed: same seed, same output.")]
 Sense = Annotated[str, _opt(
     "--sense", help="Which translation: weight (sampled by weight), random, first.",
@@ -227,7 +237,8 @@ TokenRatio = Annotated[float, _opt(
 SentenceRatio = Annotated[float, _opt(
     "--sentence-ratio", help="codeswitch: share of sentences switched.",
 )]
-Morph = Annotated[str | None, _opt("--morph", help="inflect: target language, e.g. swc.")]
+Morph = Annotated[str | None, _opt(
+    "--morph", help="inflect: target language in any form (sw, swc, Swahili).")]
 Unimorph = Annotated[str | None, _opt("--unimorph", help="inflect: UniMorph paradigm table.")]
 MorphModel = Annotated[str | None, _opt("--morph-model", help="inflect: learned inflector.")]
 PhoneticLang = Annotated[str | None, _opt(
@@ -286,6 +297,7 @@ def synth_command(
     quiet: Quiet = False,
     report: Report = False,
     overwrite: Overwrite = False,
+    per_utterance_old: PerUtteranceOld = None,
 ) -> None:
     """Turn English labelled data into synthetic target-language training data with aligned
     slots: word-by-word pseudo-translation (`translate`), code-switching (`codeswitch`),
@@ -305,6 +317,9 @@ def synth_command(
     Output is MASSIVE jsonl; each row records its provenance under `lexi`. An existing
     output file is kept unless `--overwrite` is given; 0 rows selected is an error.
     """
+    if per_utterance_old is not None:
+        deprecated("-n", "--per-utterance (-n is --dry-run elsewhere)")
+        per_utterance = per_utterance_old
     if as_json and output == "-":
         raise typer.BadParameter("--json prints on stdout, so the rows need -o FILE")
     summary = synth(

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from lexi.cli._util import app, console, print_json
+from lexi.cli._util import SPLIT_VALUES, app, console, deprecated, print_json, split_value
 from lexi.errors import LexiError
 
 
@@ -24,15 +24,12 @@ def _quiet_transformers() -> None:
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
 
 
-def _split(value: str) -> str | None:
-    return None if value.lower() in ("all", "none", "") else value
-
-
 @app.command("train")
 def train_cmd(
     ctx: typer.Context,
     data: Annotated[list[str] | None, typer.Option(
-        "--data", help="Training file (repeatable): MASSIVE jsonl, JSONL, CSV, TSV.")] = None,
+        "--data", "-d", help="Training file (repeatable): MASSIVE jsonl, JSONL, CSV, TSV.")
+    ] = None,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", help="Run directory to create.")] = None,
     config_file: Annotated[Path | None, typer.Option(
@@ -45,10 +42,10 @@ def train_cmd(
         "--model", help="`default` (embedded multilingual-e5-small), a model folder or a "
         "Hugging Face id.")] = "default",
     split: Annotated[str, typer.Option(
-        "--split", help="Training rows of this split (rows without one are kept); `all` keeps "
-        "every row.")] = "train",
+        "--split", help=f"Training rows of this split: {SPLIT_VALUES} (rows without a split "
+        "are kept).")] = "train",
     dev_split: Annotated[str, typer.Option(
-        "--dev-split", help="Dev rows of this split; `all` keeps every row.")] = "dev",
+        "--dev-split", help=f"Dev rows of this split: {SPLIT_VALUES}.")] = "dev",
     method: Annotated[str, typer.Option("--method", help="`lora` or `full` fine-tuning.")] = "lora",
     task: Annotated[str, typer.Option(
         "--task", help="`intent`, or `intent+slots`: also a token-level head that tags slots "
@@ -66,7 +63,8 @@ def train_cmd(
     lora_r: Annotated[int, typer.Option("--lora-r", help="LoRA rank.")] = 16,
     lora_alpha: Annotated[int, typer.Option(
         "--lora-alpha", help="LoRA alpha (scale alpha/r).")] = 32,
-    lora_dropout: Annotated[float, typer.Option("--lora-dropout")] = 0.1,
+    lora_dropout: Annotated[float, typer.Option(
+        "--lora-dropout", help="Dropout on the LoRA branch during training.")] = 0.1,
     target_modules: Annotated[str, typer.Option(
         "--target-modules", help="Comma-separated encoder layers that get LoRA.")
     ] = "query,key,value,dense",
@@ -97,7 +95,9 @@ def train_cmd(
         "written as failed).")] = "retry",
     patience: Annotated[int, typer.Option(
         "--patience", help="Epochs without dev gain before stopping.")] = 2,
-    seed: Annotated[int, typer.Option("--seed")] = 13,
+    seed: Annotated[int, typer.Option(
+        "--seed", help="Seed of initialisation, shuffling and dropout: same seed, same run.")
+    ] = 13,
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
     threads: Annotated[int | None, typer.Option(
         "--threads", help="CPU threads [default: all cores].")] = None,
@@ -107,8 +107,11 @@ def train_cmd(
         "--resume", help="Continue from the last epoch checkpoint.")] = False,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace an existing run directory.")] = False,
-    text_field: Annotated[str | None, typer.Option("--text-field")] = None,
-    label_field: Annotated[str | None, typer.Option("--label-field")] = None,
+    text_field: Annotated[str | None, typer.Option(
+        "--text-field", help="Column holding the text (generic JSONL, CSV, TSV files).")] = None,
+    label_field: Annotated[str | None, typer.Option(
+        "--label-field", help="Column holding the label (generic JSONL, CSV, TSV files).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Fine-tune the encoder (LoRA by default) and write a run directory.
@@ -135,8 +138,8 @@ def train_cmd(
     _quiet_transformers()
     values = dict(
         data=data or [], dev=dev, output=str(output) if output else None, model=model,
-        split=_split(split),
-        dev_split=_split(dev_split), text_field=text_field, label_field=label_field,
+        split=split_value(split),
+        dev_split=split_value(dev_split), text_field=text_field, label_field=label_field,
         method=method, lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
         target_modules=[m.strip() for m in target_modules.split(",") if m.strip()],
         lr=lr, epochs=epochs, batch_size=batch_size, grad_accum=grad_accum,
@@ -172,9 +175,11 @@ def train_cmd(
         sys.stdout.write(f"{result.run_dir}\n")
 
 
-def predict_rows(run: Path, texts: list[str], input: str | None, top_k: int, batch_size: int,
-                 device: str | None, text_field: str | None = None) -> list[dict]:
-    """Classify ``texts`` and/or the rows of ``input``: one JSON-ready dict per text.
+def predict_rows(run: Path, texts: list[str], input: str | None, top_k: int = 1,
+                 batch_size: int = 64, device: str | None = None, text_field: str | None = None,
+                 split: str | None = None) -> list[dict]:
+    """Classify ``texts`` and/or the rows of the dataset file ``input`` (of ``split``; None
+    or ``all``: every row): one JSON-ready dict per text.
 
     A run with a slot head (``--task intent+slots``) adds ``annot_utt`` (the text in
     MASSIVE markup, ``wake me up at [time : five am]``) and ``slots`` (``{"slot", "start",
@@ -188,7 +193,7 @@ def predict_rows(run: Path, texts: list[str], input: str | None, top_k: int, bat
 
     rows: list[dict] = [{"text": text} for text in texts]
     if input is not None:
-        for utt in read_dataset(input, text_field=text_field):
+        for utt in read_dataset(input, text_field=text_field, split=split):
             row = {"id": utt.id, "text": utt.text}
             if utt.label is not None:
                 row["gold"] = utt.label
@@ -196,7 +201,7 @@ def predict_rows(run: Path, texts: list[str], input: str | None, top_k: int, bat
     if input is not None and len(rows) == len(texts):
         raise nothing_selected(input, None)
     if not rows:
-        raise LexiError("nothing to classify", hint='pass texts, or --input FILE (- for stdin)')
+        raise LexiError("nothing to classify", hint='pass texts, or --data FILE (- for stdin)')
     for name, value in (("--top-k", top_k), ("--batch-size", batch_size)):
         if value < 1:
             raise LexiError(f"{name} must be at least 1, not {value}")
@@ -219,15 +224,21 @@ def predict_rows(run: Path, texts: list[str], input: str | None, top_k: int, bat
 @app.command("predict")
 def predict_cmd(
     run: Annotated[Path, typer.Option(
-        "--run", help="A run directory (or a `lexi export` folder).")],
+        "--run", "-r", help="A run directory (or a `lexi export` folder).")],
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to classify.")] = None,
-    input: Annotated[str | None, typer.Option(
-        "--input", "-i", help="A dataset file to classify (any format `lexi train` reads; "
+    data: Annotated[str | None, typer.Option(
+        "--data", "-d", help="A dataset file to classify (any format `lexi train` reads; "
         "- for stdin).")] = None,
+    split: Annotated[str, typer.Option(
+        "--split", help=f"Only --data rows of this split: {SPLIT_VALUES}.")] = "all",
     top_k: Annotated[int, typer.Option("--top-k", help="Labels per text, best first.")] = 1,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 64,
+    batch_size: Annotated[int, typer.Option(
+        "--batch-size", help="Texts per forward pass.")] = 64,
     device: Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda.")] = None,
-    text_field: Annotated[str | None, typer.Option("--text-field")] = None,
+    text_field: Annotated[str | None, typer.Option(
+        "--text-field", help="Column holding the text (generic JSONL, CSV, TSV files).")] = None,
+    input_old: Annotated[str | None, typer.Option(
+        "--input", "-i", hidden=True, help="Deprecated spelling of --data.")] = None,
 ) -> None:
     """Classify texts with a trained run: one JSON line per text on stdout.
 
@@ -237,16 +248,20 @@ def predict_cmd(
     Example:
 
         lexi predict --run runs/en "wake me up at seven" --top-k 3
-        lexi predict --run runs/en --input sw-KE.jsonl > predictions.jsonl
+        lexi predict --run runs/en --data sw-KE.jsonl --split test > predictions.jsonl
     """
+    if input_old is not None:
+        deprecated("--input/-i", "--data/-d")
+        data = data or input_old
     _quiet_transformers()
-    for row in predict_rows(run, texts or [], input, top_k, batch_size, device, text_field):
+    for row in predict_rows(run, texts or [], data, top_k, batch_size, device, text_field,
+                            split_value(split)):
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 @app.command("export")
 def export_cmd(
-    run: Annotated[Path, typer.Option("--run", help="A finished run directory.")],
+    run: Annotated[Path, typer.Option("--run", "-r", help="A finished run directory.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write.")],
     merge: Annotated[bool, typer.Option(
         "--merge/--no-merge", help="Merge the LoRA adapter into the encoder: a Hugging Face "

@@ -124,6 +124,13 @@ def _rows_delimited(path: str, stream: IO[str], delimiter: str) -> Iterator[tupl
         raise LexiError(f"malformed {kind}: {exc}", path=path, line=reader.line_num or 1) from None
 
 
+def split_value(split: str | None) -> str | None:
+    """A split as the readers take it: ``all`` (or ``''``, ``none``) means every row (None)."""
+    if split is None or split.strip().lower() in ("all", "", "none"):
+        return None
+    return split.strip()
+
+
 def read_dataset(
     path: str | Path,
     *,
@@ -134,7 +141,9 @@ def read_dataset(
     split_field: str | None = None,
     split: str | None = None,
 ) -> Iterator[Utterance]:
-    """Stream :class:`Utterance` records from any supported file (``-`` is stdin)."""
+    """Stream :class:`Utterance` records from any supported file (``-`` is stdin), of
+    ``split`` only when it is given (``all``: every row)."""
+    split = split_value(split)
     name = str(path)
     if name != "-" and not Path(name).exists():
         raise LexiError(f"no such file: {name}")

@@ -101,7 +101,12 @@ def import_lexicon(
         raise LexiError(f"adapter {adapter!r} needs an input file")
     check_languages(src, tgt)
     check_output(output, paths, overwrite=overwrite)
-    context = ImportContext(src=src, tgt=tgt, strict=strict, options=dict(options or {}))
+    from lexi.resources.languages import code_as_written, language_code
+
+    # Adapters read codes in their format's own scheme (as typed, a name read as a code);
+    # the store records lexi's codes, whichever form was given (sw, swa, Swahili → sw).
+    context = ImportContext(src=code_as_written(src), tgt=code_as_written(tgt), strict=strict,
+                            options=dict(options or {}))
     normalizer = Normalizer(fold_diacritics=fold_diacritics)
     inputs = [Path(p) for p in paths] if reader.needs_path else [None]
 
@@ -110,7 +115,8 @@ def import_lexicon(
             yield from adapter_rows(reader, path, context)
 
     meta = {"adapter": adapter, "inputs": [str(p) for p in paths], "options": dict(options or {})}
-    with LexiconWriter(output, src=src, tgt=tgt, normalizer=normalizer, meta=meta) as writer:
+    with LexiconWriter(output, src=language_code(src), tgt=language_code(tgt),
+                       normalizer=normalizer, meta=meta) as writer:
         writer.add_rows(normalized_rows(everything(), normalizer, context, on_progress))
         if writer.rows_added == 0:
             raise LexiError(

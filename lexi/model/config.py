@@ -107,10 +107,13 @@ class TrainConfig:
     mean over the first sub-words of the batch's words, as JointBERT weighs them 1:1)."""
 
     def __post_init__(self) -> None:
+        from lexi.data.readers import split_value
         from lexi.errors import LexiError
         from lexi.model.slots import TASKS
         from lexi.model.stability import ON_DIVERGENCE
 
+        # ``all`` (as on the command line, or in a --config file) is every row.
+        self.split, self.dev_split = split_value(self.split), split_value(self.dev_split)
         if self.task not in TASKS:
             raise LexiError(f"unknown task {self.task!r}", hint=f"one of {', '.join(TASKS)}")
         if self.slot_weight < 0:

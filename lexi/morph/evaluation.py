@@ -35,6 +35,8 @@ class EvalResult:
     test_pairs: int
     correct: int
     seconds: float
+    split: str = ""
+    """The split scored (test or dev), where a command scored more than one."""
 
     @property
     def accuracy(self) -> float:

@@ -378,9 +378,11 @@ def bootstrap(
     dry_run: bool = False, on_event=None,
     on_plan: Callable[[BootstrapPlan], None] | None = None,
     baselines: str | Path | None = None, shared_ran: set[str] | None = None,
+    on_recipe: Callable[[Recipe], None] | None = None,
 ) -> BootstrapResult:
     """Run the default recipe for ``lang`` and read the evaluation it ends with;
-    ``on_plan`` sees the language, task and resources before any step runs.
+    ``on_plan`` sees the language, task and resources before any step runs, ``on_recipe``
+    the recipe (its folder: ``recipe.directory``).
 
     ``baselines`` is a folder for English-only baselines shared between languages: the
     recipe's ``baseline_dir`` becomes ``baselines/<task>-<model>-<digest>`` (see
@@ -410,6 +412,8 @@ def bootstrap(
         key = baseline_key(recipe_name, recipe.variables)
         variables["baseline_dir"] = str(Path(baselines) / key)
     recipe = load_recipe(recipe_name, variables)
+    if on_recipe is not None:
+        on_recipe(recipe)
     outcomes = run_recipe(recipe, force or [], dry_run, on_event, shared_ran=shared_ran)
     metrics: dict = {}
     if recipe.report and not dry_run:

@@ -485,6 +485,66 @@ def resolve_language(query: str) -> Language:
     return resolve(query).language
 
 
+# --- one language, the form a command needs -----------------------------------------------
+# Every command that takes a language accepts it in any form (sw, swa, swc, sw-KE,
+# swh_Latn, Swahili) and turns it into the form its data needs with one of these. A query
+# that names no language lexi knows is kept as given (a private table, a test code).
+
+
+def _resolved(query: str) -> Language | None:
+    try:
+        return resolve_language(query)
+    except LexiError:
+        return None
+
+
+def language_code(query: str) -> str:
+    """lexi's code for a language given in any form (``Swahili``, ``swa``, ``sw-KE`` → ``sw``):
+    what lexicon stores record and the catalog is keyed by."""
+    language = _resolved(query)
+    return language.code if language else query.strip()
+
+
+def is_language_code(text: str) -> bool:
+    """Whether ``text`` reads as a language code or tag (``sw``, ``swa``, ``sw-KE``,
+    ``swh_Latn``), not a name."""
+    return _parse_code(text.strip()) is not None
+
+
+def code_as_written(query: str) -> str:
+    """A language code or tag as typed (a format's own scheme may need that exact code:
+    PanLex's ``swh``), a language name as lexi's code (``Swahili`` → ``sw``)."""
+    text = query.strip()
+    return text if _parse_code(text) is not None else language_code(text)
+
+
+def unimorph_code(query: str) -> str:
+    """The code UniMorph names the language's table by (``sw``, ``Swahili`` → ``swc``;
+    ``tr`` → ``tur``); ISO 639-3 where lexi knows no table."""
+    language = _resolved(query)
+    return (language.unimorph or language.iso3) if language else query.strip()
+
+
+def locale_code(query: str) -> str:
+    """A locale tag for a language given in any form: a tag with a region is kept
+    (``sw-TZ``), a bare language gets its MASSIVE locale (``Swahili``, ``sw`` → ``sw-KE``),
+    else lexi's code."""
+    text = query.strip().replace("_", "-")
+    tag = _parse_code(text)
+    if tag is not None and tag.territory:
+        return text
+    language = _resolved(query)
+    if language is None:
+        return query.strip()
+    return language.massive or language.code
+
+
+def language_name(query: str) -> str:
+    """The English name of a language given in any form (``sw`` → ``Swahili``)."""
+    language = _resolved(query)
+    return language.name if language else query.strip()
+
+
 # --- resources in a data root ------------------------------------------------------
 
 
