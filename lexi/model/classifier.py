@@ -8,7 +8,12 @@ adapter folder is an ordinary peft adapter of that encoder, and the head is save
 
 from __future__ import annotations
 
+import os
+import socket
+from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlparse
 
 import torch
 from torch import nn
@@ -58,12 +63,72 @@ class EncoderClassifier(nn.Module):
 
 
 def _check_model_folder(model_path: str) -> None:
-    local = Path(model_path)
+    local = Path(model_path).expanduser()
     if local.exists() and not (local / "config.json").is_file():
         raise LexiError(
             "not a transformers model folder (no config.json)", path=model_path,
             hint="pass --model default, a model folder or a Hugging Face model id",
         )
+    looks_like_a_path = model_path.startswith((".", "/", "~")) or model_path.count("/") > 1
+    if not local.exists() and looks_like_a_path:
+        raise LexiError("no such model folder", path=model_path,
+                        hint="pass --model default, a model folder or a Hugging Face model id")
+
+
+HUB_TIMEOUT_S = 3.0
+
+
+@lru_cache(maxsize=1)
+def hub_reachable() -> bool:
+    """Whether the Hugging Face hub answers (one TCP connection, a few seconds at most).
+
+    Offline (``HF_HUB_OFFLINE``) or with no route to the hub, transformers would retry for
+    a minute and then blame a missing file; lexi asks once and says what is wrong. Behind
+    a proxy the answer is left to the hub client (yes).
+    """
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on") or \
+            os.environ.get("TRANSFORMERS_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return False
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY",
+                                             "all_proxy")):
+        return True
+    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    try:
+        socket.create_connection((url.hostname or "huggingface.co",
+                                  url.port or (443 if url.scheme != "http" else 80)),
+                                 timeout=HUB_TIMEOUT_S).close()
+    except OSError:
+        return False
+    return True
+
+
+def _in_hub_cache(model_id: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(model_id, "config.json"), str)
+    except Exception:  # noqa: BLE001 (not a valid repo id, or no cache: not cached)
+        return False
+
+
+def hub_kwargs(model_path: str) -> dict:
+    """Extra ``from_pretrained`` arguments for ``model_path``: none for a local folder or a
+    reachable hub; ``local_files_only`` for a hub id in the cache while offline; a
+    :class:`LexiError` that says "offline" for a hub id that is neither."""
+    if Path(model_path).expanduser().exists() or hub_reachable():
+        return {}
+    if _in_hub_cache(model_path):
+        return {"local_files_only": True}
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    raise LexiError(
+        f"offline: {model_path!r} is a Hugging Face model id, the hub "
+        f"({os.environ.get('HF_ENDPOINT') or 'huggingface.co'}) cannot be reached from here, "
+        f"and the model is not in the cache ({HF_HUB_CACHE})",
+        hint="connect to the network (or unset HF_HUB_OFFLINE) and rerun, copy the model "
+        "into a folder and pass that folder, or pass --model default (the embedded model, "
+        "no network needed)",
+    )
 
 
 def load_encoder(model_path: str, dtype: torch.dtype | None = None) -> nn.Module:
@@ -74,9 +139,10 @@ def load_encoder(model_path: str, dtype: torch.dtype | None = None) -> nn.Module
     from transformers import AutoConfig, AutoModel
 
     _check_model_folder(model_path)
+    hub = hub_kwargs(model_path)
     try:
-        config = AutoConfig.from_pretrained(model_path)
-        kwargs = {"dtype": dtype} if dtype is not None else {}
+        config = AutoConfig.from_pretrained(model_path, **hub)
+        kwargs = {**hub, **({"dtype": dtype} if dtype is not None else {})}
         # BERT-family models accept add_pooling_layer; a pooler nobody uses would only
         # get adapters (and leave DDP with unused parameters).
         try:
@@ -97,8 +163,9 @@ def load_tokenizer(model_path: str):
     from transformers import AutoTokenizer
 
     _check_model_folder(model_path)
+    hub = hub_kwargs(model_path)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(model_path)
+        tokenizer = AutoTokenizer.from_pretrained(model_path, **hub)
     except (OSError, ValueError, KeyError) as exc:
         raise LexiError(
             f"cannot load a tokenizer from {model_path!r}: {str(exc).splitlines()[0]}",
@@ -109,6 +176,50 @@ def load_tokenizer(model_path: str):
     return tokenizer
 
 
+# Scoring this many batches or more draws a progress bar (on a terminal).
+PROGRESS_MIN_BATCHES = 3
+
+
+def scored_batches(token_ids: list[list[int]], batch_size: int,
+                   description: str = "scoring") -> Iterator[list[int]]:
+    """Length-sorted batches of ``token_ids``, with a progress bar (rows, elapsed, ETA) on
+    lexi's console when it is a terminal, the work is more than a couple of batches and
+    this is the main process."""
+    from rich.errors import LiveError
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from lexi import console as lexi_console
+
+    batches = length_sorted_batches([len(t) for t in token_ids], batch_size)
+    screen = lexi_console.console
+    if (len(batches) < PROGRESS_MIN_BATCHES or not screen.is_terminal
+            or os.environ.get("RANK", "0") != "0"):
+        yield from batches
+        return
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("rows"), TimeElapsedColumn(), TimeRemainingColumn(),
+                        console=screen, transient=True)
+    try:
+        progress.start()
+    except LiveError:  # a rich that cannot stack live displays: leave the screen as it is
+        yield from batches
+        return
+    try:
+        task = progress.add_task(description, total=len(token_ids))
+        for batch in batches:
+            yield batch
+            progress.advance(task, len(batch))
+    finally:
+        progress.stop()
+
+
 @torch.no_grad()
 def evaluate_logits(model: nn.Module, token_ids: list[list[int]], pad_id: int,
                     device: torch.device, batch_size: int) -> torch.Tensor:
@@ -116,7 +227,7 @@ def evaluate_logits(model: nn.Module, token_ids: list[list[int]], pad_id: int,
     model.eval()
     out = torch.empty((len(token_ids), 0))
     chunks: dict[int, torch.Tensor] = {}
-    for batch in length_sorted_batches([len(t) for t in token_ids], batch_size):
+    for batch in scored_batches(token_ids, batch_size):
         input_ids, mask = collate([token_ids[i] for i in batch], pad_id)
         with autocast(device):
             logits = model(input_ids.to(device), mask.to(device))
@@ -136,7 +247,7 @@ def evaluate_joint(model: EncoderClassifier, token_ids: list[list[int]], pad_id:
     model.eval()
     intents: dict[int, torch.Tensor] = {}
     slots: dict[int, torch.Tensor] = {}
-    for batch in length_sorted_batches([len(t) for t in token_ids], batch_size):
+    for batch in scored_batches(token_ids, batch_size):
         input_ids, mask = collate([token_ids[i] for i in batch], pad_id)
         with autocast(device):
             logits, slot_logits = model(input_ids.to(device), mask.to(device), with_slots=True)
