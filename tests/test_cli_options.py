@@ -145,6 +145,27 @@ def test_the_shared_names():
     assert {"lexi predict", "lexi eval", "lexi train"} <= by_option["--data"]
 
 
+def test_train_defaults_are_declared_once_in_the_config():
+    from dataclasses import MISSING, fields
+
+    from lexi.model.config import TrainConfig
+
+    defaults = {f.name: f.default if f.default is not MISSING else f.default_factory()
+                for f in fields(TrainConfig)
+                if (f.default, f.default_factory) != (MISSING, MISSING)}
+    command = ROOT.commands["train"]
+    compared = 0
+    for param in command.params:
+        if param.name not in defaults or param.name in ("data", "dev", "output"):
+            continue
+        expected = defaults[param.name]
+        if param.name == "target_modules":
+            expected = ",".join(expected)
+        assert param.default == expected, param.name
+        compared += 1
+    assert compared >= 30
+
+
 def test_split_takes_the_same_values_everywhere(tmp_path):
     splits = [(path, param) for path, param, _ in parameters() if param.name in
               ("split", "dev_split")]

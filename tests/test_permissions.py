@@ -58,6 +58,8 @@ def test_a_run_directory_is_readable_by_others(tmp_path, umask):
     train(TrainConfig(data=[str(data)], dev=str(data), output=str(run), model=str(model),
                       epochs=1, max_steps=2, batch_size=8, device="cpu", threads=1))
     assert (run / "head.safetensors").is_file() and (run / "run.json").is_file()
+    # No blank peft model-card template in the adapter: the run's README.md is the card.
+    assert (run / "README.md").is_file() and not (run / "adapter" / "README.md").exists()
     assert modes(run) == expected(run, 0o644, 0o755)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ import typer
 
 from lexi.cli._util import SPLIT_VALUES, app, console, deprecated, print_json, split_value
 from lexi.errors import LexiError
+from lexi.model.config import TrainConfig
 
 
 def _quiet_transformers() -> None:
@@ -22,6 +24,11 @@ def _quiet_transformers() -> None:
     logging.disable_progress_bar()
     # peft calls a transformers method that warns of its own deprecation on every load.
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+
+
+# Each default is declared once, in TrainConfig; the options show and pass it on.
+_D = {f.name: f.default if f.default is not MISSING else f.default_factory()
+      for f in fields(TrainConfig) if (f.default, f.default_factory) != (MISSING, MISSING)}
 
 
 @app.command("train")
@@ -40,78 +47,84 @@ def train_cmd(
         "(never target-language data).")] = None,
     model: Annotated[str, typer.Option(
         "--model", help="`default` (embedded multilingual-e5-small), a model folder or a "
-        "Hugging Face id.")] = "default",
+        "Hugging Face id.")] = _D["model"],
     split: Annotated[str, typer.Option(
         "--split", help=f"Training rows of this split: {SPLIT_VALUES} (rows without a split "
-        "are kept).")] = "train",
+        "are kept).")] = _D["split"],
     dev_split: Annotated[str, typer.Option(
-        "--dev-split", help=f"Dev rows of this split: {SPLIT_VALUES}.")] = "dev",
-    method: Annotated[str, typer.Option("--method", help="`lora` or `full` fine-tuning.")] = "lora",
+        "--dev-split", help=f"Dev rows of this split: {SPLIT_VALUES}.")] = _D["dev_split"],
+    method: Annotated[str, typer.Option("--method", help="`lora` or `full` fine-tuning.")
+    ] = _D["method"],
     task: Annotated[str, typer.Option(
         "--task", help="`intent`, or `intent+slots`: also a token-level head that tags slots "
         "(BIO, learnt from MASSIVE annot_utt spans; rows without markup train the intent "
-        "head only).")] = "intent",
+        "head only).")] = _D["task"],
     slot_weight: Annotated[float, typer.Option(
-        "--slot-weight", help="intent+slots: loss = intent CE + this × slot CE.")] = 1.0,
-    epochs: Annotated[int, typer.Option("--epochs", help="Passes over the training data.")] = 3,
+        "--slot-weight", help="intent+slots: loss = intent CE + this × slot CE.")
+    ] = _D["slot_weight"],
+    epochs: Annotated[int, typer.Option("--epochs", help="Passes over the training data.")
+    ] = _D["epochs"],
     lr: Annotated[float | None, typer.Option(
-        "--lr", help="Peak learning rate [default: 2e-3 LoRA, 3e-5 full].")] = None,
+        "--lr", help="Peak learning rate [default: 2e-3 LoRA, 3e-5 full].")] = _D["lr"],
     batch_size: Annotated[int, typer.Option(
-        "--batch-size", help="Examples per step and process.")] = 32,
+        "--batch-size", help="Examples per step and process.")] = _D["batch_size"],
     grad_accum: Annotated[int, typer.Option(
-        "--grad-accum", help="Micro-batches per optimizer step.")] = 1,
-    lora_r: Annotated[int, typer.Option("--lora-r", help="LoRA rank.")] = 16,
+        "--grad-accum", help="Micro-batches per optimizer step.")] = _D["grad_accum"],
+    lora_r: Annotated[int, typer.Option("--lora-r", help="LoRA rank.")] = _D["lora_r"],
     lora_alpha: Annotated[int, typer.Option(
-        "--lora-alpha", help="LoRA alpha (scale alpha/r).")] = 32,
+        "--lora-alpha", help="LoRA alpha (scale alpha/r).")] = _D["lora_alpha"],
     lora_dropout: Annotated[float, typer.Option(
-        "--lora-dropout", help="Dropout on the LoRA branch during training.")] = 0.1,
+        "--lora-dropout", help="Dropout on the LoRA branch during training.")] = _D["lora_dropout"],
     target_modules: Annotated[str, typer.Option(
         "--target-modules", help="Comma-separated encoder layers that get LoRA.")
-    ] = "query,key,value,dense",
+    ] = ",".join(_D["target_modules"]),
     max_length: Annotated[int, typer.Option(
-        "--max-length", help="Tokens kept per utterance.")] = 64,
+        "--max-length", help="Tokens kept per utterance.")] = _D["max_length"],
     warmup_ratio: Annotated[float, typer.Option(
-        "--warmup-ratio", help="Share of steps with a linear warm-up.")] = 0.06,
+        "--warmup-ratio", help="Share of steps with a linear warm-up.")] = _D["warmup_ratio"],
     consistency: Annotated[float, typer.Option(
         "--consistency", help="Multi-view training: pair each row with one of its synthetic "
         "views (rows whose lexi.source_id names it) in every batch, adding this weight × the "
-        "symmetric KL between their predictions; 0 = off.")] = 0.0,
+        "symmetric KL between their predictions; 0 = off.")] = _D["consistency"],
     synth: Annotated[str | None, typer.Option(
         "--synth", help="A YAML/JSON file of `lexi synth` options (lexicon, ops, "
-        "per_utterance, …): fresh synthetic views of the English rows every epoch.")] = None,
+        "per_utterance, …): fresh synthetic views of the English rows every epoch.")] = _D["synth"],
     teacher: Annotated[str | None, typer.Option(
         "--teacher", help="A finished source-language run: its predictions on each row's "
-        "English source become soft targets (distillation).")] = None,
+        "English source become soft targets (distillation).")] = _D["teacher"],
     teacher_weight: Annotated[float, typer.Option(
         "--teacher-weight", help="Share of the loss given to the teacher's soft targets.")
-    ] = 0.5,
+    ] = _D["teacher_weight"],
     temperature: Annotated[float, typer.Option(
-        "--temperature", help="Softmax temperature of the distillation term.")] = 2.0,
+        "--temperature", help="Softmax temperature of the distillation term.")] = _D["temperature"],
     max_grad_norm: Annotated[float, typer.Option(
-        "--max-grad-norm", help="Clip gradients to this global L2 norm at every step.")] = 1.0,
+        "--max-grad-norm", help="Clip gradients to this global L2 norm at every step.")
+    ] = _D["max_grad_norm"],
     on_divergence: Annotated[str, typer.Option(
         "--on-divergence", help="When the loss blows up or the model stops learning: `retry` "
         "(once, from the last good state at half the learning rate) or `stop` (the run is "
-        "written as failed).")] = "retry",
+        "written as failed).")] = _D["on_divergence"],
     patience: Annotated[int, typer.Option(
-        "--patience", help="Epochs without dev gain before stopping.")] = 2,
+        "--patience", help="Epochs without dev gain before stopping.")] = _D["patience"],
     seed: Annotated[int, typer.Option(
         "--seed", help="Seed of initialisation, shuffling and dropout: same seed, same run.")
-    ] = 13,
-    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = "auto",
+    ] = _D["seed"],
+    device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = _D["device"],
     threads: Annotated[int | None, typer.Option(
-        "--threads", help="CPU threads [default: all cores].")] = None,
+        "--threads", help="CPU threads [default: all cores].")] = _D["threads"],
     max_steps: Annotated[int | None, typer.Option(
-        "--max-steps", help="Stop after N optimizer steps (smoke tests, benchmarks).")] = None,
+        "--max-steps", help="Stop after N optimizer steps (smoke tests, benchmarks).")
+    ] = _D["max_steps"],
     resume: Annotated[bool, typer.Option(
-        "--resume", help="Continue from the last epoch checkpoint.")] = False,
+        "--resume", help="Continue from the last epoch checkpoint.")] = _D["resume"],
     overwrite: Annotated[bool, typer.Option(
-        "--overwrite", help="Replace an existing run directory.")] = False,
+        "--overwrite", help="Replace an existing run directory.")] = _D["overwrite"],
     text_field: Annotated[str | None, typer.Option(
-        "--text-field", help="Column holding the text (generic JSONL, CSV, TSV files).")] = None,
+        "--text-field", help="Column holding the text (generic JSONL, CSV, TSV files).")
+    ] = _D["text_field"],
     label_field: Annotated[str | None, typer.Option(
         "--label-field", help="Column holding the label (generic JSONL, CSV, TSV files).")
-    ] = None,
+    ] = _D["label_field"],
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Fine-tune the encoder (LoRA by default) and write a run directory.
@@ -132,7 +145,6 @@ def train_cmd(
     `--on-divergence stop` written as failed; either way it says so and exits non-zero
     when no good model came out.
     """
-    from lexi.model.config import TrainConfig
     from lexi.model.train import train
 
     _quiet_transformers()

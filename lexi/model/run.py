@@ -71,6 +71,8 @@ def save_model(model: EncoderClassifier, labels: list[str], directory: Path,
     directory.mkdir(parents=True)
     if hasattr(model.encoder, "peft_config"):
         model.encoder.save_pretrained(directory / ADAPTER_DIR)
+        # peft's blank model-card template; the run's own README.md describes the run.
+        (directory / ADAPTER_DIR / "README.md").unlink(missing_ok=True)
     else:
         model.encoder.save_pretrained(directory / ENCODER_DIR)
     head = {k: v.detach().float().cpu().contiguous() for k, v in model.head.state_dict().items()}
