@@ -1,7 +1,8 @@
 """lexi: bootstrap language understanding for languages with almost no labelled data.
 
 Data flows one way: ``resources`` → ``lexicon`` / ``morph`` → ``synth`` → ``model`` →
-``evaluate``; ``recipe`` and ``cli`` sit on top and nothing below imports them.
+``evaluate``; ``recipe`` and ``cli`` sit on top and nothing below imports them. The
+package root itself is the notebook API over the library (never over ``cli``).
 
 In a notebook, the package itself is the API (each name is imported when first used, so
 ``import lexi`` stays fast)::
@@ -24,13 +25,9 @@ per-epoch lines with ``logging.basicConfig(level=logging.INFO)`` or
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-try:
-    __version__ = version("lexi")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
+from lexi.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from lexi.model.config import TrainConfig
@@ -68,20 +65,18 @@ def train(config: TrainConfig | None = None, /, **options: Any) -> TrainResult:
 def predict(run: str, texts: list[str] | str, top_k: int = 1, **options: Any) -> list[dict]:
     """Classify ``texts`` with a run (or export): one dict per text, as the JSON lines of
     ``lexi predict`` (``label``, ``score``, ``top_k``; slots for slot runs)."""
-    from pathlib import Path
-
-    from lexi.cli.train import predict_rows
+    from lexi.model.predict import predict_rows
 
     texts = [texts] if isinstance(texts, str) else list(texts)
-    return predict_rows(Path(run), texts, None, top_k, **options)
+    return predict_rows(run, texts, None, top_k, **options)
 
 
 def __getattr__(name: str) -> Any:
     """The rest of the API, imported on first use."""
     if name == "synthesize":
-        from lexi.cli.synth import synth
+        from lexi.synth.synthesize import synthesize
 
-        return synth
+        return synthesize
     if name == "evaluate":
         import lexi.evaluate as evaluate  # a callable module: lexi.evaluate(runs, data, …)
 

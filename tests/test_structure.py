@@ -7,8 +7,9 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lexi"
 # Lowest first: a module may import its own layer and the layers before it, never after.
-# The package root (``lexi/__init__.py``) is the notebook API: it re-exports functions from
-# every layer, the command modules' plain functions included, so it is the top.
+# The package root (``lexi/__init__.py``) is the notebook API: it re-exports (lazily)
+# functions from every library layer, so it is the top; it never imports ``lexi.cli``, and
+# modules take lexi's version from ``lexi.version``, so no import reaches back to it.
 LAYERS = ["base", "data", "resources", "lexicon", "morph", "synth", "model", "evaluate",
           "recipe", "cli", "api"]
 

@@ -9,8 +9,6 @@ import sys
 import typer
 from rich.markup import escape
 
-from lexi import __version__
-
 # Importing a command module registers its commands on ``app`` (as spaCy's cli/ does).
 from lexi.cli import (  # noqa: E402,F401,I001
     data,
@@ -27,6 +25,7 @@ from lexi.cli import (  # noqa: E402,F401,I001
 from lexi.cli._util import app, console
 from lexi.console import log_to_console
 from lexi.errors import LexiError
+from lexi.version import __version__
 
 
 def _version(value: bool) -> None:

@@ -10,81 +10,13 @@ import typer
 from rich.table import Table
 
 from lexi.cli._util import SPLIT_VALUES, app, console, deprecated, print_json
-from lexi.data.outputs import check_output
-from lexi.errors import LexiError
-from lexi.resources.languages import resolve_language
-from lexi.synth.config import FUNCTION_WORDS, GENERATORS, MODIFIERS, SynthConfig
+from lexi.synth.config import FUNCTION_WORDS, GENERATORS, MODIFIERS
 from lexi.synth.numbers import NUMBERS_DEFAULT
-from lexi.synth.pipeline import SynthSummary, build_synthesizer, synthesize_file
+from lexi.synth.pipeline import SynthSummary
+from lexi.synth.synthesize import synthesize
 
-
-def synth(
-    source: str,
-    output: str,
-    lexicons: list[str],
-    ops: str = "translate",
-    *,
-    split: str | None = None,
-    format: str = "auto",
-    locale: str | None = None,
-    per_utterance: int = 1,
-    seed: int = 0,
-    sense: str = "weight",
-    unknown: str = "keep",
-    function_words: str | None = None,
-    numbers: str = NUMBERS_DEFAULT,
-    slot_mode: str = "translate",
-    slot_lexicon: str | None = None,
-    token_ratio: float = 0.5,
-    sentence_ratio: float = 1.0,
-    morph: str | None = None,
-    unimorph: str | None = None,
-    morph_model: str | None = None,
-    phonetic_lang: str | None = None,
-    phonetic_style: str = "ipa",
-    keep_source: bool = False,
-    summary_json: str | None = None,
-    progress: bool = False,
-    overwrite: bool = False,
-    report: bool = False,
-) -> SynthSummary:
-    """Synthesise ``output`` from ``source``; the parameters are those of the command."""
-    # Checked before the lexicons and paradigms load (which can take a while): no output
-    # may replace an input, nor an existing file without ``overwrite``.
-    inputs = [source, *lexicons, slot_lexicon, unimorph, morph_model]
-    check_output(output, inputs, overwrite=overwrite)
-    if locale is not None:
-        resolve_language(locale)  # every row records it: a typo would stay in the data
-    if summary_json is not None:
-        check_output(summary_json, [*inputs, output], overwrite=overwrite)
-    if function_words is not None and unknown != "drop-function-words":
-        raise LexiError(
-            f"--function-words is only read by --unknown drop-function-words "
-            f"(--unknown is {unknown!r})",
-            hint="add --unknown drop-function-words, or leave --function-words out",
-        )
-    words = FUNCTION_WORDS if function_words is None else tuple(
-        word.strip() for word in function_words.split(",") if word.strip()
-    )
-    # Languages in any form (sw, swa, Swahili): the row locale, the table's UniMorph code.
-    from lexi.resources.languages import locale_code, unimorph_code
-
-    locale = locale_code(locale) if locale else locale
-    morph = unimorph_code(morph) if morph else morph
-    config = SynthConfig(
-        ops=tuple(op.strip() for op in ops.split(",") if op.strip()),
-        per_utterance=per_utterance, seed=seed, locale=locale, sense=sense, unknown=unknown,
-        function_words=words, numbers=numbers, slot_mode=slot_mode, token_ratio=token_ratio,
-        sentence_ratio=sentence_ratio, phonetic_style=phonetic_style, keep_source=keep_source,
-    )
-    synthesizer = build_synthesizer(
-        config, lexicons, slot_lexicon=slot_lexicon, morph=morph, unimorph=unimorph,
-        morph_model=morph_model, phonetic_lang=phonetic_lang,
-    )
-    return synthesize_file(
-        source, output, synthesizer, split=split, format=format, summary_json=summary_json,
-        progress=progress, overwrite=overwrite, report=report,
-    )
+# The plain function of the command (tests and older code call it by this name).
+synth = synthesize
 
 
 def print_summary(summary: SynthSummary, output: str, top: int) -> None:

@@ -187,50 +187,12 @@ def train_cmd(
         sys.stdout.write(f"{result.run_dir}\n")
 
 
-def predict_rows(run: Path, texts: list[str], input: str | None, top_k: int = 1,
-                 batch_size: int = 64, device: str | None = None, text_field: str | None = None,
-                 split: str | None = None) -> list[dict]:
-    """Classify ``texts`` and/or the rows of the dataset file ``input`` (of ``split``; None
-    or ``all``: every row): one JSON-ready dict per text.
+def predict_rows(*args, **kwargs) -> list[dict]:
+    """What ``lexi predict`` prints: :func:`lexi.model.predict.predict_rows` (imported
+    when called, so that ``lexi --help`` does not load torch)."""
+    from lexi.model.predict import predict_rows as rows
 
-    A run with a slot head (``--task intent+slots``) adds ``annot_utt`` (the text in
-    MASSIVE markup, ``wake me up at [time : five am]``) and ``slots`` (``{"slot", "start",
-    "end", "text"}``, character offsets, ``end`` exclusive).
-    """
-    from lexi.data.massive import format_annot
-    from lexi.data.outputs import nothing_selected
-    from lexi.data.readers import read_dataset
-    from lexi.model.predict import load_predictor
-    from lexi.model.slots import span_dicts
-
-    rows: list[dict] = [{"text": text} for text in texts]
-    if input is not None:
-        for utt in read_dataset(input, text_field=text_field, split=split):
-            row = {"id": utt.id, "text": utt.text}
-            if utt.label is not None:
-                row["gold"] = utt.label
-            rows.append(row)
-    if input is not None and len(rows) == len(texts):
-        raise nothing_selected(input, None)
-    if not rows:
-        raise LexiError("nothing to classify", hint='pass texts, or --data FILE (- for stdin)')
-    for name, value in (("--top-k", top_k), ("--batch-size", batch_size)):
-        if value < 1:
-            raise LexiError(f"{name} must be at least 1, not {value}")
-    predictor = load_predictor(run, device=device)
-    texts = [row["text"] for row in rows]
-    if predictor.slot_labels:
-        proba, spans = predictor.predict_with_slots(texts, batch_size=batch_size)
-        ranked = predictor.rank(proba, top_k)
-    else:
-        ranked, spans = predictor.predict(texts, top_k=top_k, batch_size=batch_size), None
-    for i, (row, best) in enumerate(zip(rows, ranked, strict=True)):
-        row["label"], row["score"] = best[0]
-        row["top_k"] = [{"label": label, "score": score} for label, score in best]
-        if spans is not None:
-            row["annot_utt"] = format_annot(row["text"], spans[i])
-            row["slots"] = span_dicts(row["text"], spans[i])
-    return rows
+    return rows(*args, **kwargs)
 
 
 @app.command("predict")

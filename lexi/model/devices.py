@@ -56,7 +56,7 @@ def versions() -> dict[str, str]:
     import peft
     import transformers
 
-    from lexi import __version__
+    from lexi.version import __version__
 
     return {"lexi": __version__, "python": platform.python_version(), "torch": torch.__version__,
             "transformers": transformers.__version__, "peft": peft.__version__}

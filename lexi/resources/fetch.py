@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 
-from lexi import __version__
 from lexi.errors import LexiError
 from lexi.io import file_sha256
 from lexi.paths import lexi_home
 from lexi.resources.catalog import SourceFile, name_problem, read_catalog
+from lexi.version import __version__
 
 USER_AGENT = f"lexi/{__version__} (+https://github.com/lexi; bilingual lexicon fetcher)"
 CHUNK = 1 << 16
