@@ -83,3 +83,22 @@ def test_bootstrap_demo_says_where_it_writes(tmp_path, monkeypatch):
     old = runner.invoke(app, ["bootstrap", "demo", "--dry-run", "--work", "old"])
     assert old.exit_code == 0 and "--work is deprecated" in " ".join(old.stderr.split())
     assert f"writing into {tmp_path / 'old'}" in " ".join(old.stderr.split())
+
+
+def test_the_cli_shows_the_library_log_on_stderr(capsys):
+    from lexi.console import log_to_console
+
+    logger = logging.getLogger("lexi")
+    before = (list(logger.handlers), logger.level, logger.propagate)
+    try:
+        log_to_console()
+        log_to_console()  # once only
+        logging.getLogger("lexi.model.train").warning("no --dev: %s", "a warning")
+        logging.getLogger("lexi.model.train").info("epoch 1: a line")
+        logging.getLogger("lexi.model.train").debug("hidden")
+        err = capsys.readouterr().err
+        assert err.count("no --dev: a warning") == 1 and "epoch 1: a line" in err
+        assert "hidden" not in err
+    finally:
+        logger.handlers[:], logger.propagate = before[0], before[2]
+        logger.setLevel(before[1])

@@ -129,8 +129,17 @@ def test_help_pages_keep_what_they_say(monkeypatch):
 
 
 def test_shell_completion_is_on():
+    import os
+    import subprocess
+
     options = {opt for param in ROOT.params for opt in param.opts}
     assert {"--install-completion", "--show-completion"} <= options
+    repo = str(Path(__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-m", "lexi.cli.main"], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": repo, "COMP_WORDS": "lexi predict --sp",
+             "COMP_CWORD": "2", "_LEXI_COMPLETE": "complete_bash"})
+    assert done.stdout.split() == ["--split"], done.stderr
 
 
 def test_the_shared_names():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import sys
 from pathlib import Path
@@ -99,16 +100,18 @@ def test_absurd_learning_rate_stops_with_a_clear_message_and_a_failed_run(tiny, 
         load_predictor(run_dir)
 
 
-def test_retry_is_tried_once_and_then_the_run_fails(tiny, tmp_path, capsys):
+def test_retry_is_tried_once_and_then_the_run_fails(tiny, tmp_path, caplog):
     run_dir = tmp_path / "run"
-    with pytest.raises(TrainingDiverged, match="already been retried once"):
+    with caplog.at_level(logging.WARNING, logger="lexi"), \
+            pytest.raises(TrainingDiverged, match="already been retried once"):
         train(config_for(tiny, run_dir, lr=50.0, on_divergence="retry"))
     run = json.loads((run_dir / "run.json").read_text())
     assert run["status"] == "failed"
     (retry,) = run["stability"]["retries"]
     assert retry["lr_scale"] == 0.5 and retry["restored_step"] == 0
-    said = " ".join(capsys.readouterr().err.split())
-    assert "Retrying once from step 0 at 0.5 × the learning rate" in said
+    # Said as a warning of the lexi logger (the CLI prints it; a notebook shows warnings).
+    said = " ".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+    assert "Retrying once from step 0 at 0.5 × the learning rate" in " ".join(said.split())
 
 
 def test_a_retried_run_goes_back_to_its_best_state_and_finishes(tiny, tmp_path, monkeypatch):
