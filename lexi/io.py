@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -91,3 +92,29 @@ def write_pickle_cache(path: Path, value: object) -> None:
     """Cache ``value`` at ``path`` atomically (readers never see half a file)."""
     with atomic_write(path, "wb") as handle:
         pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def replace_dir(staging: Path, target: Path) -> None:
+    """Swap ``staging`` in for ``target`` (two renames: never a half-written ``target``)."""
+    old = target.with_name(target.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+@contextlib.contextmanager
+def staged_dir(output: Path) -> Iterator[Path]:
+    """A fresh folder beside ``output`` that replaces it (two renames) when the block ends."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    try:
+        yield staging
+        ordinary_permissions(staging)  # mkdtemp and safetensors make them private
+        replace_dir(staging, output)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)

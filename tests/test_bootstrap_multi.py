@@ -105,7 +105,8 @@ def test_seeds_make_groups_in_the_evaluation_and_skip_per_seed(world, inprocess,
                        overrides=tiny_vars(world, seeds="13,14"))
     ran = [o.name for o in result.outcomes if o.status == "ran"]
     assert ran == ["lexicon", "synth", "train-baseline@13", "train-baseline@14",
-                   "train-augmented@13", "train-augmented@14", "eval"]
+                   "train-augmented@13", "train-augmented@14", "average@13",
+                   "average@14", "eval"]
     assert sorted(trainings(inprocess)) == sorted(
         f"{work}/runs/{kind}-s{seed}" for kind in ("baseline", "augmented") for seed in (13, 14))
     metrics = result.metrics
@@ -120,13 +121,15 @@ def test_seeds_make_groups_in_the_evaluation_and_skip_per_seed(world, inprocess,
     assert not result.problems()
     lines = result.summary()
     assert lines[0].startswith("baseline  (baseline-s13, baseline-s14): ")
-    assert "± " in lines[0] and "over 2 seeds" in lines[0] and lines[2].startswith("gain: ")
+    assert "± " in lines[0] and "over 2 seeds" in lines[0]
+    assert lines[2].startswith("averaged  (averaged-s13, averaged-s14): ")
+    assert lines[3].startswith("gain (averaged − baseline): ")
     # Seeds taken together with seeds alone: a third seed trains only that seed.
     inprocess.clear()
     more = bootstrap("sw", data_root=world["data"], work=work,
                      overrides=tiny_vars(world, seeds="13,14,15"))
     assert [o.name for o in more.outcomes if o.status == "ran"] == [
-        "train-baseline@15", "train-augmented@15", "eval"]
+        "train-baseline@15", "train-augmented@15", "average@15", "eval"]
     assert len(more.metrics["groups"][0]["runs"]) == 3
     inprocess.clear()
     again = bootstrap("sw", data_root=world["data"], work=work,

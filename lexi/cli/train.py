@@ -1,4 +1,5 @@
-"""`lexi train`, `lexi predict`, `lexi export`: fine-tune, classify, deploy."""
+"""`lexi train`, `lexi average`, `lexi predict`, `lexi export`: fine-tune, combine runs,
+classify, deploy."""
 
 from __future__ import annotations
 
@@ -262,3 +263,38 @@ def export_cmd(
     _quiet_transformers()
     written = export_run(run, output, merge=merge, overwrite=overwrite)
     sys.stdout.write(f"{written}\n")
+
+
+@app.command("average")
+def average_cmd(
+    runs: Annotated[list[Path], typer.Option(
+        "--run", "-r", help="A finished run directory (repeat: two or more runs of one "
+        "encoder and label set).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Run directory to write.")],
+    weights: Annotated[str | None, typer.Option(
+        "--weights", help="One weight per --run, in order, commas (normalised to sum 1); "
+        "equal weights by default.")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace an existing output folder.")] = False,
+) -> None:
+    """Average trained runs in weight space into one run (WiSE-FT, model soups).
+
+    The English-only baseline and the augmented run (English + synthetic) each know
+    something the other lacks; their average keeps both and is one ordinary model, as fast
+    as either. docs/results.md measures it against both on MASSIVE sw-KE and SIB-200. LoRA
+    runs are averaged exactly (the adapters' ranks are concatenated); full fine-tuning runs
+    average their tensors. Prints the new run directory on stdout.
+
+    Example:
+
+        lexi average -r runs/augmented -r runs/baseline -o runs/averaged
+        lexi average -r runs/augmented -r runs/baseline --weights 0.7,0.3 -o runs/avg73
+    """
+    from lexi.model.average import average_runs, parse_weights
+
+    weight_list = parse_weights(weights, len(runs)) if len(runs) >= 2 else None
+    result = average_runs(runs, output, weight_list, overwrite=overwrite)
+    console.print(f"[green]averaged {len(result.runs)} runs[/] ({result.method}, weights "
+                  f"{', '.join(f'{w:.2f}' for w in result.weights)}) into {result.output}",
+                  highlight=False)
+    sys.stdout.write(f"{result.output}\n")

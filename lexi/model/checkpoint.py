@@ -17,9 +17,10 @@ import torch
 from torch import nn
 
 from lexi.errors import LexiError
+from lexi.io import replace_dir
 from lexi.model.classifier import EncoderClassifier
 from lexi.model.config import TrainConfig
-from lexi.model.run import replace_dir, save_last, save_model
+from lexi.model.run import save_last, save_model
 
 
 @dataclass

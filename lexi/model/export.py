@@ -23,20 +23,17 @@ into place, so it is never seen half-written.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import importlib.util
 import json
 import re
 import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from lexi.errors import LexiError
-from lexi.io import atomic_write, ordinary_permissions
+from lexi.io import atomic_write, staged_dir
 from lexi.model.export_card import adapter_card, merged_card, portable_base_model
 
 MODELING_FILE = "modeling_lexi.py"
@@ -62,7 +59,7 @@ def export_run(run_dir: str | Path, output: str | Path, *, merge: bool = True,
                         hint="drop --no-merge: the merged export is the whole model")
     # Loaded in both cases: a run that does not load is refused before anything is written.
     predictor = load_predictor(run_dir, device="cpu")  # merges the adapter on load
-    with _staged(output) as staging:
+    with staged_dir(output) as staging:
         if merge:
             _write_merged(predictor, run, run_dir, staging, output)
         else:
@@ -104,22 +101,6 @@ def _read_run(run_dir: Path) -> dict[str, Any]:
         raise LexiError("no 'model' record", path=path,
                         hint="the file is written by `lexi train`; retrain, or restore it")
     return run
-
-
-@contextlib.contextmanager
-def _staged(output: Path) -> Iterator[Path]:
-    """A fresh folder beside ``output`` that replaces it (two renames) when the block ends."""
-    from lexi.model.run import replace_dir
-
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
-        yield staging
-        ordinary_permissions(staging)  # mkdtemp and safetensors make them private
-        replace_dir(staging, output)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 # --- merged: a transformers text-classification model -------------------------------------

@@ -88,18 +88,6 @@ def save_model(model: EncoderClassifier, labels: list[str], directory: Path,
     ordinary_permissions(directory)  # safetensors writes its files 0600
 
 
-def replace_dir(staging: Path, target: Path) -> None:
-    """Swap ``staging`` in for ``target`` (two renames: never a half-written ``target``)."""
-    old = target.with_name(target.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(staging, target)
-    if old.exists():
-        shutil.rmtree(old)
-
-
 def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
 

@@ -163,8 +163,9 @@ class BootstrapResult:
                 for w in run.get("warnings", []) if w.get("degenerate")]
 
     def summary(self) -> list[str]:
-        """Three lines: baseline, augmented, gain (accuracy, 95% intervals); with several
-        seeds, the seed groups' mean ± sd, pooled interval and the gain of the means."""
+        """One line per run group (baseline, augmented, averaged: accuracy, 95% intervals;
+        with several seeds the groups' mean ± sd and pooled interval), then the gain of the
+        recipe's model (the last group) over the baseline."""
         runs = self.metrics.get("runs", [])
         if len(runs) < 2 or self.problems():
             return []
@@ -172,7 +173,7 @@ class BootstrapResult:
             {"name": run["name"], "runs": [run["name"]], "vs_baseline": run["vs_baseline"],
              "metrics": {"accuracy": _as_group_score(run["metrics"]["accuracy"])}}
             for run in runs]
-        base, aug = groups[0], groups[-1]
+        base, final = groups[0], groups[-1]
 
         def acc(group: dict) -> str:
             score = group["metrics"]["accuracy"]
@@ -183,11 +184,12 @@ class BootstrapResult:
                     f"{len(group['runs'])} seeds [pooled 95% CI {100 * score['low']:.1f}–"
                     f"{100 * score['high']:.1f}]")
 
-        gain = next(d for d in aug["vs_baseline"] if d["metric"] == "accuracy")
+        width = max(len(group["name"]) for group in groups)
+        gain = next(d for d in final["vs_baseline"] if d["metric"] == "accuracy")
         return [
-            f"baseline  ({', '.join(base['runs'])}): {acc(base)}",
-            f"augmented ({', '.join(aug['runs'])}): {acc(aug)}",
-            f"gain: {100 * gain['estimate']:+.1f} points "
+            *(f"{group['name']:<{width}} ({', '.join(group['runs'])}): {acc(group)}"
+              for group in groups),
+            f"gain ({final['name']} − {base['name']}): {100 * gain['estimate']:+.1f} points "
             f"[95% CI {100 * gain['low']:+.1f} to {100 * gain['high']:+.1f}]",
         ]
 

@@ -39,8 +39,9 @@ class LanguageRun:
     ``status`` is ``ok``, ``not a result`` (a run was flagged degenerate by the
     evaluation) or ``failed`` (``error`` says why: a missing resource, a failing step).
     ``baseline``/``augmented`` are the seed groups' accuracy (``mean``, ``sd`` (None for
-    one seed), ``low``, ``high``, ``runs``); ``gain`` the accuracy difference of the
-    means with its interval.
+    one seed), ``low``, ``high``, ``runs``, ``name``): the first group and the recipe's
+    model (its last group: ``averaged`` in the shipped recipes); ``gain`` the accuracy
+    difference of their means with its interval.
     """
 
     query: str
@@ -264,7 +265,7 @@ def status_cell(run: LanguageRun) -> str:
 
 
 COLUMNS = ("language", "task (test set)", "seeds", "baseline accuracy",
-           "augmented accuracy", "gain (points)", "warnings", "wall time", "status")
+           "recipe's model accuracy", "gain (points)", "warnings", "wall time", "status")
 
 
 def summary_rows(result: MultiResult) -> list[list[str]]:
@@ -291,7 +292,8 @@ def summary_lines(result: MultiResult) -> list[str]:
             format_seconds(run.seconds)) if part)
         lines.append(f"{what}: {status_cell(run)}")
         if run.baseline or run.augmented:
-            lines.append(f"  baseline {score_cell(run.baseline)}, augmented "
+            final = (run.augmented or {}).get("name", "augmented")
+            lines.append(f"  baseline {score_cell(run.baseline)}, {final} "
                          f"{score_cell(run.augmented)}, gain {gain_cell(run.gain)}")
         lines += [f"  {'NOT A RESULT' if w.get('degenerate') else 'note'}: {w['run']}: "
                   f"{w['message']}" for w in sorted(run.warnings,
@@ -307,7 +309,9 @@ def _preamble(result: MultiResult) -> list[str]:
         f"seed{'s' * (len(seeds) != 1)} ({', '.join(seeds) or '—'}); total wall time "
         f"{format_seconds(result.seconds)}.",
         "Accuracy on each language's test set in points: mean ± sd over the seeds "
-        "[pooled 95% bootstrap interval]; gain = augmented − baseline, paired on the same "
+        "[pooled 95% bootstrap interval]; the recipe's model is its last run group "
+        "(averaged: augmented and baseline averaged in weight space); gain = that model − "
+        "baseline, paired on the same "
         "test rows [95% interval]. The English-only baselines are in "
         f"{result.baselines}, trained once per task, model, training options and seed and "
         "shared by every language.",
