@@ -70,16 +70,16 @@ def average_runs(runs: list[str | Path], output: str | Path, weights: list[float
     if len(paths) < 2:
         raise LexiError("averaging needs at least two runs", hint="give --run twice or more")
     weights = parse_weights(",".join(map(str, weights)) if weights else None, len(paths))
+    _check_output(paths, output, overwrite)
     records = [_finished_run(path) for path in paths]
     method = _common(records, paths)
-    _check_output(paths, output, overwrite)
     with staged_dir(output) as staging:
         _average_heads(paths, weights, staging)
         if method == "lora":
             _average_adapters(paths, weights, staging)
         else:
             _average_encoders(paths, weights, staging)
-        run = _averaged_record(records[0], paths, weights, output)
+        run = _averaged_record(records[0], paths, weights, output, method)
         (staging / "README.md").write_text(_card(run), encoding="utf-8")
         (staging / RUN_FILE).write_text(json.dumps(run, ensure_ascii=False, indent=2) + "\n",
                                         encoding="utf-8")
@@ -109,9 +109,14 @@ def _common(records: list[dict[str, Any]], paths: list[Path]) -> str:
                                 "averaged", path=path)
         if model.get("slot_labels") != first.get("slot_labels"):
             raise LexiError(f"its slot tags differ from {paths[0]}'s", path=path)
-    if first.get("method") not in ("lora", "full"):
-        raise LexiError(f"unknown training method {first.get('method')!r}", path=paths[0])
-    return first["method"]
+    method = first.get("method")
+    if method is None:  # a record without the field: the folder says what was saved
+        from lexi.model.run import ENCODER_DIR
+
+        method = "full" if (paths[0] / ENCODER_DIR).is_dir() else "lora"
+    if method not in ("lora", "full"):
+        raise LexiError(f"unknown training method {method!r}", path=paths[0])
+    return method
 
 
 def _check_output(paths: list[Path], output: Path, overwrite: bool) -> None:
@@ -125,9 +130,17 @@ def _check_output(paths: list[Path], output: Path, overwrite: bool) -> None:
         raise LexiError("output exists", path=output, hint="pass --overwrite to replace it")
 
 
+def _require(path: Path, what: str) -> Path:
+    if not path.is_file():
+        raise LexiError(f"{what} is missing: not a complete run", path=path,
+                        hint="retrain the run, or restore the file")
+    return path
+
+
 def _load(path: Path):
     from safetensors.torch import load_file
 
+    _require(path, "a weights file")
     try:
         return load_file(str(path))
     except Exception as exc:  # safetensors raises its own error types for broken files
@@ -164,8 +177,7 @@ def _average_adapters(paths: list[Path], weights: list[float], staging: Path) ->
 
     from lexi.model.run import ADAPTER_DIR
 
-    configs = [json.loads((path / ADAPTER_DIR / ADAPTER_CONFIG).read_text(encoding="utf-8"))
-               for path in paths]
+    configs = [_adapter_config(path / ADAPTER_DIR / ADAPTER_CONFIG) for path in paths]
     for config, path in zip(configs, paths, strict=True):
         if config.get("use_rslora") or config.get("use_dora") or config.get("rank_pattern") \
                 or config.get("alpha_pattern"):
@@ -193,11 +205,24 @@ def _average_adapters(paths: list[Path], weights: list[float], staging: Path) ->
                                                         encoding="utf-8")
 
 
+def _adapter_config(path: Path) -> dict[str, Any]:
+    _require(path, "the LoRA adapter's configuration")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LexiError(f"unreadable adapter configuration: {exc}", path=path) from None
+    if not isinstance(config, dict) or not config.get("r") or "lora_alpha" not in config:
+        raise LexiError("not a LoRA adapter configuration (no r / lora_alpha)", path=path)
+    return config
+
+
 def _average_encoders(paths: list[Path], weights: list[float], staging: Path) -> None:
     from safetensors.torch import save_file
 
     from lexi.model.run import ENCODER_DIR
 
+    for path in paths:
+        _require(path / ENCODER_DIR / "config.json", "the fine-tuned encoder")
     shutil.copytree(paths[0] / ENCODER_DIR, staging / ENCODER_DIR)
     files = sorted(p.name for p in (paths[0] / ENCODER_DIR).glob("*.safetensors"))
     if not files:
@@ -210,15 +235,14 @@ def _average_encoders(paths: list[Path], weights: list[float], staging: Path) ->
 
 
 def _averaged_record(first: dict[str, Any], paths: list[Path], weights: list[float],
-                     output: Path) -> dict[str, Any]:
+                     output: Path, method: str) -> dict[str, Any]:
     from lexi.model.run import ADAPTER_DIR
 
     run = {key: first[key] for key in ("format", "model", "versions") if key in first}
     config = dict(first.get("config") or {})
     config["output"] = str(output)
-    if first["model"].get("method") == "lora":
-        rank = sum(json.loads((path / ADAPTER_DIR / ADAPTER_CONFIG).read_text())["r"]
-                   for path in paths)
+    if method == "lora":
+        rank = sum(_adapter_config(path / ADAPTER_DIR / ADAPTER_CONFIG)["r"] for path in paths)
         config.update(lora_r=rank, lora_alpha=rank)
     run.update(
         status="ok",
