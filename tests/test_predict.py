@@ -76,3 +76,18 @@ def test_cli_predict_input_file_writes_json_lines(run_dir, tmp_path, capsys):
 def test_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path):
     with pytest.raises(LexiError, match="not a lexi run directory"):
         load_predictor(tmp_path)
+
+
+def test_the_library_loads_runs_quietly(run_dir, capfd):
+    """No transformers progress bar and no deprecation warning from peft's load path, for
+    the notebook API as for the CLI (the filter is the library's, not only the CLI's)."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        predictor = load_predictor(run_dir, device="cpu")
+        predictor.predict_proba(TEXTS)
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "is_gradient_checkpointing" in m], messages
+    err = capfd.readouterr().err
+    assert "Loading weights" not in err and "FutureWarning" not in err, err

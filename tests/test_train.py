@@ -250,3 +250,24 @@ def test_a_relative_model_path_is_recorded_absolute(tiny, tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)  # predicting from elsewhere still finds the encoder
     best = load_predictor(tmp_path / "run").predict(["play jazz"])[0][0][0]
     assert best in run["model"]["labels"]
+
+
+def test_run_json_feeds_back_from_another_folder(tiny, tmp_path, monkeypatch):
+    """Relative data, dev and output paths are recorded absolute, so `--config run.json`
+    works wherever the user stands; a run without a dev set says so in its card."""
+    model, data = tiny
+    monkeypatch.chdir(data.parent)
+    assert run_cli(["train", "--data", data.name, "--model", str(model), "--epochs", "1",
+                    "--max-steps", "2", "--device", "cpu", "--threads", "1",
+                    "-o", "rel-run"]) == 0
+    run = json.loads((data.parent / "rel-run" / "run.json").read_text())
+    assert run["config"]["data"] == [str(data.resolve())]
+    assert run["config"]["output"] == str((data.parent / "rel-run").resolve())
+    card = (data.parent / "rel-run" / "README.md").read_text()
+    assert "no dev set: the last epoch (1) is kept" in card and "nan" not in card
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert run_cli(["train", "--config", str(data.parent / "rel-run" / "run.json"),
+                    "-o", "again"]) == 0
+    assert (elsewhere / "again" / "run.json").exists()

@@ -17,14 +17,9 @@ from lexi.model.config import TrainConfig
 
 
 def _quiet_transformers() -> None:
-    # transformers draws its own bars for every load and save; lexi's progress is enough.
-    import warnings
+    from lexi.model.classifier import quiet_transformers
 
-    from transformers.utils import logging
-
-    logging.disable_progress_bar()
-    # peft calls a transformers method that warns of its own deprecation on every load.
-    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+    quiet_transformers()
 
 
 # Each default is declared once, in TrainConfig; the options show and pass it on.

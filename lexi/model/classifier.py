@@ -131,11 +131,25 @@ def hub_kwargs(model_path: str) -> dict:
     )
 
 
+def quiet_transformers() -> None:
+    """Silence what transformers and peft print on every load: their own progress bars
+    (lexi draws its own) and a deprecation warning peft triggers inside transformers, which
+    says nothing a lexi user can act on. Called by every model load, so the notebook API is
+    as quiet as the CLI."""
+    import warnings
+
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+
+
 def load_encoder(model_path: str, dtype: torch.dtype | None = None) -> nn.Module:
     """``AutoModel`` from a folder or hub id, without the pooler (mean pooling needs none).
 
     Anything that is not a model becomes a :class:`LexiError` that says so.
     """
+    quiet_transformers()
     from transformers import AutoConfig, AutoModel
 
     _check_model_folder(model_path)

@@ -171,6 +171,20 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def portable_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict` with every file path that exists made absolute: a run's
+        ``run.json`` is fed back with ``--config`` from any folder (hub ids, ``default`` and
+        ``-`` stay as typed)."""
+        def absolute(value: str | None) -> str | None:
+            return str(Path(value).resolve()) if value and Path(value).exists() else value
+
+        values = self.to_dict()
+        values["data"] = [absolute(path) for path in self.data]
+        for key in ("dev", "synth", "teacher", "model"):
+            values[key] = absolute(values[key])
+        values["output"] = str(Path(self.output).resolve())
+        return values
+
     @classmethod
     def read_file(cls, path: str | Path) -> dict[str, Any]:
         """Options from a YAML or JSON file: a plain mapping of field names, or a run's

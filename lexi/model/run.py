@@ -154,7 +154,7 @@ def run_record(config: TrainConfig, model_path: str, labels: list[str], dist_env
     return {
         "format": "lexi-run/1",
         "status": "ok",
-        "config": config.to_dict(),
+        "config": config.portable_dict(),
         "model": model,
         "data_sha256": {str(path): file_sha256(path) for path in dict.fromkeys(files)},
         "versions": versions(),
@@ -221,11 +221,22 @@ def finalise(config: TrainConfig, result: TrainResult, model_path: str, dist_env
 def model_card(run: dict[str, Any]) -> str:
     """A short README for the run directory: what it is, how it was made, how to use it."""
     model, config = run["model"], run["config"]
-    rows = "\n".join(
-        f"| {r['epoch']} | {r['train_loss']:.4f} | {r.get('dev_accuracy', float('nan')):.4f} | "
-        f"{r.get('dev_loss', float('nan')):.4f} | {r['train_samples_per_s']:.1f} |"
-        for r in run["history"]
-    )
+    has_dev = bool(config.get("dev"))
+    if has_dev:
+        header = ("| epoch | train loss | dev accuracy | dev loss | samples/s |\n"
+                  "|---|---|---|---|---|")
+        rows = "\n".join(
+            f"| {r['epoch']} | {r['train_loss']:.4f} | {r.get('dev_accuracy', float('nan')):.4f} "
+            f"| {r.get('dev_loss', float('nan')):.4f} | {r['train_samples_per_s']:.1f} |"
+            for r in run["history"])
+        selection = (f"model selected on dev `{config['dev']}` (split {config['dev_split']}): "
+                     f"epoch {run['best_epoch']}")
+    else:
+        # Without a dev set nothing was selected: say so instead of a column of nan.
+        header = "| epoch | train loss | samples/s |\n|---|---|---|"
+        rows = "\n".join(f"| {r['epoch']} | {r['train_loss']:.4f} | "
+                          f"{r['train_samples_per_s']:.1f} |" for r in run["history"])
+        selection = f"no dev set: the last epoch ({run['best_epoch']}) is kept"
     method = (f"LoRA (r={config['lora_r']}, alpha={config['lora_alpha']}, "
               f"targets {', '.join(config['target_modules'])})" if model["method"] == "lora"
               else "full fine-tuning")
@@ -235,11 +246,10 @@ def model_card(run: dict[str, Any]) -> str:
 - method: {method}, {config['epochs']} epoch(s), lr {config['lr'] or 'default'},
   batch {config['batch_size']} × {config['grad_accum']}, max length {model['max_length']}
 - labels: {len(model['labels'])}; training data: {', '.join(config['data'])};
-  model selected on dev `{config['dev']}` (split {config['dev_split']}): epoch {run['best_epoch']}
+  {selection}
 - trained on {run['device']['type']} × {run['device']['world_size']} in {run['wall_time_s']:.0f} s
 
-| epoch | train loss | dev accuracy | dev loss | samples/s |
-|---|---|---|---|---|
+{header}
 {rows}
 
 Use it:
