@@ -750,6 +750,17 @@ CASES = [
     bad("train-synth-spec-unknown-op",
         "train --data {d}/en.jsonl --synth {d}/s.yml -o {d}/r", "teleport",
         files={"s.yml": "lexicon: lex.tsv\nops: [teleport]\n"}, absent=("r",)),
+    # A binary --synth file (an image, a pickle given by mistake): one line naming the file
+    # and what --synth takes, exit code 2, not a UnicodeDecodeError or a YAML reader dump.
+    bad("train-synth-spec-binary", "train --data {d}/en.jsonl --synth {d}/s.yml -o {d}/r",
+        "error: {d}/s.yml:1: not a synthesis spec: not valid UTF-8: byte 0x89 at byte offset "
+        "0 (--synth takes a YAML or JSON text file (UTF-8) of lexi synth's options)",
+        files={"s.yml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"}, absent=("r",)),
+    bad("train-synth-spec-utf8-but-binary",
+        "train --data {d}/en.jsonl --synth {d}/s.yml -o {d}/r",
+        "error: {d}/s.yml: not a synthesis spec: control character U+0000 at character offset "
+        "9 (--synth takes a YAML or JSON text file (UTF-8) of lexi synth's options)",
+        files={"s.yml": b"lexicon: \x00\x01\x02 binary\n"}, absent=("r",)),
     bad("train-missing-teacher", "train --data {d}/en.jsonl --teacher {d}/missing -o {d}/r",
         "{d}/missing: the teacher run is not found", absent=("r",)),
     # --- lexi predict ----------------------------------------------------------------------------

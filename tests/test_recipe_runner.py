@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,8 @@ import pytest
 from lexi.errors import LexiError
 from lexi.recipe.config import builtin_recipes, load_recipe
 from lexi.recipe.runner import STATE_FILE, run_recipe, shell_script
+
+REPO = Path(__file__).resolve().parents[1]
 
 # Three cheap lexi commands: write the demo data, convert it, convert the conversion.
 RECIPE = """\
@@ -180,6 +185,115 @@ def test_a_step_that_does_not_write_its_output_fails(tmp_path):
                     f"    outputs: [{tmp_path}/w/never]\n")
     with pytest.raises(LexiError, match="did not write its output"):
         run_recipe(load_recipe(path))
+
+
+# A step that writes half its output, records its pid (and its own child's), then works
+# on for two minutes: long enough to be stopped in the middle.
+SLOW_STEP = """\
+import os, subprocess, sys, time
+from pathlib import Path
+output, pids, with_child = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3] == "child"
+found = [os.getpid()]
+if with_child:
+    found.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]).pid)
+output.write_text("half of it")
+pids.with_suffix(".tmp").write_text(" ".join(map(str, found)))
+pids.with_suffix(".tmp").rename(pids)
+time.sleep(120)
+"""
+
+
+def slow_recipe(tmp_path: Path, with_child: bool) -> Path:
+    """A recipe of one slow step (:data:`SLOW_STEP`) writing ``work/out.txt``."""
+    script = tmp_path / "slow_step.py"
+    script.write_text(SLOW_STEP)
+    work = tmp_path / "work"
+    path = tmp_path / "slow.yml"
+    path.write_text(f"directory: {work}\nsteps:\n  - name: slow\n"
+                    f"    run: {sys.executable} {script} {work}/out.txt {tmp_path}/pids "
+                    f"{'child' if with_child else 'alone'}\n"
+                    f"    outputs: [{work}/out.txt]\n")
+    return path
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def wait_until(condition, seconds: float = 60.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; PDEATHSIG")
+@pytest.mark.parametrize("how, runner_status, with_child", [
+    (signal.SIGTERM, 128 + signal.SIGTERM, True),  # kill PID, systemd, a job scheduler
+    (signal.SIGINT, 130, True),  # Ctrl-C: only the runner's group hears it
+    (signal.SIGKILL, -signal.SIGKILL, False),  # nothing runs in the runner: the kernel's part
+], ids=["SIGTERM", "SIGINT", "SIGKILL"])
+def test_a_stopped_runner_takes_its_step_along_and_records_nothing(
+        tmp_path, how, runner_status, with_child):
+    """``lexi recipe run`` stopped in the middle of a step (issue 16, item 7) leaves no step
+    running (nor a child the step started, for the signals the runner sees) and its
+    half-written output is not taken as done: the next run runs the step again."""
+    recipe = slow_recipe(tmp_path, with_child)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "lexi.cli.main", "recipe", "run", str(recipe)], cwd=REPO,
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        # A runner started in the background may inherit an ignored SIGINT: not this one.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    pids_file = tmp_path / "pids"
+    try:
+        assert wait_until(pids_file.exists), runner.communicate(timeout=5)[0]
+        pids = [int(pid) for pid in pids_file.read_text().split()]
+        assert all(alive(pid) for pid in pids)
+        runner.send_signal(how)
+        output = runner.communicate(timeout=60)[0]
+        assert runner.returncode == runner_status, output
+        assert wait_until(lambda: not any(alive(pid) for pid in pids), 30), \
+            f"left running: {[pid for pid in pids if alive(pid)]}"
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        for pid in (int(p) for p in pids_file.read_text().split()) if pids_file.exists() \
+                else ():
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert "lexi/recipe/runner.py" not in output  # no traceback of the runner's own
+    assert (tmp_path / "work" / "out.txt").read_text() == "half of it"
+    state = json.loads((tmp_path / "work" / STATE_FILE).read_text())
+    assert "slow" not in state["steps"]
+    planned = run_recipe(load_recipe(recipe), dry_run=True)
+    assert [(o.status, o.reason) for o in planned] == [("would-run", "never ran")]
+
+
+def test_a_step_killed_midway_is_an_error_and_not_recorded(tmp_path):
+    """A step ended by a signal (the OOM killer's SIGKILL, say) after writing part of its
+    output: the run fails naming the signal, and the output is not recorded as done."""
+    work = tmp_path / "work"
+    script = tmp_path / "dies.py"
+    script.write_text("import os, signal, sys\nopen(sys.argv[1], 'w').write('half')\n"
+                      "os.kill(os.getpid(), signal.SIGKILL)\n")
+    path = tmp_path / "r.yml"
+    path.write_text(f"directory: {work}\nsteps:\n  - name: s\n"
+                    f"    run: {sys.executable} {script} {tmp_path}/out.txt\n"
+                    f"    outputs: [{tmp_path}/out.txt]\n")
+    with pytest.raises(LexiError, match=r"step s was stopped by SIGKILL \(signal 9\); its "
+                       "outputs are not recorded"):
+        run_recipe(load_recipe(path))
+    assert (tmp_path / "out.txt").read_text() == "half"
+    assert json.loads((work / STATE_FILE).read_text())["steps"] == {}
+    assert [o.reason for o in run_recipe(load_recipe(path), dry_run=True)] == ["never ran"]
 
 
 def test_shell_script_runs_the_same_chain(recipe_file, tmp_path):

@@ -32,9 +32,11 @@ def write_inputs(d: Path) -> None:
     # A good first row, then a broken line: the failure comes after writing has started.
     (d / "broken.jsonl").write_text(json.dumps(ROWS[0]) + "\n{not json\n", encoding="utf-8")
     (d / "lex.tsv").write_text("wake\tamka\nplay\tcheza\nmusic\tmuziki\n", encoding="utf-8")
+    (d / "swc.tsv").write_text("soma\tnasoma\tV;IND;PRS;1;SG\nsoma\tunasoma\tV;IND;PRS;2;SG\n",
+                               encoding="utf-8")
     (d / "nothing.tsv").write_text("zebra\tpundamilia\n", encoding="utf-8")  # covers no word
     (d / "empty.tsv").write_text("", encoding="utf-8")
-    for name in ("out.jsonl", "out.tsv", "summary.json", "good.sqlite"):
+    for name in ("out.jsonl", "out.tsv", "summary.json", "good.sqlite", "model.json"):
         (d / name).write_text(GOOD, encoding="utf-8")
     import_lexicon("tsv", [d / "lex.tsv"], d / "lex.sqlite", tgt="sw")
     (d / "demo").mkdir()
@@ -66,6 +68,7 @@ def same(name: str, other: str | None = None) -> str:
 
 
 SYNTH = ("synth", "--source", "{d}/en.jsonl", "--lexicon", "{d}/lex.tsv")
+COVERAGE = ("lexicon", "coverage", "{d}/lex.tsv", "{d}/en.jsonl")
 
 CASES = [
     # --- lexi data convert -----------------------------------------------------------------
@@ -147,6 +150,30 @@ CASES = [
     Case("merge-nothing", ("lexicon", "merge", "{d}/empty.tsv", "-o", "{d}/good.sqlite",
                            "--overwrite"), 2,
          "no entries to merge", unchanged=("good.sqlite",)),
+    # --- lexi lexicon coverage -o ----------------------------------------------------------
+    Case("coverage-existing-output", (*COVERAGE, "-o", "{d}/summary.json"), 2,
+         exists("summary.json"), unchanged=("summary.json", "lex.tsv", "en.jsonl")),
+    Case("coverage-output-is-dataset", (*COVERAGE, "-o", "{d}/en.jsonl", "--overwrite"), 2,
+         same("en.jsonl"), unchanged=("en.jsonl",)),
+    Case("coverage-output-is-lexicon", (*COVERAGE, "-o", "{d}/lex.tsv", "--overwrite"), 2,
+         same("lex.tsv"), unchanged=("lex.tsv",)),
+    Case("coverage-split-typo", (*COVERAGE, "--split", "tarin", "-o", "{d}/summary.json",
+                                 "--overwrite"), 2,
+         "0 rows selected", unchanged=("summary.json",)),
+    Case("coverage-overwrite-replaces", (*COVERAGE, "-o", "{d}/summary.json", "--overwrite",
+                                         "--json"), 0,
+         unchanged=("lex.tsv", "en.jsonl")),
+    Case("coverage-new-output-needs-no-flag", (*COVERAGE, "-o", "{d}/new.json", "--json"), 0),
+    # --- lexi morph learn -o --------------------------------------------------------------
+    Case("learn-existing-output", ("morph", "learn", "swc", "{d}/swc.tsv", "-o",
+                                   "{d}/model.json"), 2,
+         exists("model.json"), unchanged=("model.json", "swc.tsv")),
+    Case("learn-output-is-table", ("morph", "learn", "swc", "{d}/swc.tsv", "-o", "{d}/swc.tsv",
+                                   "--overwrite"), 2,
+         same("swc.tsv"), unchanged=("swc.tsv",)),
+    Case("learn-overwrite-replaces", ("morph", "learn", "swc", "{d}/swc.tsv", "-o",
+                                      "{d}/model.json", "--overwrite"), 0,
+         unchanged=("swc.tsv",)),
     # --- lexi demo-data -------------------------------------------------------------------
     Case("demo-data-into-a-non-empty-folder", ("demo-data", "-o", "{d}/demo"), 2,
          r"error: {d}/demo: exists; pass --overwrite to replace it \(the folder is not empty",
@@ -194,6 +221,17 @@ def test_overwrite_really_replaces_the_output(tmp_path, capsys):
               "--split", "dev", "--overwrite"])
     assert info.value.code == 0
     assert (d / "out.tsv").read_text() == "id\ttext\tlabel\tsplit\n3\tplay music\tplay_music\tdev\n"
+    # lexi lexicon coverage -o and lexi morph learn -o: the old file gives way to the result.
+    with pytest.raises(SystemExit) as info:
+        main(["lexicon", "coverage", str(d / "lex.tsv"), str(d / "en.jsonl"), "-o",
+              str(d / "summary.json"), "--overwrite", "--json"])
+    assert info.value.code == 0
+    assert json.loads((d / "summary.json").read_text())["utterances"] == 3
+    with pytest.raises(SystemExit) as info:
+        main(["morph", "learn", "swc", str(d / "swc.tsv"), "-o", str(d / "model.json"),
+              "--overwrite"])
+    assert info.value.code == 0
+    assert json.loads((d / "model.json").read_text())["lang"] == "swc"
     with pytest.raises(SystemExit) as info:
         main(["demo-data", "-o", str(d / "demo"), "--overwrite"])
     assert info.value.code == 0

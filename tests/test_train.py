@@ -118,6 +118,86 @@ def test_crash_leaves_no_complete_run_and_resume_matches_an_uninterrupted_run(
         train(config_for(tiny, tmp_path / "run", epochs=3, resume=True))
 
 
+def crash_after_first_epoch(config: TrainConfig, monkeypatch) -> None:
+    """Train ``config`` until its first checkpoint is written, then die (as a kill would)."""
+    report = train_module.report_epoch
+
+    def crash(record, improved):
+        report(record, improved)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "report_epoch", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train(config)
+    monkeypatch.undo()
+
+
+def test_resume_refuses_other_settings_naming_each_with_old_and_new_values(
+        tiny, tmp_path, monkeypatch, capsys):
+    """The optimizer state, the schedule and the epochs already run belong to the
+    checkpoint's settings (issue 16, item 7): other ones are refused, each named with both
+    values, and nothing is touched; the data is compared by content, so a moved file is
+    fine and a changed one is not; where and how fast it runs may change."""
+    data = tmp_path / "train.jsonl"
+    data.write_bytes(tiny[1].read_bytes())
+    run = tmp_path / "run"
+
+    def config(**changes) -> TrainConfig:
+        return config_for(tiny, run, **{"data": [str(data)], "epochs": 3, **changes})
+
+    crash_after_first_epoch(config(), monkeypatch)
+    last = run / "checkpoint" / "last.pt"
+    saved = last.read_bytes()
+    with pytest.raises(LexiError) as info:
+        train(config(resume=True, lr=2e-2, batch_size=4, epochs=4, max_steps=5, seed=7,
+                     lora_r=8, lora_alpha=16))
+    message = str(info.value)
+    assert message.startswith(f"{run / 'checkpoint'}: the checkpoint was trained with other "
+                              "settings: ")
+    for expected in ("--lr: 0.01 in the checkpoint, 0.02 now",
+                     "--epochs: 3 in the checkpoint, 4 now",
+                     "--batch-size: 8 in the checkpoint, 4 now",
+                     "--max-steps: none in the checkpoint, 5 now",
+                     "--seed: 13 in the checkpoint, 7 now",
+                     "--lora-r: 16 in the checkpoint, 8 now",
+                     "--lora-alpha: 32 in the checkpoint, 16 now"):
+        assert expected in message
+    assert message.count(" in the checkpoint, ") == 7  # only what differs is named
+    assert "only --device, --threads, --eval-batch-size, --patience may change" in message
+    with pytest.raises(LexiError, match="--method: lora in the checkpoint, full now"):
+        train(config(resume=True, method="full"))
+    with pytest.raises(LexiError, match="--model: .* in the checkpoint, .*other-model now"):
+        train(config(resume=True, model=str(tmp_path / "other-model")))
+    # No --lr and the method's default rate are the same rate; 2e-3 is not 1e-2.
+    with pytest.raises(LexiError, match="--lr: 0.01 in the checkpoint, 0.002 now"):
+        train(config(resume=True, lr=None))
+
+    # The same name, other bytes: refused. The CLI says it on one line, exit code 2.
+    data.write_bytes(tiny[1].read_bytes().replace(b"play some", b"play more"))
+    with pytest.raises(LexiError, match=f"--data: {data} changed since the checkpoint"):
+        train(config(resume=True))
+    model = tiny[0]
+    assert run_cli(["train", "--data", str(data), "--dev", str(tiny[1]), "--model", str(model),
+                    "--epochs", "3", "--batch-size", "8", "--lr", "0.05", "--patience", "6",
+                    "--device", "cpu", "--threads", "1", "-o", str(run), "--resume"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "--lr: 0.01 in the checkpoint, 0.05 now" in err and "--data: " in err
+    assert "Traceback" not in err
+    assert last.read_bytes() == saved and not (run / "run.json").exists()
+
+    # The same bytes under another name, with more patience and another dev batch size:
+    # it resumes, and run.json records the settings the whole run had.
+    moved = tmp_path / "moved.jsonl"
+    moved.write_bytes(tiny[1].read_bytes())
+    data.unlink()
+    result = train(config_for(tiny, run, data=[str(moved)], epochs=3, resume=True,
+                              eval_batch_size=5, patience=7))
+    assert [e["epoch"] for e in result.history] == [1, 2, 3]
+    recorded = json.loads((run / "run.json").read_text())["config"]
+    assert (recorded["lr"], recorded["batch_size"], recorded["epochs"]) == (1e-2, 8, 3)
+    assert recorded["patience"] == 7
+
+
 def test_full_fine_tuning_saves_the_encoder(tiny, tmp_path):
     train(config_for(tiny, tmp_path / "run", method="full", lr=1e-3, epochs=1))
     assert (tmp_path / "run" / "encoder" / "model.safetensors").exists()

@@ -274,15 +274,18 @@ def coverage_command(
     format: str = typer.Option("auto", "--format", "-f", help="Dataset format."),
     top: int = typer.Option(20, "--top", help="Labels and uncovered words to list."),
     output: str | None = typer.Option(None, "--output", "-o", help="Also write the JSON here."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the -o file if it exists."),
     as_json: bool = JsonOpt,
 ) -> None:
     """Share of word tokens and types a lexicon covers, per label, and the most frequent
     uncovered words.
 
     Example: `lexi lexicon coverage en-sw.sqlite massive/en-US.jsonl --split train`
+
+    An existing -o file is kept unless `--overwrite` is given; an input is never overwritten.
     """
     if output:
-        check_output(output, [lexicon, dataset], overwrite=True)
+        check_output(output, [lexicon, dataset], overwrite=overwrite)
     report = lexicon_coverage(
         load_lexicon(lexicon), read_dataset(dataset, format=format, split=split_value(split))
     )

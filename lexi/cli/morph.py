@@ -140,16 +140,17 @@ def analyze_command(
 
 def morph_learn(
     lang: str, table: str, output: str, config: InflectorConfig | None = None,
-    progress: bool = False,
+    progress: bool = False, overwrite: bool = False,
 ) -> Inflector:
-    """Learn an inflector from every row of ``table`` (and its .1, .2 parts); save to ``output``.
+    """Learn an inflector from every row of ``table`` (and its .1, .2 parts); save to ``output``
+    (an existing file only with ``overwrite``; never over the table it learns from).
 
     ``progress`` shows a row counter on stderr (a 1M-row table takes about a minute).
     """
     files = table_files(table)
     if not files:
         raise LexiError("UniMorph table not found", path=table)
-    check_output(output, files, overwrite=True)  # never over the table it learns from
+    check_output(output, files, overwrite=overwrite)
     entries = (entry for path in files for entry in read_unimorph(path))
     if progress:
         entries = track(entries, description="learning edit rules", console=console,
@@ -170,14 +171,19 @@ def learn_command(
     output: str = typer.Option(..., "--output", "-o", help="Model JSON to write (- = stdout)."),
     max_context: int = typer.Option(5, "--max-context",
                                     help="Letters of lemma edge that condition a rule."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the model file if it "
+                                   "exists."),
 ) -> None:
     """Learn prefix/suffix edit rules from a table and save them as JSON.
 
     Example: `lexi morph learn swc ~/.unimorph/swc/swc -o swc.inflector.json`, then
     `lexi morph inflect swc pika "V;NFIN" --morph-model swc.inflector.json`
+
+    An existing model file is kept unless `--overwrite` is given.
     """
     inflector = morph_learn(
-        lang, table, output, InflectorConfig(max_context=max_context), progress=True
+        lang, table, output, InflectorConfig(max_context=max_context), progress=True,
+        overwrite=overwrite,
     )
     console.print(
         f"learned {len(inflector.bundles)} bundles from {inflector.pairs} pairs → {output}"

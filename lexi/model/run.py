@@ -128,13 +128,17 @@ def prepare_run_dir(config: TrainConfig) -> None:
 def save_last(checkpoint_dir: Path, model: nn.Module, optimizer, scheduler, config: TrainConfig,
                labels: list[str], history: list[dict[str, float]], epoch: int, best_epoch: int,
                best_accuracy: float | tuple[float, float], stale: int, global_step: int,
-               retries: list[dict], slot_labels: list[str] | None = None) -> None:
+               retries: list[dict], slot_labels: list[str] | None = None,
+               data_sha256: dict | None = None) -> None:
+    """``last.pt``: what ``--resume`` continues from, and what it checks the new command
+    against (the settings, and ``data_sha256``: the data's content)."""
     state = {
         "trainable": trainable_state(model), "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(), "torch_rng": torch.get_rng_state(),
         "config": config.to_dict(), "labels": labels, "history": history, "epoch": epoch,
         "best_epoch": best_epoch, "best_accuracy": best_accuracy, "stale": stale,
         "global_step": global_step, "retries": retries, "slot_labels": slot_labels or [],
+        "data_sha256": data_sha256,
     }
     with atomic_write(checkpoint_dir / "last.pt", "wb") as handle:
         torch.save(state, handle)

@@ -33,7 +33,14 @@ from torch import nn
 
 from lexi.errors import LexiError
 from lexi.model.batching import collate, collate_tags
-from lexi.model.checkpoint import LoopState, resume, save_epoch
+from lexi.model.checkpoint import (
+    LoopState,
+    check_continuation,
+    data_fingerprint,
+    read_checkpoint,
+    resume,
+    save_epoch,
+)
 from lexi.model.classifier import build_model, load_tokenizer, resolve_model_path
 from lexi.model.config import TrainConfig
 from lexi.model.devices import (
@@ -139,6 +146,11 @@ class _Loop:
             raise LexiError("the teacher run is not found", path=config.teacher,
                             hint="--teacher takes the -o directory of a finished lexi train")
         check_run_dir(config)  # before the model loads: a refusal takes no time
+        self.checkpoint_dir = config.run_dir / CHECKPOINT_DIR
+        self.fingerprint = data_fingerprint(config)
+        saved = read_checkpoint(self.checkpoint_dir) if config.resume else None
+        if saved is not None:
+            check_continuation(saved, config, self.fingerprint, self.checkpoint_dir)
         if dev_rows is None and main:
             warn("no --dev: no early stopping and no model selection; the last epoch is kept "
                  "and the divergence guard cannot check dev accuracy")
@@ -151,7 +163,6 @@ class _Loop:
         if main:
             prepare_run_dir(config)
         barrier(dist_env)
-        self.checkpoint_dir = config.run_dir / CHECKPOINT_DIR
         self.labels, self.slot_labels = labels, slot_labels
         self.data = data = TrainingData(config, tokenizer, labels, slot_labels, train_rows,
                                         train_markup, dev_rows, dev_markup)
@@ -194,9 +205,9 @@ class _Loop:
         # A slot run selects on (exact match, accuracy): see selection_score.
         self.state = LoopState(best_accuracy=(-1.0, -1.0) if data.dev_slots is not None
                                else -1.0)
-        if config.resume:
-            resume(self.checkpoint_dir, config, labels, slot_labels, model, optimizer,
-                   self.scheduler, self.state)
+        if saved is not None:
+            resume(saved, labels, slot_labels, model, optimizer, self.scheduler, self.state,
+                   self.checkpoint_dir)
         # The state a retry goes back to: the window with the lowest loss below the label
         # entropy, else the start (LoRA: the adapter at zero; either way the head as
         # initialised).
@@ -366,7 +377,8 @@ class _Loop:
             state.stale += 1
         if self.main:
             save_epoch(self.checkpoint_dir, self.model, self.optimizer, self.scheduler, config,
-                       self.labels, self.slot_labels, state, epoch, improved)
+                       self.labels, self.slot_labels, state, epoch, improved,
+                       self.fingerprint)
             report_epoch(record, improved)
         barrier(self.dist_env)
 

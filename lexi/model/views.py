@@ -124,10 +124,22 @@ class FreshViewSpec:
         from lexi.synth.config import SynthConfig
 
         path = Path(path)
+        expected = "--synth takes a YAML or JSON text file (UTF-8) of lexi synth's options"
         try:
             loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise LexiError(f"cannot read the synthesis spec: {exc.strerror}", path=path) from None
+        except UnicodeDecodeError as exc:  # a binary file, or text in another encoding
+            from lexi.data.massive import not_utf8
+
+            found = not_utf8(path, exc)
+            raise LexiError(f"not a synthesis spec: {found.message}", path=path,
+                            line=found.line, hint=expected) from None
+        except yaml.reader.ReaderError as exc:  # UTF-8, but control bytes: binary all the same
+            code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+            raise LexiError(f"not a synthesis spec: control character U+{code:04X} at "
+                            f"character offset {exc.position}", path=path,
+                            hint=expected) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             raise LexiError(f"not valid YAML/JSON: {getattr(exc, 'problem', exc)}", path=path,

@@ -6,17 +6,26 @@ when that record matches now and its outputs still exist. The record is written 
 after each step succeeds, so an interrupted run resumes at the step that did not finish.
 Hashes are remembered with each file's size and mtime so that unchanged large files
 (model weights) are not read again.
+
+A step runs in a process group of its own, so that it ends with the runner: Ctrl-C or
+SIGTERM to the runner is passed on to the whole group (the step's own children too) and
+waited for, and on Linux the kernel sends the step SIGTERM when the runner dies by SIGKILL.
+A step stopped either way is not recorded, so the next run runs it again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -30,6 +39,9 @@ from lexi.recipe.config import Recipe, Step
 STATE_FILE = ".lexi-recipe-state.json"
 STATE_VERSION = 1
 ALL_STEPS = "all"
+# Seconds a stopped step's group has to end after Ctrl-C or SIGTERM before it is killed.
+STOP_GRACE_S = 10.0
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -205,6 +217,91 @@ def _error_file() -> Iterator[str]:
         Path(path).unlink(missing_ok=True)
 
 
+@contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """While a step runs, SIGTERM raises ``SystemExit(143)`` in the runner instead of
+    ending it at once, which would leave the step running with no one to stop it; the
+    runner then stops the step, runs its clean-ups and exits with the status a shell
+    gives a process ended by SIGTERM.
+
+    Only where SIGTERM has its default action (an embedding program's own handler is left
+    alone) and in the main thread, the only one Python lets set handlers.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _die_with_runner() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that asks Linux to send the step SIGTERM when the runner dies: a
+    SIGKILL gives the runner no chance to stop its step itself. None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded here: the child only calls it
+    runner = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+        if os.getppid() != runner:  # the runner died before the request was made
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
+def _end_group(process: subprocess.Popen, first: signal.Signals) -> None:
+    """Send ``first`` to the step's process group, give it :data:`STOP_GRACE_S` to end,
+    then SIGKILL what is left of the group (children the step started, too)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, first)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=STOP_GRACE_S)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def run_step_command(argv: list[str], env: dict[str, str]) -> int:
+    """Run one step's command and wait for it; its exit status (negative: the signal that
+    stopped it).
+
+    The step gets a process group of its own (``start_new_session``), so the terminal's
+    Ctrl-C reaches only the runner, which passes it on to the whole group (the step sees
+    the Ctrl-C it would have seen); SIGTERM likewise. After either, the runner goes on
+    ending: KeyboardInterrupt, or exit status 143. A runner killed outright takes the step
+    with it (Linux).
+    """
+    with _sigterm_exits():
+        process = subprocess.Popen(argv, env=env, start_new_session=True,
+                                   preexec_fn=_die_with_runner())
+        try:
+            return process.wait()
+        except BaseException as exc:
+            _end_group(process, signal.SIGINT if isinstance(exc, KeyboardInterrupt)
+                       else signal.SIGTERM)
+            raise
+
+
+def _stopped(returncode: int) -> str:
+    """How a step that did not succeed ended, for the error message."""
+    if returncode >= 0:
+        return f"failed (exit code {returncode})"
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = "a signal"
+    return f"was stopped by {name} (signal {-returncode}); its outputs are not recorded"
+
+
 def run_recipe(
     recipe: Recipe, force: Iterable[str] = (), dry_run: bool = False,
     on_event: Callable[[Step, StepOutcome | None, str], None] | None = None,
@@ -265,13 +362,12 @@ def run_recipe(
         argv = command_argv(step)
         with _error_file() as error_file:
             env = dict(os.environ, LEXI_RECIPE_STEP=step.name, LEXI_ERROR_FILE=error_file)
-            result = subprocess.run(argv, env=env, check=False)
+            returncode = run_step_command(argv, env)
             why = Path(error_file).read_text(encoding="utf-8", errors="replace").strip()
         seconds = time.monotonic() - started
-        if result.returncode != 0:
-            how = (f"was stopped by signal {-result.returncode}" if result.returncode < 0
-                   else f"failed (exit code {result.returncode})")
-            raise LexiError(f"step {step.name} {how}" + (f": {why}" if why else ""),
+        if returncode != 0:
+            raise LexiError(f"step {step.name} {_stopped(returncode)}"
+                            + (f": {why}" if why else ""),
                             path=recipe.path, hint="fix it and rerun: finished steps are skipped")
         absent = [p for p in step.outputs if not Path(p).exists()]
         if absent:
