@@ -9,7 +9,6 @@ real commands train, synthesise and evaluate without importing torch once per st
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -68,24 +67,23 @@ def world(tmp_path_factory) -> dict[str, Path]:
 def inprocess(monkeypatch) -> list[list[str]]:
     """Run the recipe's `lexi` steps in this process; returns the argv of each step run."""
     calls: list[list[str]] = []
-    real_run = subprocess.run
+    real_run = runner.run_step_command
 
-    def run(argv, *args, **kwargs):
-        # subprocess.run is patched for every caller: only the runner's lexi steps change.
+    def run(argv: list[str], env: dict[str, str]) -> int:
+        # Only the runner's lexi steps change; any other program runs as it would.
         if argv[:3] != [sys.executable, "-m", "lexi.cli.main"]:
-            return real_run(argv, *args, **kwargs)
+            return real_run(argv, env)
         calls.append(list(argv[3:]))
         with monkeypatch.context() as step_env:
             for name in ("LEXI_RECIPE_STEP", "LEXI_ERROR_FILE"):
-                step_env.setenv(name, kwargs["env"][name])
+                step_env.setenv(name, env[name])
             try:
                 main(list(argv[3:]))
             except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-                return subprocess.CompletedProcess(argv, code)
-        return subprocess.CompletedProcess(argv, 0)
+                return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        return 0
 
-    monkeypatch.setattr(runner.subprocess, "run", run)
+    monkeypatch.setattr(runner, "run_step_command", run)
     monkeypatch.setenv("UNIMORPH", "/nonexistent")
     return calls
 
