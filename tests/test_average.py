@@ -19,22 +19,12 @@ from typer.testing import CliRunner
 from lexi.cli.main import app
 from lexi.errors import LexiError
 from lexi.model.average import average_runs, parse_weights
-from lexi.model.config import TrainConfig
 from lexi.model.predict import load_predictor
-from lexi.model.train import train
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fixtures.tiny_bert import build_tiny_model, write_toy_data  # noqa: E402
+from fixtures.tiny_bert import build_tiny_model, train_tiny, write_toy_data  # noqa: E402
 
 TEXTS = ["wake me up at noon", "will it rain in lima", "put on jazz songs", "unknown words"]
-
-
-def _train(root: Path, model: Path, data: Path, name: str, **changes) -> Path:
-    values = dict(data=[str(data)], dev=str(data), output=str(root / name), model=str(model),
-                  epochs=2, batch_size=8, lr=1e-2, device="cpu", threads=1)
-    values.update(changes)
-    train(TrainConfig(**values))
-    return root / name
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +32,8 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("average")
     model, data = build_tiny_model(root / "model"), write_toy_data(root / "toy.jsonl")
     return {"root": root, "model": model, "data": data,
-            "a": _train(root, model, data, "a", seed=1),
-            "b": _train(root, model, data, "b", seed=2, lora_r=4, lora_alpha=16)}
+            "a": train_tiny(root, model, data, "a", seed=1, epochs=2),
+            "b": train_tiny(root, model, data, "b", seed=2, lora_r=4, lora_alpha=16, epochs=2)}
 
 
 def _encoder_state(run: Path) -> dict[str, torch.Tensor]:
@@ -79,8 +69,8 @@ def test_weights_one_and_zero_give_the_first_runs_probabilities(runs, tmp_path):
 
 def test_full_fine_tuning_runs_average_their_tensors(runs, tmp_path):
     root, model, data = runs["root"], runs["model"], runs["data"]
-    full_a = _train(root, model, data, "full-a", seed=1, method="full", lr=1e-3, epochs=1)
-    full_b = _train(root, model, data, "full-b", seed=2, method="full", lr=1e-3, epochs=1)
+    full_a = train_tiny(root, model, data, "full-a", seed=1, method="full", lr=1e-3, epochs=1)
+    full_b = train_tiny(root, model, data, "full-b", seed=2, method="full", lr=1e-3, epochs=1)
     result = average_runs([full_a, full_b], tmp_path / "avg-full")
     assert result.method == "full"
     first, second, avg = (_encoder_state(p) for p in (full_a, full_b, tmp_path / "avg-full"))

@@ -20,14 +20,12 @@ import pytest
 
 from lexi.errors import LexiError
 from lexi.model import export as export_module
-from lexi.model.config import TrainConfig
 from lexi.model.export import export_run, modeling_source
 from lexi.model.export_card import DEFAULT_BASE_MODEL_ID, merged_card, portable_base_model
 from lexi.model.predict import load_predictor
-from lexi.model.train import train
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fixtures.tiny_bert import build_tiny_model, write_toy_data  # noqa: E402
+from fixtures.tiny_bert import build_tiny_model, train_tiny, write_toy_data  # noqa: E402
 
 # Different lengths (padding in a batch), an unknown word, and one text longer than the
 # run's max_length (64 tokens; also the tiny model's position limit): truncation must agree.
@@ -62,14 +60,6 @@ HF_SCRIPT = textwrap.dedent("""
 """)
 
 
-def _train(root: Path, model: Path, data: Path, name: str, **changes) -> Path:
-    values = dict(data=[str(data)], dev=str(data), output=str(root / name), model=str(model),
-                  epochs=4, batch_size=8, lr=1e-2, device="cpu", threads=1)
-    values.update(changes)
-    train(TrainConfig(**values))
-    return root / name
-
-
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> tuple[Path, Path, Path]:
     """(root, tiny model folder, toy MASSIVE file)."""
@@ -79,7 +69,7 @@ def tiny(tmp_path_factory) -> tuple[Path, Path, Path]:
 
 @pytest.fixture(scope="module")
 def run_dir(tiny) -> Path:
-    return _train(*tiny, "run")
+    return train_tiny(*tiny, "run")
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +95,7 @@ def _hf_load(tmp_path: Path, folders: list[Path]) -> dict:
 
 def test_transformers_alone_loads_the_export_and_predicts_what_lexi_predicts(
         tiny, run_dir, exported, tmp_path):
-    cls_run = _train(*tiny, "run-cls", pooling="cls", epochs=2)
+    cls_run = train_tiny(*tiny, "run-cls", pooling="cls", epochs=2)
     cls_export = export_run(cls_run, tmp_path / "deploy-cls")
     loaded = _hf_load(tmp_path, [exported, cls_export])
     assert loaded["lexi_imported"] is False

@@ -84,10 +84,8 @@ def selftrain_cmd(
     (`{"op": "selftrain", "run", "prob", "round"}`), never a label of the pool. Prints the
     output path on stdout (the summary with --json) and the summary tables on stderr.
     """
-    from lexi.cli.train import _quiet_transformers
     from lexi.model.selftrain import pseudo_label
 
-    _quiet_transformers()
     config = SelfTrainConfig(
         pool=pool, run=str(run), output=str(output), threshold=threshold,
         max_per_label=max_per_label, agree=[str(a) for a in agree or []], round=round_number,

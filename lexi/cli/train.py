@@ -15,13 +15,6 @@ from lexi.cli._util import SPLIT_VALUES, app, console, deprecated, print_json, s
 from lexi.errors import LexiError
 from lexi.model.config import TrainConfig
 
-
-def _quiet_transformers() -> None:
-    from lexi.model.classifier import quiet_transformers
-
-    quiet_transformers()
-
-
 # Each default is declared once, in TrainConfig; the options show and pass it on.
 _D = {f.name: f.default if f.default is not MISSING else f.default_factory()
       for f in fields(TrainConfig) if (f.default, f.default_factory) != (MISSING, MISSING)}
@@ -143,7 +136,6 @@ def train_cmd(
     """
     from lexi.model.train import train
 
-    _quiet_transformers()
     values = dict(
         data=data or [], dev=dev, output=str(output) if output else None, model=model,
         split=split_value(split),
@@ -223,7 +215,6 @@ def predict_cmd(
     if input_old is not None:
         deprecated("--input/-i", "--data/-d")
         data = data or input_old
-    _quiet_transformers()
     for row in predict_rows(run, texts or [], data, top_k, batch_size, device, text_field,
                             split_value(split)):
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -255,7 +246,6 @@ def export_cmd(
     """
     from lexi.model.export import export_run
 
-    _quiet_transformers()
     written = export_run(run, output, merge=merge, overwrite=overwrite)
     sys.stdout.write(f"{written}\n")
 

@@ -200,16 +200,9 @@ def scored_batches(token_ids: list[list[int]], batch_size: int,
     lexi's console when it is a terminal, the work is more than a couple of batches and
     this is the main process."""
     from rich.errors import LiveError
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
 
     from lexi import console as lexi_console
+    from lexi.model.progress import progress_bar
 
     batches = length_sorted_batches([len(t) for t in token_ids], batch_size)
     screen = lexi_console.console
@@ -217,9 +210,7 @@ def scored_batches(token_ids: list[list[int]], batch_size: int,
             or os.environ.get("RANK", "0") != "0"):
         yield from batches
         return
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("rows"), TimeElapsedColumn(), TimeRemainingColumn(),
-                        console=screen, transient=True)
+    progress = progress_bar("rows", screen)
     try:
         progress.start()
     except LiveError:  # a rich that cannot stack live displays: leave the screen as it is

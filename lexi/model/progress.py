@@ -18,9 +18,9 @@ from lexi.console import console
 log = logging.getLogger("lexi.model.train")
 
 
-@contextlib.contextmanager
-def epoch_progress(enabled: bool, total: int, description: str) -> Iterator[Any]:
-    """``(bar, task)`` for ``total`` micro-batches, or ``(None, None)`` when not ``enabled``."""
+def progress_bar(middle: str, screen: Any = None) -> Any:
+    """lexi's one bar layout: description, bar, done/total, ``middle`` (a rich column
+    format), elapsed, ETA; transient, on ``screen`` (lexi's console by default)."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -30,14 +30,18 @@ def epoch_progress(enabled: bool, total: int, description: str) -> Iterator[Any]
         TimeRemainingColumn,
     )
 
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn(middle), TimeElapsedColumn(), TimeRemainingColumn(),
+                    console=screen or console, transient=True)
+
+
+@contextlib.contextmanager
+def epoch_progress(enabled: bool, total: int, description: str) -> Iterator[Any]:
+    """``(bar, task)`` for ``total`` micro-batches, or ``(None, None)`` when not ``enabled``."""
     if not enabled:
         yield None, None
         return
-    progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:>6.1f} samples/s  loss {task.fields[loss]:.4f}"),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
-    )
+    progress = progress_bar("{task.fields[rate]:>6.1f} samples/s  loss {task.fields[loss]:.4f}")
     with progress:
         task = progress.add_task(description, total=total, rate=0.0, loss=float("nan"))
         yield progress, task
