@@ -386,7 +386,7 @@ CASES = [
         "{d}/x.tsv:2:", files={"x.tsv": b"wake\tamka\nplay\tch\xe9za\n"}, absent=("new.sqlite",)),
     bad("import-option-without-value",
         "lexicon import tsv {d}/lex.tsv --tgt sw -o {d}/new.sqlite -O header",
-        "not KEY=VALUE", absent=("new.sqlite",)),
+        "-O 'header': expected KEY=VALUE", absent=("new.sqlite",)),
     bad("import-unknown-option",
         "lexicon import tsv {d}/lex.tsv --tgt sw -o {d}/new.sqlite -O colour=red",
         "colour", absent=("new.sqlite",)),

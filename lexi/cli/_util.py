@@ -22,6 +22,7 @@ from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from lexi.console import console  # noqa: F401  (re-exported for the command modules)
 from lexi.data.readers import split_value  # noqa: F401  (re-exported: --split all)
+from lexi.errors import LexiError
 
 # --- readable help ------------------------------------------------------------------------
 
@@ -164,6 +165,19 @@ def subgroup(name: str, help: str) -> typer.Typer:
 # --- the shared vocabulary of options ------------------------------------------------------
 
 SPLIT_VALUES = "train, dev, test, … or `all` (every row)"
+
+
+def parse_pairs(pairs: list[str] | None, option: str, shape: str, example: str) -> dict[str, str]:
+    """Repeated ``NAME=VALUE`` options (``--var``, ``-O``) → a dict; a pair without ``=`` or
+    with an empty name is one error naming the option and an example. The value is kept as
+    written (it may itself hold ``=``); the last of a repeated name wins."""
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise LexiError(f"{option} {pair!r}: expected {shape}", hint=f"e.g. {option} {example}")
+        out[name.strip()] = value
+    return out
 
 
 def deprecated(old: str, new: str) -> None:

@@ -23,6 +23,7 @@ from lexi.cli._util import (
     app,
     console,
     deprecated,
+    parse_pairs,
     print_json,
     split_value,
     subgroup,
@@ -54,16 +55,6 @@ OverwriteOpt = typer.Option(False, "--overwrite", help="Replace the output store
 AdapterOptionOpt = typer.Option(
     [], "--option", "-O", help="Adapter option KEY=VALUE (repeatable), e.g. -O header=true."
 )
-
-
-def _parse_options(pairs: list[str]) -> dict[str, str]:
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise LexiError(f"adapter option {pair!r} is not KEY=VALUE", hint="e.g. -O header=true")
-        options[key.strip()] = value
-    return options
 
 
 def _catalog_language(lang: str | None, catalog: dict) -> str | None:
@@ -128,7 +119,8 @@ def import_command(
         task = progress.add_task("import", total=None, name=adapter)
         report = import_lexicon(
             adapter, paths or [], output, src=src, tgt=tgt, strict=strict,
-            options=_parse_options(option), fold_diacritics=fold_diacritics,
+            options=parse_pairs(option, "-O", "KEY=VALUE", "header=true"),
+            fold_diacritics=fold_diacritics,
             on_progress=lambda n: progress.update(task, completed=n), overwrite=overwrite,
         )
     _print_import(report, as_json)

@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lexi.cli._util import app, console, deprecated, print_json, subgroup
+from lexi.cli._util import app, console, deprecated, parse_pairs, print_json, subgroup
 from lexi.data.demo import DemoFiles, write_demo_data
 from lexi.errors import LexiError
 from lexi.recipe.config import Recipe, Step, load_recipe
@@ -25,13 +25,7 @@ ForceOpt = typer.Option(
 
 def parse_vars(pairs: list[str] | None) -> dict[str, str]:
     """``["lang=sw", "epochs=3"]`` → ``{"lang": "sw", "epochs": "3"}``."""
-    out: dict[str, str] = {}
-    for pair in pairs or []:
-        name, sep, value = pair.partition("=")
-        if not sep or not name.strip():
-            raise LexiError(f"--var {pair!r}: expected NAME=VALUE", hint="e.g. --var lang=sw")
-        out[name.strip()] = value
-    return out
+    return parse_pairs(pairs, "--var", "NAME=VALUE", "lang=sw")
 
 
 def _progress(step: Step, outcome: StepOutcome | None, reason: str) -> None:
