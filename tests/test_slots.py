@@ -477,3 +477,29 @@ def test_slot_run_resumes_to_the_uninterrupted_run(tiny, tmp_path, monkeypatch):
         assert got["train_loss"] == pytest.approx(want["train_loss"], rel=1e-6)
         assert got["train_slot_loss"] == pytest.approx(want["train_slot_loss"], rel=1e-6)
         assert got["dev_slot_f1"] == pytest.approx(want["dev_slot_f1"])
+
+
+def test_the_average_of_slot_runs_averages_both_heads(slot_run, tiny, tmp_path):
+    # `lexi average` of an intent+slots pair (the recipes' averaged model with slots): the
+    # slot head is the weighted sum of the runs' slot heads, the tags those of the runs,
+    # and weights (1, 0) tag exactly as the first run does.
+    from safetensors.torch import load_file
+
+    from lexi.model.average import average_runs
+    from lexi.model.run import SLOT_HEAD_FILE, SLOT_LABELS_FILE
+
+    other = tmp_path / "other"
+    train(slot_config(tiny, other, seed=7, epochs=4))
+    average_runs([slot_run, other], tmp_path / "avg", [0.25, 0.75])
+    first, second, avg = (load_file(str(p / SLOT_HEAD_FILE))
+                          for p in (slot_run, other, tmp_path / "avg"))
+    assert set(avg) == set(first)
+    assert any(not torch.equal(first[k], second[k]) for k in first)
+    for key, value in avg.items():
+        assert torch.allclose(value, 0.25 * first[key] + 0.75 * second[key], atol=1e-6), key
+    assert ((tmp_path / "avg" / SLOT_LABELS_FILE).read_text()
+            == (slot_run / SLOT_LABELS_FILE).read_text())
+    average_runs([slot_run, other], tmp_path / "first", [1.0, 0.0])
+    texts = ["wake me up at six pm", "will it rain in lima", "play some jazz music"]
+    want = load_predictor(slot_run).predict_slots(texts)
+    assert any(want) and load_predictor(tmp_path / "first").predict_slots(texts) == want
