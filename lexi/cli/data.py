@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -17,13 +18,13 @@ data_app = subgroup(
     "data", "Inspect and convert labelled datasets (MASSIVE jsonl, JSONL, CSV, TSV)."
 )
 
-FormatOpt = typer.Option("auto", "--format", "-f", help=f"Input format: {', '.join(FORMATS)}.")
-TextFieldOpt = typer.Option(None, "--text-field", help="Column holding the text (generic files).")
-LabelFieldOpt = typer.Option(
-    None, "--label-field", help="Column holding the label (generic files)."
-)
-SplitOpt = typer.Option("all", "--split", help=f"Only rows of this split: {SPLIT_VALUES}.")
-OverwriteOpt = typer.Option(False, "--overwrite", help="Replace TARGET if it exists.")
+Format = Annotated[str, typer.Option(
+    "--format", "-f", help=f"Input format: {', '.join(FORMATS)}.")]
+TextField = Annotated[str | None, typer.Option(
+    "--text-field", help="Column holding the text (generic files).")]
+LabelField = Annotated[str | None, typer.Option(
+    "--label-field", help="Column holding the label (generic files).")]
+Split = Annotated[str, typer.Option("--split", help=f"Only rows of this split: {SPLIT_VALUES}.")]
 
 
 def data_stats(
@@ -43,13 +44,15 @@ def data_stats(
 
 @data_app.command("stats")
 def stats_command(
-    path: str = typer.Argument(..., help="Dataset file, or - for stdin (MASSIVE jsonl)."),
-    format: str = FormatOpt,
-    text_field: str | None = TextFieldOpt,
-    label_field: str | None = LabelFieldOpt,
-    split: str = SplitOpt,
-    as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout instead of tables."),
-    top: int = typer.Option(15, "--top", help="How many labels and slot types to list."),
+    path: Annotated[str, typer.Argument(help="Dataset file, or - for stdin (MASSIVE jsonl).")],
+    format: Format = "auto",
+    text_field: TextField = None,
+    label_field: LabelField = None,
+    split: Split = "all",
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print JSON on stdout instead of tables.")] = False,
+    top: Annotated[int, typer.Option(
+        "--top", help="How many labels and slot types to list.")] = 15,
 ) -> None:
     """Rows, labels and their counts, splits, locales, mean length and slot types.
 
@@ -109,14 +112,16 @@ def data_convert(
 
 @data_app.command("convert")
 def convert_command(
-    source: str = typer.Argument(..., help="Input file, or - for stdin."),
-    target: str = typer.Argument("-", help="Output file, or - for stdout."),
-    to: str = typer.Option("massive", "--to", help="Output format: massive, jsonl, csv, tsv."),
-    format: str = FormatOpt,
-    text_field: str | None = TextFieldOpt,
-    label_field: str | None = LabelFieldOpt,
-    split: str = SplitOpt,
-    overwrite: bool = OverwriteOpt,
+    source: Annotated[str, typer.Argument(help="Input file, or - for stdin.")],
+    target: Annotated[str, typer.Argument(help="Output file, or - for stdout.")] = "-",
+    to: Annotated[str, typer.Option(
+        "--to", help="Output format: massive, jsonl, csv, tsv.")] = "massive",
+    format: Format = "auto",
+    text_field: TextField = None,
+    label_field: LabelField = None,
+    split: Split = "all",
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace TARGET if it exists.")] = False,
 ) -> None:
     """Convert between formats, e.g. a SIB-200 TSV into MASSIVE jsonl:
 

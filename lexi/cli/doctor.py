@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.table import Table
 
@@ -11,7 +13,7 @@ from lexi.environment import environment_report
 
 @app.command("doctor")
 def doctor_command(
-    as_json: bool = typer.Option(False, "--json", help="Print JSON on stdout."),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
 ) -> None:
     """Python/torch/transformers/peft versions, CUDA and bf16, cache and free space, resources."""
     report = environment_report()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -12,15 +13,15 @@ from lexi.evaluate import evaluate
 from lexi.evaluate.evaluation import Evaluation
 from lexi.evaluate.metrics import GroupScore, Interval
 
-# Repeatable options (module-level so that the list-typed defaults are built once).
-RunOpt = typer.Option(
-    None, "--run", "-r",
+# Repeatable options.
+Runs = Annotated[list[str] | None, typer.Option(
+    "--run", "-r",
     help="Run directory from `lexi train`, or a seed group NAME=DIR[,DIR...] (globs allowed, "
-         "quoted); repeat it, the first is the baseline.")
-PredictionsOpt = typer.Option(
-    None, "--predictions", "-p",
+         "quoted); repeat it, the first is the baseline.")]
+Predictions = Annotated[list[str] | None, typer.Option(
+    "--predictions", "-p",
     help="Saved predictions (predictions/*.jsonl) to rescore instead of runs; "
-         "NAME=FILE[,FILE...] groups them like --run.")
+         "NAME=FILE[,FILE...] groups them like --run.")]
 
 
 def _cell(score: Interval | GroupScore) -> str:
@@ -90,25 +91,31 @@ def _diff_cell(diff) -> str:
 
 @app.command("eval")
 def eval_command(
-    run: list[str] = RunOpt,
-    data: str = typer.Option(None, "--data", "-d", help="Target-language test file."),
-    split: str = typer.Option("test", "--split", help=f"Rows of --data of this split: "
-                              f"{SPLIT_VALUES}."),
-    output: str = typer.Option(
-        None, "--output", "-o",
+    run: Runs = None,
+    data: Annotated[str | None, typer.Option(
+        "--data", "-d", help="Target-language test file.")] = None,
+    split: Annotated[str, typer.Option(
+        "--split", help=f"Rows of --data of this split: {SPLIT_VALUES}.")] = "test",
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o",
         help="Report directory: metrics.json, report.md, report.html, predictions/. "
-             "Must be new or empty unless --overwrite."),
-    overwrite: bool = typer.Option(
-        False, "--overwrite",
-        help="Replace a non-empty -o directory as a whole (written aside, then swapped in)."),
-    predictions: list[str] = PredictionsOpt,
-    format: str = typer.Option("auto", "--format", "-f", help="Format of --data."),
-    text_field: str = typer.Option(None, "--text-field", help="Text column (generic files)."),
-    label_field: str = typer.Option(None, "--label-field", help="Label column (generic files)."),
-    resamples: int = typer.Option(1000, "--resamples", help="Bootstrap resamples (95% CIs)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
-    batch_size: int = typer.Option(64, "--batch-size", help="Texts per forward pass."),
-    as_json: bool = typer.Option(False, "--json", help="Print metrics.json on stdout."),
+             "Must be new or empty unless --overwrite.")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite",
+        help="Replace a non-empty -o directory as a whole (written aside, then swapped in).")
+    ] = False,
+    predictions: Predictions = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="Format of --data.")] = "auto",
+    text_field: Annotated[str | None, typer.Option(
+        "--text-field", help="Text column (generic files).")] = None,
+    label_field: Annotated[str | None, typer.Option(
+        "--label-field", help="Label column (generic files).")] = None,
+    resamples: Annotated[int, typer.Option(
+        "--resamples", help="Bootstrap resamples (95% CIs).")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
+    batch_size: Annotated[int, typer.Option(
+        "--batch-size", help="Texts per forward pass.")] = 64,
+    as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json on stdout.")] = False,
 ) -> None:
     """Accuracy, macro-F1, per-label scores and confusions with 95% bootstrap intervals.
 

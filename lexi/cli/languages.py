@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -127,13 +128,16 @@ def _show_query(table: LanguageTable) -> None:
 
 @app.command("languages")
 def languages_command(
-    query: str = typer.Argument(None, help="A language: code, BCP-47 tag, MASSIVE locale, "
-                                "SIB-200 code or English name (shows how it resolves)."),
-    has: str = typer.Option(None, "--has", help="Only languages with all of these "
-                            "(comma-separated): lexicon, morph, test."),
-    data_root: str = typer.Option(None, "--data-root", help="Folder laid out like lexi's "
-                                  "reference data [default: $LEXI_DATA_ROOT]."),
-    as_json: bool = typer.Option(False, "--json", help="Print the table as JSON."),
+    query: Annotated[str | None, typer.Argument(
+        help="A language: code, BCP-47 tag, MASSIVE locale, SIB-200 code or English name "
+        "(shows how it resolves).")] = None,
+    has: Annotated[str | None, typer.Option(
+        "--has", help="Only languages with all of these (comma-separated): lexicon, morph, "
+        "test.")] = None,
+    data_root: Annotated[str | None, typer.Option(
+        "--data-root", help="Folder laid out like lexi's reference data [default: "
+        "$LEXI_DATA_ROOT].")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
 ) -> None:
     """What lexi can do for each language: which public lexicons (files and sizes),
     UniMorph tables and MASSIVE / SIB-200 test sets exist, one tab-separated line per

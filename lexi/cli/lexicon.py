@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -46,15 +47,12 @@ lexicon_app = subgroup(
     "measure how much of a dataset a lexicon covers.",
 )
 
-JsonOpt = typer.Option(False, "--json", help="Print JSON on stdout instead of tables.")
-CatalogOpt = typer.Option(None, "--catalog", help="Catalog file (default lexicons/catalog.yml).")
-PathsArg = typer.Argument(None, help="Input file(s); none for `cldr`.")
-WordsArg = typer.Argument(None, help="Words or phrases; none = one per stdin line.")
-MergeArg = typer.Argument(..., help="Stores or TSVs to merge (same languages).")
-OverwriteOpt = typer.Option(False, "--overwrite", help="Replace the output store if it exists.")
-AdapterOptionOpt = typer.Option(
-    [], "--option", "-O", help="Adapter option KEY=VALUE (repeatable), e.g. -O header=true."
-)
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
+Catalog = Annotated[str | None, typer.Option(
+    "--catalog", help="Catalog file (default lexicons/catalog.yml).")]
+Overwrite = Annotated[bool, typer.Option(
+    "--overwrite", help="Replace the output store if it exists.")]
+Lexicon = Annotated[str, typer.Argument(help="A store (.sqlite) or a two-column TSV.")]
 
 
 def _catalog_language(lang: str | None, catalog: dict) -> str | None:
@@ -87,21 +85,28 @@ def _print_import(report: ImportReport, as_json: bool) -> None:
 
 @lexicon_app.command("import")
 def import_command(
-    adapter: str = typer.Argument(..., help="Adapter name (see `lexi lexicon adapters`)."),
-    paths: list[str] = PathsArg,
-    output: str = typer.Option(..., "--output", "-o", help="Store to write (.sqlite)."),
-    src: str = typer.Option("en", "--src", help="Source language (code, tag or name)."),
-    tgt: str = typer.Option(..., "--tgt", help="Target language: any code, tag or name (sw, "
-                            "swa, sw-KE, Swahili); the store records lexi's code."),
-    strict: bool = typer.Option(
-        False, "--strict", help="Fail on the first malformed line (default: skip and count)."
-    ),
-    option: list[str] = AdapterOptionOpt,
-    fold_diacritics: bool = typer.Option(
-        False, "--fold-diacritics", help="Match sources with accents removed (café = cafe)."
-    ),
-    overwrite: bool = OverwriteOpt,
-    as_json: bool = JsonOpt,
+    adapter: Annotated[str, typer.Argument(
+        help="Adapter name (see `lexi lexicon adapters`).")],
+    paths: Annotated[list[str] | None, typer.Argument(
+        help="Input file(s); none for `cldr`.")] = None,
+    *,
+    output: Annotated[str, typer.Option("--output", "-o", help="Store to write (.sqlite).")],
+    src: Annotated[str, typer.Option(
+        "--src", help="Source language (code, tag or name).")] = "en",
+    tgt: Annotated[str, typer.Option(
+        "--tgt", help="Target language: any code, tag or name (sw, swa, sw-KE, Swahili); the "
+        "store records lexi's code.")],
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Fail on the first malformed line (default: skip and count).")
+    ] = False,
+    option: Annotated[list[str], typer.Option(
+        "--option", "-O", help="Adapter option KEY=VALUE (repeatable), e.g. -O header=true.")
+    ] = [],  # noqa: B006 (never mutated: click passes the command a new list)
+    fold_diacritics: Annotated[bool, typer.Option(
+        "--fold-diacritics", help="Match sources with accents removed (café = cafe).")
+    ] = False,
+    overwrite: Overwrite = False,
+    as_json: AsJson = False,
 ) -> None:
     """Compile a lexicon into a store that `lookup`, `coverage` and synthesis read.
 
@@ -127,7 +132,7 @@ def import_command(
 
 
 @lexicon_app.command("adapters")
-def adapters_command(as_json: bool = JsonOpt) -> None:
+def adapters_command(as_json: AsJson = False) -> None:
     """List the lexicon adapters installed (built-in and from other packages).
 
     Example: `lexi lexicon adapters --json`
@@ -153,8 +158,8 @@ def adapters_command(as_json: bool = JsonOpt) -> None:
 
 @lexicon_app.command("stats")
 def stats_command(
-    lexicon: str = typer.Argument(..., help="A store (.sqlite) or a two-column TSV."),
-    as_json: bool = JsonOpt,
+    lexicon: Lexicon,
+    as_json: AsJson = False,
 ) -> None:
     """Entries, distinct sources and targets, multi-word share, POS, how it was built.
 
@@ -181,11 +186,14 @@ def stats_command(
 
 @lexicon_app.command("lookup")
 def lookup_command(
-    lexicon: str = typer.Argument(..., help="A store (.sqlite) or a two-column TSV."),
-    words: list[str] = WordsArg,
-    top: int = typer.Option(0, "--top", help="At most N translations each (0 = all)."),
-    as_json: bool = JsonOpt,
-    top_old: int = typer.Option(None, "-n", hidden=True, help="Deprecated spelling of --top."),
+    lexicon: Lexicon,
+    words: Annotated[list[str] | None, typer.Argument(
+        help="Words or phrases; none = one per stdin line.")] = None,
+    top: Annotated[int, typer.Option(
+        "--top", help="At most N translations each (0 = all).")] = 0,
+    as_json: AsJson = False,
+    top_old: Annotated[int | None, typer.Option(
+        "-n", hidden=True, help="Deprecated spelling of --top.")] = None,
 ) -> None:
     """Translations of words or phrases, best first, as TSV `query, target, weight, pos`.
 
@@ -220,10 +228,11 @@ def lookup_command(
 
 @lexicon_app.command("merge")
 def merge_command(
-    lexicons: list[str] = MergeArg,
-    output: str = typer.Option(..., "--output", "-o", help="Merged store to write."),
-    overwrite: bool = OverwriteOpt,
-    as_json: bool = JsonOpt,
+    lexicons: Annotated[list[str], typer.Argument(
+        help="Stores or TSVs to merge (same languages).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Merged store to write.")],
+    overwrite: Overwrite = False,
+    as_json: AsJson = False,
 ) -> None:
     """Merge lexicons into one store; a pair found twice keeps its highest weight.
 
@@ -260,14 +269,18 @@ def _coverage_tables(report: CoverageReport, top: int) -> None:
 
 @lexicon_app.command("coverage")
 def coverage_command(
-    lexicon: str = typer.Argument(..., help="A store (.sqlite) or a two-column TSV."),
-    dataset: str = typer.Argument(..., help="Dataset: MASSIVE jsonl, JSONL, CSV, TSV; - = stdin."),
-    split: str = typer.Option("all", "--split", help=f"Only rows of this split: {SPLIT_VALUES}."),
-    format: str = typer.Option("auto", "--format", "-f", help="Dataset format."),
-    top: int = typer.Option(20, "--top", help="Labels and uncovered words to list."),
-    output: str | None = typer.Option(None, "--output", "-o", help="Also write the JSON here."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the -o file if it exists."),
-    as_json: bool = JsonOpt,
+    lexicon: Lexicon,
+    dataset: Annotated[str, typer.Argument(
+        help="Dataset: MASSIVE jsonl, JSONL, CSV, TSV; - = stdin.")],
+    split: Annotated[str, typer.Option(
+        "--split", help=f"Only rows of this split: {SPLIT_VALUES}.")] = "all",
+    format: Annotated[str, typer.Option("--format", "-f", help="Dataset format.")] = "auto",
+    top: Annotated[int, typer.Option("--top", help="Labels and uncovered words to list.")] = 20,
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="Also write the JSON here.")] = None,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace the -o file if it exists.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Share of word tokens and types a lexicon covers, per label, and the most frequent
     uncovered words.
@@ -297,10 +310,11 @@ def coverage_command(
 
 @lexicon_app.command("sources")
 def sources_command(
-    lang: str | None = typer.Option(None, "--lang", help="Only sources with this language "
-                                    "(any code, tag or name: sw, swa, sw-KE, Swahili)."),
-    catalog: str | None = CatalogOpt,
-    as_json: bool = JsonOpt,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Only sources with this language (any code, tag or name: sw, swa, "
+        "sw-KE, Swahili).")] = None,
+    catalog: Catalog = None,
+    as_json: AsJson = False,
 ) -> None:
     """Public lexicon sources from the catalog: name, licence, adapter, size, URL.
 
@@ -335,16 +349,17 @@ def sources_command(
 
 @app.command("fetch")
 def fetch_command(
-    source: str = typer.Argument(..., help="Source id from `lexi lexicon sources`."),
-    lang: str = typer.Option(..., "--lang", help="Target language (any code, tag or name: "
-                             "sw, swa, sw-KE, Swahili)."),
-    offline: bool = typer.Option(
-        False, "--offline", help="Never use the network: say which file to place where."
-    ),
-    force: bool = typer.Option(False, "--force", help="Download again even if cached."),
-    retries: int = typer.Option(3, "--retries", help="Retries after a failed attempt."),
-    catalog: str | None = CatalogOpt,
-    as_json: bool = JsonOpt,
+    source: Annotated[str, typer.Argument(help="Source id from `lexi lexicon sources`.")],
+    lang: Annotated[str, typer.Option(
+        "--lang", help="Target language (any code, tag or name: sw, swa, sw-KE, Swahili).")],
+    offline: Annotated[bool, typer.Option(
+        "--offline", help="Never use the network: say which file to place where.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Download again even if cached.")] = False,
+    retries: Annotated[int, typer.Option(
+        "--retries", help="Retries after a failed attempt.")] = 3,
+    catalog: Catalog = None,
+    as_json: AsJson = False,
 ) -> None:
     """Download a public lexicon into the cache ($LEXI_HOME or ~/.cache/lexi) and print
     its path; resumes, retries, verifies pinned checksums, writes atomically.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.progress import track
@@ -23,21 +24,19 @@ morph_app = subgroup(
     "UniMorph paradigms: inflect a lemma, analyse a form, learn and evaluate an inflector.",
 )
 
-TableOpt = typer.Option(
-    None, "--table", "-t",
+UnimorphTable = Annotated[str | None, typer.Option(
+    "--table", "-t",
     help="UniMorph table (file, or folder in the unimorph layout). "
     "Default: $UNIMORPH/<lang>/<lang> (~/.unimorph).",
-)
-MorphModelOpt = typer.Option(None, "--morph-model",
-                             help="Inflector from `lexi morph learn` (as in `lexi synth`).")
-ModelOpt = typer.Option(None, "--model", "-m", hidden=True,
-                        help="Deprecated spelling of --morph-model.")
-JsonOpt = typer.Option(False, "--json", help="Print JSON on stdout.")
-LanguagesOpt = typer.Option(["swahili", "turkish"], "--lang", help="Languages, as the "
-                            "SIGMORPHON files name them or any code (sw, tr); repeat it.")
-SettingsOpt = typer.Option(["high", "low"], "--setting", help="Training sizes (repeat).")
-LangArg = typer.Argument(..., help="The language of the table, in any form (sw, swc, sw-KE, "
-                         "Swahili): its UniMorph code (swc, tur, fin, ...) names the table.")
+)]
+MorphModel = Annotated[str | None, typer.Option(
+    "--morph-model", help="Inflector from `lexi morph learn` (as in `lexi synth`).")]
+ModelOld = Annotated[str | None, typer.Option(
+    "--model", "-m", hidden=True, help="Deprecated spelling of --morph-model.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+# Defaults of `lexi morph eval --lang` and `--setting` (repeatable options: lists).
+SIGMORPHON_LANGUAGES = ["swahili", "turkish"]
+SIGMORPHON_SETTINGS = ["high", "low"]
 ENGLISH = ("en", "eng", "english")
 
 
@@ -72,13 +71,16 @@ def morph_inflect(
 
 @morph_app.command("inflect")
 def inflect_command(
-    lang: str = LangArg,
-    lemma: str = typer.Argument(..., help="The lemma (dictionary form)."),
-    features: str = typer.Argument(..., help="UniMorph bundle, e.g. 'V;FIN;IND;FUT;2;SG'."),
-    table: str | None = TableOpt,
-    morph_model: str | None = MorphModelOpt,
-    as_json: bool = JsonOpt,
-    model: str | None = ModelOpt,
+    lang: Annotated[str, typer.Argument(
+        help="The language of the table, in any form (sw, swc, sw-KE, Swahili): its UniMorph "
+        "code (swc, tur, fin, ...) names the table.")],
+    lemma: Annotated[str, typer.Argument(help="The lemma (dictionary form).")],
+    features: Annotated[str, typer.Argument(
+        help="UniMorph bundle, e.g. 'V;FIN;IND;FUT;2;SG'.")],
+    table: UnimorphTable = None,
+    morph_model: MorphModel = None,
+    as_json: AsJson = False,
+    model: ModelOld = None,
 ) -> None:
     """Print the form of LEMMA for FEATURES: from the table, else from the learned inflector.
 
@@ -114,13 +116,13 @@ def morph_analyze(
 
 @morph_app.command("analyze")
 def analyze_command(
-    lang: str = typer.Argument(..., help="The language in any form (sw, swc, Swahili), or "
-                               "`en` for an English sentence."),
-    text: str = typer.Argument(..., help="A word form (or an English sentence)."),
-    table: str | None = TableOpt,
-    morph_model: str | None = MorphModelOpt,
-    as_json: bool = JsonOpt,
-    model: str | None = ModelOpt,
+    lang: Annotated[str, typer.Argument(
+        help="The language in any form (sw, swc, Swahili), or `en` for an English sentence.")],
+    text: Annotated[str, typer.Argument(help="A word form (or an English sentence).")],
+    table: UnimorphTable = None,
+    morph_model: MorphModel = None,
+    as_json: AsJson = False,
+    model: ModelOld = None,
 ) -> None:
     """Print `word<TAB>lemma<TAB>features` for each analysis of a form (exit 1 if none).
 
@@ -165,14 +167,16 @@ def morph_learn(
 
 @morph_app.command("learn")
 def learn_command(
-    lang: str = typer.Argument(..., help="The language in any form (sw, swc, Swahili); its "
-                               "UniMorph code is stored in the model."),
-    table: str = typer.Argument(..., help="UniMorph table or SIGMORPHON training file."),
-    output: str = typer.Option(..., "--output", "-o", help="Model JSON to write (- = stdout)."),
-    max_context: int = typer.Option(5, "--max-context",
-                                    help="Letters of lemma edge that condition a rule."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the model file if it "
-                                   "exists."),
+    lang: Annotated[str, typer.Argument(
+        help="The language in any form (sw, swc, Swahili); its UniMorph code is stored in the "
+        "model.")],
+    table: Annotated[str, typer.Argument(help="UniMorph table or SIGMORPHON training file.")],
+    output: Annotated[str, typer.Option(
+        "--output", "-o", help="Model JSON to write (- = stdout).")],
+    max_context: Annotated[int, typer.Option(
+        "--max-context", help="Letters of lemma edge that condition a rule.")] = 5,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace the model file if it exists.")] = False,
 ) -> None:
     """Learn prefix/suffix edit rules from a table and save them as JSON.
 
@@ -213,16 +217,20 @@ def morph_eval(
 
 @morph_app.command("eval")
 def eval_command(
-    data_dir: str | None = typer.Argument(
-        None, help="Folder with <language>-train-high, -train-low, -dev, -test files."
-    ),
-    lang: list[str] = LanguagesOpt,
-    setting: list[str] = SettingsOpt,
-    split: str = typer.Option("test", "--split", help="Split to score: test, dev or `all` "
-                              "(both)."),
-    train: str | None = typer.Option(None, "--train", help="One training file (with --test)."),
-    test: str | None = typer.Option(None, "--test", help="One test file (with --train)."),
-    as_json: bool = JsonOpt,
+    data_dir: Annotated[str | None, typer.Argument(
+        help="Folder with <language>-train-high, -train-low, -dev, -test files.")] = None,
+    lang: Annotated[list[str], typer.Option(
+        "--lang", help="Languages, as the SIGMORPHON files name them or any code (sw, tr); "
+        "repeat it.")] = SIGMORPHON_LANGUAGES,
+    setting: Annotated[list[str], typer.Option(
+        "--setting", help="Training sizes (repeat).")] = SIGMORPHON_SETTINGS,
+    split: Annotated[str, typer.Option(
+        "--split", help="Split to score: test, dev or `all` (both).")] = "test",
+    train: Annotated[str | None, typer.Option(
+        "--train", help="One training file (with --test).")] = None,
+    test: Annotated[str | None, typer.Option(
+        "--test", help="One test file (with --train).")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """Exact-match accuracy of the learned inflector on CoNLL–SIGMORPHON 2018 splits, beside a
     baseline-style ablation of it run in the same command.
@@ -256,9 +264,10 @@ def morph_stats(table: str) -> TableStats:
 
 @morph_app.command("stats")
 def stats_command(
-    table: str = typer.Argument(..., help="UniMorph table (file or unimorph-layout folder)."),
-    as_json: bool = JsonOpt,
-    top: int = typer.Option(10, "--top", help="How many bundles to list."),
+    table: Annotated[str, typer.Argument(
+        help="UniMorph table (file or unimorph-layout folder).")],
+    as_json: AsJson = False,
+    top: Annotated[int, typer.Option("--top", help="How many bundles to list.")] = 10,
 ) -> None:
     """What a UniMorph table holds.
 

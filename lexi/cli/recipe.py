@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -17,10 +18,10 @@ from lexi.recipe.runner import StepOutcome, run_recipe, shell_script, why_run
 recipe_app = subgroup(
     "recipe", "Run recipes: chains of lexi commands that skip steps whose inputs did not change.")
 
-VarOpt = typer.Option(
-    None, "--var", "-v", help="Set a recipe variable, NAME=VALUE (repeatable).")
-ForceOpt = typer.Option(
-    None, "--force", help="Run this step even if unchanged (repeatable; `all` for every step).")
+Vars = Annotated[list[str] | None, typer.Option(
+    "--var", "-v", help="Set a recipe variable, NAME=VALUE (repeatable).")]
+Force = Annotated[list[str] | None, typer.Option(
+    "--force", help="Run this step even if unchanged (repeatable; `all` for every step).")]
 
 
 def parse_vars(pairs: list[str] | None) -> dict[str, str]:
@@ -54,12 +55,16 @@ def recipe_run(
 
 @recipe_app.command("run")
 def run_command(
-    recipe: str = typer.Argument(..., help="Recipe file or built-in name: demo, massive, sib200."),
-    var: list[str] = VarOpt,
-    force: list[str] = ForceOpt,
-    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Say what would run, run nothing."),
-    until: str = typer.Option(None, "--until", help="Stop after this step (e.g. synth)."),
-    as_json: bool = typer.Option(False, "--json", help="Print each step's outcome as JSON."),
+    recipe: Annotated[str, typer.Argument(
+        help="Recipe file or built-in name: demo, massive, sib200.")],
+    var: Vars = None,
+    force: Force = None,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", "-n", help="Say what would run, run nothing.")] = False,
+    until: Annotated[str | None, typer.Option(
+        "--until", help="Stop after this step (e.g. synth).")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print each step's outcome as JSON.")] = False,
 ) -> None:
     """Run a recipe's steps in order; unchanged steps are skipped, an interrupted run resumes.
 
@@ -74,9 +79,10 @@ def run_command(
 
 @recipe_app.command("show")
 def show_command(
-    recipe: str = typer.Argument(..., help="Recipe file, or a built-in name."),
-    var: list[str] = VarOpt,
-    script: bool = typer.Option(False, "--script", help="Print the chain as a shell script."),
+    recipe: Annotated[str, typer.Argument(help="Recipe file, or a built-in name.")],
+    var: Vars = None,
+    script: Annotated[bool, typer.Option(
+        "--script", help="Print the chain as a shell script.")] = False,
 ) -> None:
     """Variables, steps (with their commands) and whether each would run now.
 
@@ -116,10 +122,10 @@ def demo_data(output: str | Path, overwrite: bool = False) -> DemoFiles:
 
 @app.command("demo-data")
 def demo_data_command(
-    output: str = typer.Option(..., "--output", "-o", help="Folder to write the files into."),
-    overwrite: bool = typer.Option(
-        False, "--overwrite", help="Write into a folder that already holds files."
-    ),
+    output: Annotated[str, typer.Option(
+        "--output", "-o", help="Folder to write the files into.")],
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Write into a folder that already holds files.")] = False,
 ) -> None:
     """Write lexi's own demo data: English intents (train/dev), a Swahili test set, an
     English→Swahili word list and a Swahili verb table (UniMorph format).
@@ -131,49 +137,51 @@ def demo_data_command(
         console.print(f"{name}: {path}")
 
 
-LangArg = typer.Argument(
-    None, help="`demo`, or one or more languages: an ISO 639 code (sw, ee, twi), a BCP-47 "
-    "tag, a MASSIVE locale (sw-KE), a SIB-200 code (ewe_Latn) or an English name (Swahili).",
-    show_default=False, metavar="LANG")
-
-
 @app.command("bootstrap")
 def bootstrap_command(
-    lang: list[str] = LangArg,
-    langs_from: str = typer.Option(None, "--langs-from", help="File of languages to run, "
-                                   "one or more per line (# comments); with the LANGs "
-                                   "given, if any."),
-    source: str = typer.Option(None, "--source", "-s", help="English training data (MASSIVE "
-                               "jsonl "
-                               "for MASSIVE, the eng_Latn train TSV for SIB-200)."),
-    dev: str = typer.Option(None, "--dev", help="English dev data [default: --source for "
-                            "MASSIVE, eng_Latn/dev.tsv for SIB-200]."),
-    target: str = typer.Option(None, "--target", help="Target-language test data."),
-    lexicon: str = typer.Option(None, "--lexicon", "-l",
-                                help="English→target word list (TSV)."),
-    unimorph: str = typer.Option(None, "--unimorph", help="UniMorph table of the language."),
-    data_root: str = typer.Option(None, "--data-root", help="Folder laid out like lexi's "
-                                  "reference data (massive/, lexicons/, unimorph/, sib200/) "
-                                  "[default: $LEXI_DATA_ROOT]."),
-    task: str = typer.Option("auto", "--task", help="massive, sib200, or auto (MASSIVE when "
-                             "the language has a MASSIVE locale and its test file is given "
-                             "or found)."),
-    output: str = typer.Option(None, "--output", "-o", help="Folder for everything the "
-                               "chain writes (data, runs, report) [default: the recipe's, "
-                               "printed first]; with several languages the folder of them "
-                               "all, one sub-folder per language and the summary [default: "
-                               "lexi-langs]."),
-    baselines: str = typer.Option(None, "--baselines", help="Folder of English-only "
-                                  "baselines shared by languages, one per task, model and "
-                                  "training options (and seed) [default: OUT/baselines with "
-                                  "several languages, the run folder with one]. Give the "
-                                  "same folder to later runs to reuse them."),
-    var: list[str] = VarOpt,
-    force: list[str] = ForceOpt,
-    dry_run: bool = typer.Option(False, "--dry-run", "-n", help="Say what would run."),
-    as_json: bool = typer.Option(False, "--json", help="Print the final metrics as JSON "
-                                 "(with several languages: the summary)."),
-    work: str = typer.Option(None, "--work", hidden=True, help="Deprecated spelling of -o."),
+    lang: Annotated[list[str] | None, typer.Argument(
+        help="`demo`, or one or more languages: an ISO 639 code (sw, ee, twi), a BCP-47 tag, a "
+        "MASSIVE locale (sw-KE), a SIB-200 code (ewe_Latn) or an English name (Swahili).",
+        show_default=False, metavar="LANG")] = None,
+    langs_from: Annotated[str | None, typer.Option(
+        "--langs-from", help="File of languages to run, one or more per line (# comments); "
+        "with the LANGs given, if any.")] = None,
+    source: Annotated[str | None, typer.Option(
+        "--source", "-s", help="English training data (MASSIVE jsonl for MASSIVE, the eng_Latn "
+        "train TSV for SIB-200).")] = None,
+    dev: Annotated[str | None, typer.Option(
+        "--dev", help="English dev data [default: --source for MASSIVE, eng_Latn/dev.tsv for "
+        "SIB-200].")] = None,
+    target: Annotated[str | None, typer.Option(
+        "--target", help="Target-language test data.")] = None,
+    lexicon: Annotated[str | None, typer.Option(
+        "--lexicon", "-l", help="English→target word list (TSV).")] = None,
+    unimorph: Annotated[str | None, typer.Option(
+        "--unimorph", help="UniMorph table of the language.")] = None,
+    data_root: Annotated[str | None, typer.Option(
+        "--data-root", help="Folder laid out like lexi's reference data (massive/, lexicons/, "
+        "unimorph/, sib200/) [default: $LEXI_DATA_ROOT].")] = None,
+    task: Annotated[str, typer.Option(
+        "--task", help="massive, sib200, or auto (MASSIVE when the language has a MASSIVE "
+        "locale and its test file is given or found).")] = "auto",
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="Folder for everything the chain writes (data, runs, report) "
+        "[default: the recipe's, printed first]; with several languages the folder of them "
+        "all, one sub-folder per language and the summary [default: lexi-langs].")] = None,
+    baselines: Annotated[str | None, typer.Option(
+        "--baselines", help="Folder of English-only baselines shared by languages, one per "
+        "task, model and training options (and seed) [default: OUT/baselines with several "
+        "languages, the run folder with one]. Give the same folder to later runs to reuse "
+        "them.")] = None,
+    var: Vars = None,
+    force: Force = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Say what would run.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the final metrics as JSON (with several languages: the "
+        "summary).")] = False,
+    work: Annotated[str | None, typer.Option(
+        "--work", hidden=True, help="Deprecated spelling of -o.")] = None,
 ) -> None:
     """Run the whole chain for a language (or several): lexicon → synth → baseline and
     augmented training → evaluation; ends with the report path and baseline / augmented /
