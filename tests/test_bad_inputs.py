@@ -739,7 +739,7 @@ CASES = [
     bad("train-resume-before-the-first-checkpoint",
         "train --data {d}/en.jsonl -o {d}/r --resume",
         "{d}/r: no checkpoint to resume from (start the run again: drop --resume and pass "
-        "--overwrite)", files={"r/checkpoint/best.tmp/x": "x"}),
+        "--overwrite)", files={"r/checkpoint/.best.k1ll3d/x": "x"}),
     bad("train-resume-a-complete-run", "train --data {d}/en.jsonl -o {d}/run --resume",
         "already complete", unchanged=("run/run.json",)),
     bad("train-missing-synth-spec", "train --data {d}/en.jsonl --synth {d}/missing.yml -o {d}/r",

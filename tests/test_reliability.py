@@ -246,3 +246,43 @@ def test_demo_data_into_a_new_or_empty_folder_needs_no_flag(tmp_path):
             main(["demo-data", "-o", str(folder)])
         assert info.value.code == 0
         assert (folder / "en-US.jsonl").is_file()
+
+
+def test_a_folder_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    """``lexi.io.staged_dir``, behind reports, exports, averaged runs and the checkpoint's
+    best model: the old folder stays whole until the new one is complete, comes back when
+    the last rename fails, and a sibling that only looks like a backup is left alone."""
+    import os
+
+    from lexi.io import staged_dir
+
+    def files() -> set[str]:
+        return {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "out.old").mkdir()  # the user's own folder, not a leftover of lexi's
+    (tmp_path / "out.old" / "mine.txt").write_text(GOOD, encoding="utf-8")
+    before = {"out/old.txt", "out.old/mine.txt"}
+    with pytest.raises(RuntimeError), staged_dir(out) as staging:
+        (staging / "new.txt").write_text("half", encoding="utf-8")
+        raise RuntimeError("killed half-way")
+    assert files() == before
+    real_replace = os.replace
+
+    def failing_swap(src, dst):  # the staging folder cannot be renamed into place
+        if Path(dst) == out and Path(src).name.startswith(".out."):
+            raise OSError("disk gone")
+        return real_replace(src, dst)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", failing_swap)
+        with pytest.raises(OSError, match="disk gone"), staged_dir(out) as staging:
+            (staging / "new.txt").write_text("new", encoding="utf-8")
+    assert files() == before and (out / "old.txt").read_text(encoding="utf-8") == GOOD
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.old"]
+    with staged_dir(out) as staging:
+        (staging / "new.txt").write_text("new", encoding="utf-8")
+    assert files() == {"out/new.txt", "out.old/mine.txt"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.old"]
