@@ -1,4 +1,5 @@
-"""Atomic output files and ``-`` for stdin/stdout, so that nothing is half-written."""
+"""Atomic output files and folders, and ``-`` for stdin/stdout, so that nothing is
+half-written."""
 
 from __future__ import annotations
 
@@ -95,20 +96,36 @@ def write_pickle_cache(path: Path, value: object) -> None:
 
 
 def replace_dir(staging: Path, target: Path) -> None:
-    """Swap ``staging`` in for ``target`` (two renames: never a half-written ``target``)."""
-    old = target.with_name(target.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(staging, target)
-    if old.exists():
-        shutil.rmtree(old)
+    """Put the finished ``staging`` folder at ``target``; an old ``target`` is removed after.
+
+    Each rename is atomic, so ``target`` is always the whole old folder, absent for an
+    instant, or the whole new one; if the second rename fails the old one is put back. The
+    old folder goes aside into a fresh hidden folder, never onto a fixed name beside it
+    (``report.old`` could be somebody's folder).
+    """
+    if not os.path.lexists(target):
+        os.replace(staging, target)
+        return
+    if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+        target.rmdir()
+        os.replace(staging, target)
+        return
+    trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    os.replace(target, trash / target.name)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(trash / target.name, target)
+        trash.rmdir()
+        raise
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 @contextlib.contextmanager
 def staged_dir(output: Path) -> Iterator[Path]:
-    """A fresh folder beside ``output`` that replaces it (two renames) when the block ends."""
+    """A fresh, empty folder beside ``output`` (hidden: ``.NAME.XXXX``) that replaces it
+    when the block ends (:func:`replace_dir`); on an exception it is deleted and ``output``
+    is left as it was. Its files get ordinary permissions before the swap."""
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:

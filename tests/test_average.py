@@ -134,3 +134,25 @@ def test_the_cli_prints_the_new_run_for_the_next_command(runs, tmp_path):
     assert result.stdout.strip().splitlines()[-1] == str(out)
     one = CliRunner().invoke(app, ["average", "-r", str(runs["a"]), "-o", str(tmp_path / "x")])
     assert isinstance(one.exception, LexiError) and "at least two runs" in str(one.exception)
+
+
+def test_the_exported_card_says_which_runs_were_averaged_with_which_weights(runs, tmp_path):
+    """The average's own card names the runs and weights; so do the cards ``lexi export``
+    writes of it (merged, and the peft adapter's two), by folder name: a published card
+    carries no path of this machine."""
+    from lexi.model.export import export_run
+
+    average_runs([runs["a"], runs["b"]], tmp_path / "avg", [0.7, 0.3])
+    own = (tmp_path / "avg" / "README.md").read_text(encoding="utf-8")
+    assert f"The weighted average of 0.70 × `{runs['a']}`, 0.30 × `{runs['b']}`" in own
+    said = (f"This model is a weight-space average (WiSE-FT), not one training run: the "
+            f"weighted average of 0.70 × `{runs['a'].name}`, 0.30 × `{runs['b'].name}`")
+    merged = export_run(tmp_path / "avg", tmp_path / "merged")
+    unmerged = export_run(tmp_path / "avg", tmp_path / "unmerged", merge=False)
+    for card in (merged / "README.md", unmerged / "README.md",
+                 unmerged / "adapter" / "README.md"):
+        text = " ".join(card.read_text(encoding="utf-8").split())
+        assert said in text, card
+        # The first run's epochs and data would describe it alone; nothing was re-measured.
+        assert "nothing was trained again" in text and "Not measured" in text
+        assert str(runs["a"]) not in text and str(runs["b"]) not in text

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lexi.cli.main import main
 from lexi.data.massive import MassiveReader, parse_annot
 from lexi.data.readers import read_dataset
 from lexi.errors import LexiError
@@ -30,6 +29,14 @@ from lexi.model.config import TrainConfig
 from lexi.morph.unimorph import read_rows
 
 sys.path.insert(0, str(Path(__file__).parent))
+from fixtures.cli_inputs import (  # noqa: E402
+    UNIMORPH_TABLE,
+    assert_kept,
+    file_bytes,
+    jsonl_text,
+    run_lexi,
+    write_good_inputs,
+)
 from fixtures.massive_rows import MASSIVE_ROWS  # noqa: E402
 
 GOOD_ROW = {"id": 1, "locale": "en-US", "partition": "train", "intent": "alarm_set",
@@ -38,16 +45,14 @@ GOOD_ROW = {"id": 1, "locale": "en-US", "partition": "train", "intent": "alarm_s
 
 def lexi_fails(capsys, *args: str) -> str:
     """Run ``lexi ARGS``; it must exit with code 2 and no traceback. Its stderr, on one line."""
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    err = capsys.readouterr().err
-    assert exit_info.value.code == 2, err
-    assert "Traceback" not in err
-    return " ".join(err.split())
+    run = run_lexi(args, None, capsys)
+    assert run.code == 2, run.err
+    assert "Traceback" not in run.err
+    return " ".join(run.err.split())
 
 
 def jsonl(path: Path, *rows: dict) -> Path:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    path.write_text(jsonl_text(*rows), encoding="utf-8")
     return path
 
 
@@ -233,18 +238,12 @@ def test_damaged_recipe_state_is_named(tmp_path, capsys, state, message):
 ROWS = MASSIVE_ROWS
 GENERIC = [{"id": 1, "text": "hi there", "label": "greet"},
            {"id": 2, "text": "bye", "label": "bye"}]
-TABLE = "soma\tnasoma\tV;IND;PRS;1;SG\nsoma\tunasoma\tV;IND;PRS;2;SG\n"
-LEXICON = "wake\tamka\nplay\tcheza\nmusic\tmuziki\n"
-
-
-def _rows(*rows: dict) -> str:
-    return "".join(json.dumps(row) + "\n" for row in rows)
 
 
 def _massive(**change) -> str:
     """The good MASSIVE file with row 2 changed (a None value removes the field)."""
     second = {k: v for k, v in {**ROWS[1], **change}.items() if v is not None}
-    return _rows(ROWS[0], second, *ROWS[2:])
+    return jsonl_text(ROWS[0], second, *ROWS[2:])
 
 
 def write_inputs(d: Path) -> None:
@@ -254,12 +253,9 @@ def write_inputs(d: Path) -> None:
 
     from lexi.lexicon import import_lexicon
 
-    (d / "en.jsonl").write_text(_rows(*ROWS), encoding="utf-8")
-    (d / "rows.jsonl").write_text(_rows(*GENERIC), encoding="utf-8")
-    (d / "lex.tsv").write_text(LEXICON, encoding="utf-8")
-    (d / "swc").write_text(TABLE, encoding="utf-8")
+    write_good_inputs(d, ROWS)
+    (d / "rows.jsonl").write_text(jsonl_text(*GENERIC), encoding="utf-8")
     (d / "out.jsonl").write_text("KEEP\n", encoding="utf-8")
-    import_lexicon("tsv", [d / "lex.tsv"], d / "lex.sqlite", tgt="sw")
     import_lexicon("tsv", [d / "lex.tsv"], d / "fr.sqlite", tgt="fr")
     with contextlib.closing(sqlite3.connect(d / "other.sqlite")) as db:
         db.execute("CREATE TABLE notes (text)")  # an SQLite file, but not a lexicon store
@@ -270,11 +266,11 @@ def write_inputs(d: Path) -> None:
                                               "model": RUN_MODEL}), encoding="utf-8")
     save_file({"weight": torch.zeros(2, 8), "bias": torch.zeros(2)},
               str(run / "head.safetensors"))
-    (d / "preds.jsonl").write_text(_rows(
+    (d / "preds.jsonl").write_text(jsonl_text(
         {"header": {"run": "r", "labels": ["a", "b"]}},
         {"id": "1", "text": "x", "gold": "a", "pred": "a", "prob": 0.9},
         {"id": "2", "text": "y", "gold": "b", "pred": "a", "prob": 0.6}), encoding="utf-8")
-    (d / "preds2.jsonl").write_text(_rows(
+    (d / "preds2.jsonl").write_text(jsonl_text(
         {"header": {"run": "s", "labels": ["a", "b"]}},
         {"id": "9", "text": "x", "gold": "a", "pred": "a", "prob": 0.9}), encoding="utf-8")
 
@@ -305,9 +301,9 @@ CASES = [
     bad("stats-missing-file", "data stats {d}/missing.jsonl", "{d}/missing.jsonl"),
     bad("stats-a-folder", "data stats {d}/run", "{d}/run"),
     bad("stats-malformed-json", "data stats {d}/x.jsonl", "{d}/x.jsonl:2: malformed JSON",
-        files={"x.jsonl": _rows(ROWS[0]) + "{not json\n"}),
+        files={"x.jsonl": jsonl_text(ROWS[0]) + "{not json\n"}),
     bad("stats-json-list-line", "data stats {d}/x.jsonl", "{d}/x.jsonl:2:",
-        files={"x.jsonl": _rows(ROWS[0]) + "[1, 2]\n"}),
+        files={"x.jsonl": jsonl_text(ROWS[0]) + "[1, 2]\n"}),
     bad("stats-json-string-line", "data stats {d}/x.jsonl", "{d}/x.jsonl:1:",
         files={"x.jsonl": '"hello"\n'}),
     bad("stats-a-json-array-file", "data stats {d}/x.jsonl", "{d}/x.jsonl:1:",
@@ -325,9 +321,9 @@ CASES = [
     bad("stats-utt-number", "data stats {d}/x.jsonl", "{d}/x.jsonl:2:",
         files={"x.jsonl": _massive(utt=5)}),
     bad("stats-nul-bytes", "data stats {d}/x.jsonl", "{d}/x.jsonl:2:",
-        files={"x.jsonl": _rows(ROWS[0]).encode() + b"\x00\x00\x00\n"}),
+        files={"x.jsonl": jsonl_text(ROWS[0]).encode() + b"\x00\x00\x00\n"}),
     bad("stats-utf16", "data stats {d}/x.jsonl", "{d}/x.jsonl:1:",
-        files={"x.jsonl": _rows(ROWS[0]).encode("utf-16")}),
+        files={"x.jsonl": jsonl_text(ROWS[0]).encode("utf-16")}),
     bad("stats-unknown-format", "data stats {d}/en.jsonl --format xml", "xml"),
     bad("stats-csv-on-jsonl", "data stats {d}/en.jsonl --format csv", "{d}/en.jsonl"),
     bad("stats-tsv-without-text-column", "data stats {d}/x.tsv", "{d}/x.tsv",
@@ -337,7 +333,7 @@ CASES = [
     bad("stats-unknown-text-field", "data stats {d}/rows.jsonl --text-field body", "body"),
     bad("stats-unknown-label-field", "data stats {d}/rows.jsonl --label-field tag", "tag"),
     bad("stats-generic-text-null", "data stats {d}/x.jsonl", "{d}/x.jsonl:2:",
-        files={"x.jsonl": _rows(GENERIC[0], {"id": 2, "text": None, "label": "x"})}),
+        files={"x.jsonl": jsonl_text(GENERIC[0], {"id": 2, "text": None, "label": "x"})}),
     bad("stats-stdin-not-utf8", "data stats -", "not valid UTF-8", stdin=NOT_UTF8),
     bad("stats-stdin-malformed", "data stats -", "malformed JSON", stdin=b"{oops\n"),
     bad("stats-top-not-a-number", "data stats {d}/en.jsonl --top many",
@@ -354,7 +350,7 @@ CASES = [
     bad("convert-target-is-a-folder", "data convert {d}/en.jsonl {d}/run --overwrite",
         "{d}/run", unchanged=("run/run.json",)),
     bad("convert-malformed-source", "data convert {d}/x.jsonl {d}/new.jsonl",
-        "{d}/x.jsonl:2: malformed JSON", files={"x.jsonl": _rows(ROWS[0]) + "{\n"},
+        "{d}/x.jsonl:2: malformed JSON", files={"x.jsonl": jsonl_text(ROWS[0]) + "{\n"},
         absent=("new.jsonl",)),
     bad("convert-not-utf8-source", "data convert {d}/x.jsonl {d}/new.jsonl",
         "{d}/x.jsonl:1: not valid UTF-8", files={"x.jsonl": NOT_UTF8}, absent=("new.jsonl",)),
@@ -608,7 +604,7 @@ CASES = [
         "{d}/x.tsv: no lexicon entries in this file", files={"x.tsv": "\n"},
         absent=("n.jsonl",)),
     bad("synth-malformed-source", "synth -s {d}/x.jsonl -l {d}/lex.tsv -o {d}/n.jsonl",
-        "{d}/x.jsonl:2: malformed JSON", files={"x.jsonl": _rows(ROWS[0]) + "{\n"},
+        "{d}/x.jsonl:2: malformed JSON", files={"x.jsonl": jsonl_text(ROWS[0]) + "{\n"},
         absent=("n.jsonl",)),
     bad("synth-unknown-format", "synth -s {d}/en.jsonl -l {d}/lex.tsv -f xml -o {d}/n.jsonl",
         "xml", absent=("n.jsonl",)),
@@ -628,24 +624,24 @@ CASES = [
     bad("train-malformed-dev", "train --data {d}/en.jsonl --dev {d}/x.jsonl -o {d}/r",
         "{d}/x.jsonl:1: malformed JSON", files={"x.jsonl": "{\n"}, absent=("r",)),
     bad("train-malformed-data", "train --data {d}/x.jsonl -o {d}/r",
-        "{d}/x.jsonl:2: malformed JSON", files={"x.jsonl": _rows(ROWS[0]) + "{\n"},
+        "{d}/x.jsonl:2: malformed JSON", files={"x.jsonl": jsonl_text(ROWS[0]) + "{\n"},
         absent=("r",)),
     bad("train-not-utf8-data", "train --data {d}/x.jsonl -o {d}/r", "{d}/x.jsonl:1:",
         files={"x.jsonl": NOT_UTF8}, absent=("r",)),
     bad("train-split-typo", "train --data {d}/en.jsonl --split tarin -o {d}/r", "'tarin'",
         absent=("r",)),
     bad("train-one-label", "train --data {d}/x.jsonl -o {d}/r", "single label",
-        files={"x.jsonl": _rows(ROWS[0], {**ROWS[0], "id": "9"})}, absent=("r",)),
+        files={"x.jsonl": jsonl_text(ROWS[0], {**ROWS[0], "id": "9"})}, absent=("r",)),
     bad("train-dev-split-typo",
         "train --data {d}/en.jsonl --dev {d}/en.jsonl --dev-split dve -o {d}/r", "no dev rows",
         absent=("r",)),
     bad("train-dev-unseen-label", "train --data {d}/en.jsonl --dev {d}/x.jsonl -o {d}/r",
         "never seen in training",
-        files={"x.jsonl": _rows({**ROWS[2], "intent": "weather_query"})}, absent=("r",)),
+        files={"x.jsonl": jsonl_text({**ROWS[2], "intent": "weather_query"})}, absent=("r",)),
     bad("train-missing-dev", "train --data {d}/en.jsonl --dev {d}/missing.jsonl -o {d}/r",
         "{d}/missing.jsonl", absent=("r",)),
     bad("train-rows-without-label", "train --data {d}/x.jsonl -o {d}/r", "has no label",
-        files={"x.jsonl": _rows({"id": 1, "text": "hi"}, {"id": 2, "text": "yo"})},
+        files={"x.jsonl": jsonl_text({"id": 1, "text": "hi"}, {"id": 2, "text": "yo"})},
         absent=("r",)),
     bad("train-unknown-label-field", "train --data {d}/rows.jsonl --label-field tag -o {d}/r",
         "tag", absent=("r",)),
@@ -653,7 +649,8 @@ CASES = [
         "train --data {d}/rows.jsonl --split all --task intent+slots -o {d}/r", "slot markup",
         absent=("r",)),
     bad("train-slots-none-marked", "train --data {d}/x.jsonl --task intent+slots -o {d}/r",
-        "mark no slot", files={"x.jsonl": _rows(ROWS[1], {**ROWS[0], "annot_utt": ROWS[0]["utt"]})},
+        "mark no slot",
+        files={"x.jsonl": jsonl_text(ROWS[1], {**ROWS[0], "annot_utt": ROWS[0]["utt"]})},
         absent=("r",)),
     bad("train-consistency-without-views",
         "train --data {d}/en.jsonl --consistency 1 -o {d}/r",
@@ -739,7 +736,7 @@ CASES = [
     bad("train-resume-before-the-first-checkpoint",
         "train --data {d}/en.jsonl -o {d}/r --resume",
         "{d}/r: no checkpoint to resume from (start the run again: drop --resume and pass "
-        "--overwrite)", files={"r/checkpoint/best.tmp/x": "x"}),
+        "--overwrite)", files={"r/checkpoint/.best.k1ll3d/x": "x"}),
     bad("train-resume-a-complete-run", "train --data {d}/en.jsonl -o {d}/run --resume",
         "already complete", unchanged=("run/run.json",)),
     bad("train-missing-synth-spec", "train --data {d}/en.jsonl --synth {d}/missing.yml -o {d}/r",
@@ -855,29 +852,29 @@ CASES = [
     bad("eval-empty-predictions", "eval -p {d}/x.jsonl", "{d}/x.jsonl: empty predictions file",
         files={"x.jsonl": ""}),
     bad("eval-predictions-without-header", "eval -p {d}/x.jsonl", "{d}/x.jsonl:1:",
-        files={"x.jsonl": _rows({"id": "1", "text": "x", "gold": "a", "pred": "a",
+        files={"x.jsonl": jsonl_text({"id": "1", "text": "x", "gold": "a", "pred": "a",
                                  "prob": 0.9})}),
     bad("eval-predictions-malformed", "eval -p {d}/x.jsonl", "{d}/x.jsonl:2: not JSON",
-        files={"x.jsonl": _rows({"header": {"run": "r", "labels": ["a"]}}) + "{\n"}),
+        files={"x.jsonl": jsonl_text({"header": {"run": "r", "labels": ["a"]}}) + "{\n"}),
     bad("eval-predictions-row-missing-field", "eval -p {d}/x.jsonl", "{d}/x.jsonl:2:",
-        files={"x.jsonl": _rows({"header": {"run": "r", "labels": ["a"]}},
+        files={"x.jsonl": jsonl_text({"header": {"run": "r", "labels": ["a"]}},
                                 {"id": "1", "text": "x", "gold": "a"})}),
     bad("eval-predictions-row-a-list", "eval -p {d}/x.jsonl",
         "{d}/x.jsonl:2: expected a JSON object",
-        files={"x.jsonl": _rows({"header": {"run": "r", "labels": ["a"]}}) + "[1, 2]\n"}),
+        files={"x.jsonl": jsonl_text({"header": {"run": "r", "labels": ["a"]}}) + "[1, 2]\n"}),
     bad("eval-predictions-prob-a-word", "eval -p {d}/x.jsonl", "{d}/x.jsonl:2:",
-        files={"x.jsonl": _rows({"header": {"run": "r", "labels": ["a"]}},
+        files={"x.jsonl": jsonl_text({"header": {"run": "r", "labels": ["a"]}},
                                 {"id": "1", "text": "x", "gold": "a", "pred": "a",
                                  "prob": "high"})}),
     bad("eval-predictions-labels-not-a-list", "eval -p {d}/x.jsonl",
         "{d}/x.jsonl:1: the header's 'labels' must be a list of strings",
-        files={"x.jsonl": _rows({"header": {"run": "r", "labels": 3}})}),
+        files={"x.jsonl": jsonl_text({"header": {"run": "r", "labels": 3}})}),
     bad("eval-predictions-gold-a-number", "eval -p {d}/x.jsonl", "{d}/x.jsonl:2:",
-        files={"x.jsonl": _rows({"header": {"run": "r", "labels": ["a"]}},
+        files={"x.jsonl": jsonl_text({"header": {"run": "r", "labels": ["a"]}},
                                 {"id": "1", "text": "x", "gold": 1, "pred": "a",
                                  "prob": 0.9})}),
     bad("eval-predictions-not-utf8", "eval -p {d}/x.jsonl", "{d}/x.jsonl:2: not valid UTF-8",
-        files={"x.jsonl": _rows({"header": {"run": "r", "labels": ["a"]}}).encode()
+        files={"x.jsonl": jsonl_text({"header": {"run": "r", "labels": ["a"]}}).encode()
                + b'{"id": "1", "text": "caf\xe9"}\n'}),
     bad("eval-predictions-on-other-rows", "eval -p {d}/preds.jsonl -p {d}/preds2.jsonl",
         "were not scored on the same rows"),
@@ -900,7 +897,7 @@ CASES = [
         "{d}/x.txt:2: not valid UTF-8", files={"x.txt": b"habari\ncaf\xe9\n"}, absent=("p.jsonl",)),
     bad("selftrain-malformed-dataset-pool",
         "selftrain {d}/x.jsonl --run {d}/run -o {d}/p.jsonl", "{d}/x.jsonl:2:",
-        files={"x.jsonl": _rows(ROWS[0]) + "{\n"}, absent=("p.jsonl",)),
+        files={"x.jsonl": jsonl_text(ROWS[0]) + "{\n"}, absent=("p.jsonl",)),
     bad("selftrain-missing-run", "selftrain {d}/en.jsonl --run {d}/missing -o {d}/p.jsonl",
         "{d}/missing", absent=("p.jsonl",)),
     bad("selftrain-missing-agree-run",
@@ -941,8 +938,9 @@ CASES = [
         "{d}/t: the UniMorph table has no rows",
         files={"t": ""}),
     bad("inflect-two-column-line", "morph inflect swc soma V;IND;PRS;1;SG -t {d}/t",
-        "{d}/t:3: expected lemma<TAB>form<TAB>features", files={"t": TABLE + "soma\tnasoma\n"}),
-    bad("inflect-empty-features", ("morph", "inflect", "swc", "soma", "", "-t", "{d}/swc"),
+        "{d}/t:3: expected lemma<TAB>form<TAB>features",
+        files={"t": UNIMORPH_TABLE + "soma\tnasoma\n"}),
+    bad("inflect-empty-features", ("morph", "inflect", "swc", "soma", "", "-t", "{d}/swc.tsv"),
         "empty feature bundle"),
     bad("inflect-bad-table-features", "morph inflect swc soma V;IND;PRS;1;SG -t {d}/t",
         "{d}/t:1:", files={"t": "soma\tnasoma\t\n"}),
@@ -962,19 +960,19 @@ CASES = [
     bad("learn-empty-table", "morph learn swc {d}/t -o {d}/m.json",
         "{d}/t: the UniMorph table has no rows",
         files={"t": ""}, absent=("m.json",)),
-    bad("learn-output-under-a-file", "morph learn swc {d}/swc -o {d}/en.jsonl/m.json",
+    bad("learn-output-under-a-file", "morph learn swc {d}/swc.tsv -o {d}/en.jsonl/m.json",
         "cannot write here: {d}/en.jsonl is a file", unchanged=("en.jsonl",)),
-    bad("learn-negative-context", "morph learn swc {d}/swc -o {d}/m.json --max-context -1",
+    bad("learn-negative-context", "morph learn swc {d}/swc.tsv -o {d}/m.json --max-context -1",
         "--max-context must be 0 or more", absent=("m.json",)),
-    bad("learn-output-is-table", "morph learn swc {d}/swc -o {d}/swc",
+    bad("learn-output-is-table", "morph learn swc {d}/swc.tsv -o {d}/swc.tsv",
         "the output is also an input",
-        unchanged=("swc",)),
+        unchanged=("swc.tsv",)),
     bad("morph-eval-nothing", "morph eval", "give the folder"),
     bad("morph-eval-missing-folder", "morph eval {d}/missing", "{d}/missing"),
-    bad("morph-eval-train-without-test", "morph eval --train {d}/swc", "--test"),
-    bad("morph-eval-missing-test", "morph eval --train {d}/swc --test {d}/missing",
+    bad("morph-eval-train-without-test", "morph eval --train {d}/swc.tsv", "--test"),
+    bad("morph-eval-missing-test", "morph eval --train {d}/swc.tsv --test {d}/missing",
         "{d}/missing: no such file"),
-    bad("morph-eval-empty-test", "morph eval --train {d}/swc --test {d}/t",
+    bad("morph-eval-empty-test", "morph eval --train {d}/swc.tsv --test {d}/t",
         "{d}/t: no lemma<TAB>form<TAB>features rows",
         files={"t": ""}),
     bad("morph-eval-unknown-setting", "morph eval {d} --setting huge", "huge"),
@@ -984,7 +982,7 @@ CASES = [
         files={"t": ""}),
     bad("morph-stats-bad-line", "morph stats {d}/t",
         "{d}/t:3: expected lemma<TAB>form<TAB>features",
-        files={"t": TABLE + "just one column\n"}),
+        files={"t": UNIMORPH_TABLE + "just one column\n"}),
     bad("morph-stats-bad-features", "morph stats {d}/t", "{d}/t:2:",
         files={"t": "soma\tnasoma\tV;IND\nsoma\tunasoma\t;;\n"}),
     bad("morph-stats-empty-folder", "morph stats {d}/f", "{d}/f", files={"f/README": "x"}),
@@ -1070,23 +1068,16 @@ def test_bad_input_is_one_located_error(case: Bad, inputs, tmp_path, capsys, mon
     if case.stdin is not None:
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(case.stdin),
                                                            encoding="utf-8"))
-    before = {name: (d / name).read_bytes() for name in case.unchanged}
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as info:
-        main([arg.replace("{d}", str(d)) for arg in case.args])
-    captured = capsys.readouterr()
-    err = " ".join(captured.err.split())
-    assert info.value.code == case.code, err
-    assert "Traceback" not in captured.err
+    before = file_bytes(d, case.unchanged)
+    run = run_lexi(case.args, d, capsys)
+    err = " ".join(run.err.split())
+    assert run.code == case.code, err
+    assert "Traceback" not in run.err
     assert case.error.replace("{d}", str(d)) in err, err
     if not err.startswith("Usage:"):  # click's usage errors draw a box of their own
-        assert len([line for line in captured.err.splitlines()
-                    if line.startswith("error:")]) == 1, captured.err
-    assert captured.out == ""  # nothing half-written on stdout
-    for name, content in before.items():
-        assert (d / name).read_bytes() == content, f"{name} was changed"
-    for name in case.absent:
-        assert not (d / name).exists(), f"{name} was written"
+        assert len(run.error_lines) == 1, run.err
+    assert run.out == ""  # nothing half-written on stdout
+    assert_kept(d, before, case.absent)
 
 
 def test_the_table_covers_every_command():

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from lexi.cli.main import main
-from lexi.lexicon import import_lexicon
 
 sys.path.insert(0, str(Path(__file__).parent))
+from fixtures.cli_inputs import assert_kept, file_bytes, run_lexi, write_good_inputs  # noqa: E402
 from fixtures.massive_rows import MASSIVE_ROWS  # noqa: E402
 
 ROWS = MASSIVE_ROWS[:3]  # train, train, dev: no test split
@@ -27,18 +27,14 @@ GOOD = "GOOD OUTPUT, MUST SURVIVE\n"
 
 def write_inputs(d: Path) -> None:
     """Inputs every case may use, plus existing outputs holding ``GOOD``."""
-    (d / "en.jsonl").write_text("".join(json.dumps(r) + "\n" for r in ROWS), encoding="utf-8")
+    write_good_inputs(d, ROWS)
     (d / "empty.jsonl").write_text("", encoding="utf-8")
     # A good first row, then a broken line: the failure comes after writing has started.
     (d / "broken.jsonl").write_text(json.dumps(ROWS[0]) + "\n{not json\n", encoding="utf-8")
-    (d / "lex.tsv").write_text("wake\tamka\nplay\tcheza\nmusic\tmuziki\n", encoding="utf-8")
-    (d / "swc.tsv").write_text("soma\tnasoma\tV;IND;PRS;1;SG\nsoma\tunasoma\tV;IND;PRS;2;SG\n",
-                               encoding="utf-8")
     (d / "nothing.tsv").write_text("zebra\tpundamilia\n", encoding="utf-8")  # covers no word
     (d / "empty.tsv").write_text("", encoding="utf-8")
     for name in ("out.jsonl", "out.tsv", "summary.json", "good.sqlite", "model.json"):
         (d / name).write_text(GOOD, encoding="utf-8")
-    import_lexicon("tsv", [d / "lex.tsv"], d / "lex.sqlite", tgt="sw")
     (d / "demo").mkdir()
     (d / "demo" / "notes.txt").write_text(GOOD, encoding="utf-8")
 
@@ -190,24 +186,16 @@ def test_outputs_are_never_destroyed_without_a_word(case: Case, tmp_path, capsys
     d = tmp_path / "w"
     d.mkdir()
     write_inputs(d)
-    before = {name: (d / name).read_bytes() for name in case.unchanged}
-    capsys.readouterr()
-    with pytest.raises(SystemExit) as info:
-        main([arg.replace("{d}", str(d)) for arg in case.args])
-    captured = capsys.readouterr()
-    err = " ".join(captured.err.split())
-    assert info.value.code == case.code, err
+    before = file_bytes(d, case.unchanged)
+    run = run_lexi(case.args, d, capsys)
+    assert run.code == case.code, " ".join(run.err.split())
     if case.error is not None:
         pattern = case.error.replace("{d}", re.escape(str(d)))
-        lines = [line for line in captured.err.splitlines() if line.startswith("error:")]
-        assert len(lines) == 1, captured.err  # one line, no traceback
-        assert re.search(pattern, lines[0]), lines[0]
-        assert "Traceback" not in captured.err
-        assert captured.out == ""  # nothing half-written on stdout either
-    for name, content in before.items():
-        assert (d / name).read_bytes() == content, f"{name} was changed"
-    for name in case.absent:
-        assert not (d / name).exists(), f"{name} was written"
+        assert len(run.error_lines) == 1, run.err  # one line, no traceback
+        assert re.search(pattern, run.error_lines[0]), run.error_lines[0]
+        assert "Traceback" not in run.err
+        assert run.out == ""  # nothing half-written on stdout either
+    assert_kept(d, before, case.absent)
     # No temporary file is left behind by a failed write.
     assert not [p.name for p in d.rglob(".*.tmp")]
 
@@ -246,3 +234,43 @@ def test_demo_data_into_a_new_or_empty_folder_needs_no_flag(tmp_path):
             main(["demo-data", "-o", str(folder)])
         assert info.value.code == 0
         assert (folder / "en-US.jsonl").is_file()
+
+
+def test_a_folder_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    """``lexi.io.staged_dir``, behind reports, exports, averaged runs and the checkpoint's
+    best model: the old folder stays whole until the new one is complete, comes back when
+    the last rename fails, and a sibling that only looks like a backup is left alone."""
+    import os
+
+    from lexi.io import staged_dir
+
+    def files() -> set[str]:
+        return {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.txt").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "out.old").mkdir()  # the user's own folder, not a leftover of lexi's
+    (tmp_path / "out.old" / "mine.txt").write_text(GOOD, encoding="utf-8")
+    before = {"out/old.txt", "out.old/mine.txt"}
+    with pytest.raises(RuntimeError), staged_dir(out) as staging:
+        (staging / "new.txt").write_text("half", encoding="utf-8")
+        raise RuntimeError("killed half-way")
+    assert files() == before
+    real_replace = os.replace
+
+    def failing_swap(src, dst):  # the staging folder cannot be renamed into place
+        if Path(dst) == out and Path(src).name.startswith(".out."):
+            raise OSError("disk gone")
+        return real_replace(src, dst)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", failing_swap)
+        with pytest.raises(OSError, match="disk gone"), staged_dir(out) as staging:
+            (staging / "new.txt").write_text("new", encoding="utf-8")
+    assert files() == before and (out / "old.txt").read_text(encoding="utf-8") == GOOD
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.old"]
+    with staged_dir(out) as staging:
+        (staging / "new.txt").write_text("new", encoding="utf-8")
+    assert files() == {"out/new.txt", "out.old/mine.txt"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.old"]

@@ -104,12 +104,23 @@ def test_crash_leaves_no_complete_run_and_resume_matches_an_uninterrupted_run(
         train(config_for(tiny, tmp_path / "run", epochs=3))
     monkeypatch.undo()
     assert not (tmp_path / "run" / "run.json").exists()
+    checkpoint = tmp_path / "run" / "checkpoint"
+    assert sorted(os.listdir(checkpoint)) == ["best", "last.pt"]  # nothing half-written
     with pytest.raises(LexiError, match="not finished"):
         load_predictor(tmp_path / "run")
     with pytest.raises(LexiError, match="not empty"):
         train(config_for(tiny, tmp_path / "run", epochs=3))
 
+    # What a kill in the middle of saving the best model leaves: its staging folder. The
+    # next checkpoint clears it (it is a whole model's size).
+    (checkpoint / ".best.k1ll3d").mkdir()
+    (checkpoint / ".best.k1ll3d" / "head.safetensors").write_bytes(b"half")
+    listings = []
+    monkeypatch.setattr(train_module, "report_epoch", lambda record, improved: listings.append(
+        sorted(os.listdir(checkpoint))))
     resumed = train(config_for(tiny, tmp_path / "run", epochs=3, resume=True))
+    monkeypatch.undo()
+    assert listings == [["best", "last.pt"]]
     assert [e["epoch"] for e in resumed.history] == [1, 2, 3]
     for got, want in zip(resumed.history, reference.history, strict=True):
         assert got["train_loss"] == pytest.approx(want["train_loss"], rel=1e-6)

@@ -4,17 +4,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from lexi.errors import LexiError
 from lexi.evaluate.predictions import write_predictions
 from lexi.evaluate.results import Evaluation
-from lexi.io import atomic_write
+from lexi.io import atomic_write, staged_dir
 
 
 def check_output_dir(output_dir: str | Path, overwrite: bool = False) -> None:
@@ -55,52 +52,18 @@ def _write_report_files(evaluation: Evaluation, out: Path) -> dict[str, Path]:
     return written
 
 
-def _swap_in(staging: Path, out: Path) -> None:
-    """Put the finished ``staging`` directory at ``out``; an old ``out`` is removed after.
-
-    Each rename is atomic, so ``out`` is always either the whole old report, absent for
-    an instant, or the whole new one; if the second rename fails the old one is put back.
-    """
-    if not os.path.lexists(out):
-        os.replace(staging, out)
-        return
-    if out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
-        os.replace(staging, out)
-        return
-    trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.replace(out, trash / out.name)
-    try:
-        os.replace(staging, out)
-    except BaseException:
-        os.replace(trash / out.name, out)
-        trash.rmdir()
-        raise
-    shutil.rmtree(trash, ignore_errors=True)
-
-
 def write_evaluation(
     evaluation: Evaluation, output_dir: str | Path, overwrite: bool = False,
 ) -> dict[str, Path]:
     """Write predictions, ``metrics.json``, ``report.md`` and ``report.html``; returns paths.
 
     A non-empty ``output_dir`` is refused unless ``overwrite``. The report is written
-    into a temporary sibling directory and renamed into place, so a failure half-way
-    never leaves a mix of old and new files.
+    into a temporary sibling directory and renamed into place
+    (:func:`lexi.io.staged_dir`), so a failure half-way never leaves a mix of old and new
+    files, and an old report stays whole until the new one is.
     """
     out = Path(output_dir)
     check_output_dir(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        # mkdtemp makes the directory 0700; give it the mode an ordinary mkdir would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)
+    with staged_dir(out) as staging:
         written = _write_report_files(evaluation, staging)
-        _swap_in(staging, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            shutil.rmtree(staging)
-        raise
     return {key: out / path.relative_to(staging) for key, path in written.items()}

@@ -256,11 +256,11 @@ def _averaged_record(first: dict[str, Any], paths: list[Path], weights: list[flo
 
 
 def _card(run: dict[str, Any]) -> str:
-    parts = ", ".join(f"{w:.2f} × `{path}`" for path, w in
-                      zip(run["averaged"]["runs"], run["averaged"]["weights"], strict=True))
+    from lexi.model.export_card import averaged_sentence
+
     model = run["model"]
     return (f"# lexi run (weight-space average)\n\n"
-            f"The weighted average of {parts}: encoder `{model.get('name')}`, "
+            f"{averaged_sentence(run['averaged'])}: encoder `{model.get('name')}`, "
             f"{model.get('method')} training, labels {', '.join(model.get('labels') or [])}.\n\n"
             "Written by `lexi average`. For a LoRA run, `adapter/` is one peft adapter whose "
             "merged update is the weighted sum of the runs' updates (ranks concatenated); "

@@ -18,7 +18,7 @@ from torch import nn
 
 from lexi.data.outputs import same_path
 from lexi.errors import LexiError
-from lexi.io import file_sha256, replace_dir
+from lexi.io import file_sha256, staged_dir
 from lexi.model.classifier import EncoderClassifier
 from lexi.model.config import TrainConfig
 from lexi.model.run import save_last, save_model
@@ -166,13 +166,18 @@ def save_epoch(checkpoint_dir: Path, model: EncoderClassifier, optimizer, schedu
                config: TrainConfig, labels: list[str], slot_labels: list[str], state: LoopState,
                epoch: int, improved: bool, fingerprint: dict | None = None) -> None:
     """After ``epoch`` (main process): the model into ``best`` if it ``improved``, then
-    ``last.pt``. Both are written aside and renamed: a kill never leaves half a file."""
+    ``last.pt``. Both are written aside and renamed (:func:`lexi.io.staged_dir`,
+    :func:`lexi.io.atomic_write`): a kill never leaves half a file, and the previous best
+    stays until the new one is complete."""
+    best = checkpoint_dir / "best"
+    # A kill during an earlier save left its staging folder (or the old best on its way
+    # out) beside ``best``: this folder is the run's own, written by this process alone, so
+    # every such leftover is stale, and each is a whole model's size.
+    for leftover in checkpoint_dir.glob(f".{best.name}.*"):
+        shutil.rmtree(leftover, ignore_errors=True)
     if improved:
-        staging = checkpoint_dir / "best.tmp"
-        if staging.exists():
-            shutil.rmtree(staging)
-        save_model(model, labels, staging, slot_labels)
-        replace_dir(staging, checkpoint_dir / "best")
+        with staged_dir(best) as staging:
+            save_model(model, labels, staging, slot_labels)
     save_last(checkpoint_dir, model, optimizer, scheduler, config, labels, state.history,
               epoch, state.best_epoch, state.best_accuracy, state.stale, state.global_step,
               state.retries, slot_labels, fingerprint)

@@ -8,6 +8,7 @@ and with PyYAML otherwise. Everything in a card comes from the run's ``run.json`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -153,8 +154,49 @@ def _embedded_note(model: dict[str, Any]) -> str:
             "predictions: it was trained on lexi's 4-bit copy, which `lexi predict` uses.")
 
 
+def averaged_sentence(averaged: dict[str, Any], name: Callable[[str], str] = str) -> str:
+    """What a run made by ``lexi average`` is, from its ``run.json`` "averaged" record:
+    ``The weighted average of 0.70 × `a`, 0.30 × `b``` (each run as ``name(path)``). The
+    run's own card (:mod:`lexi.model.average`) and its exported cards say it in these words."""
+    parts = ", ".join(f"{weight:.2f} × `{name(path)}`" for path, weight in
+                      zip(averaged["runs"], averaged["weights"], strict=True))
+    return f"The weighted average of {parts}"
+
+
+def _averaged(run: dict[str, Any]) -> dict[str, Any] | None:
+    averaged = run.get("averaged")
+    return averaged if isinstance(averaged, dict) and averaged.get("runs") else None
+
+
+def _averaged_note(run: dict[str, Any]) -> str:
+    """For an averaged run: which runs, with which weights (by folder name: an absolute
+    path is this machine's business, not a published card's)."""
+    averaged = _averaged(run)
+    if averaged is None:
+        return ""
+    method = averaged.get("method") or "weight-space average"
+    sentence = averaged_sentence(averaged, lambda path: Path(path).name)
+    return (f"\nThis model is a {method}, not one training run: {sentence[:1].lower()}"
+            f"{sentence[1:]}, made by `lexi average` from runs fine-tuned from the same "
+            "encoder.\n")
+
+
 def _training_lines(run: dict[str, Any], base: str) -> str:
     model, config = run.get("model") or {}, run.get("config") or {}
+    averaged = _averaged(run)
+    if averaged is not None:
+        # The config is the first run's: its epochs, data and seed would describe only it.
+        how = ("one LoRA adapter whose update is the weighted sum of the runs' updates "
+               f"(ranks concatenated: r={config.get('lora_r')})" if model.get("method") == "lora"
+               else "the runs' fine-tuned encoder tensors, averaged")
+        return "\n".join([
+            f"- base encoder: {base}",
+            f"- pooling: {model.get('pooling')} over the encoder's token vectors; "
+            f"at most {model.get('max_length')} tokens per text",
+            f"- weights: {how}, and the average of their heads; nothing was trained again",
+            f"- averaged runs: {len(averaged['runs'])}; each one's training data and settings "
+            "are in its own `run.json` and card",
+        ])
     if model.get("method") == "lora":
         method = (f"LoRA (r={config.get('lora_r')}, alpha={config.get('lora_alpha')}, "
                   f"targets {', '.join(config.get('target_modules') or [])})")
@@ -180,6 +222,9 @@ def _training_lines(run: dict[str, Any], base: str) -> str:
 def _metrics_table(run: dict[str, Any]) -> str:
     metrics = {k: v for k, v in (run.get("metrics") or {}).items()
                if isinstance(v, (int, float))}
+    if not metrics and _averaged(run) is not None:
+        return ("Not measured: `lexi average` does not measure the average again; `lexi eval` "
+                "on the averaged run does.")
     if not metrics:
         return "No metrics were recorded."
     rows = "\n".join(f"| {key} | {value:.4f} |" for key, value in metrics.items())
@@ -202,7 +247,7 @@ def merged_card(run: dict[str, Any], folder: Path, base_model: str | None) -> st
     body = f"""# {name}
 
 A text classifier trained with lexi: {_labels_line(model.get('labels') or [])}.
-
+{_averaged_note(run)}
 ## Use it
 
 ```python
@@ -251,7 +296,7 @@ def adapter_card(run: dict[str, Any], folder: Path, base_model: str | None) -> s
 
 A LoRA adapter of {_base_description(model, base_model)} and a linear head, trained with
 lexi: {_labels_line(model.get('labels') or [])}.
-
+{_averaged_note(run)}
 ## Use it
 
 ```python

@@ -64,11 +64,11 @@ class TrainResult:
 
 def save_model(model: EncoderClassifier, labels: list[str], directory: Path,
                slot_labels: list[str] | None = None) -> None:
-    """Adapter (or whole encoder), head and label map into a fresh ``directory`` (and the
-    slot head with its tag list, for a model that has one)."""
+    """Adapter (or whole encoder), head and label map into ``directory``, new or empty
+    (a staging folder), and the slot head with its tag list, for a model that has one."""
     from safetensors.torch import save_file
 
-    directory.mkdir(parents=True)
+    directory.mkdir(parents=True, exist_ok=True)
     if hasattr(model.encoder, "peft_config"):
         model.encoder.save_pretrained(directory / ADAPTER_DIR)
         # peft's blank model-card template; the run's own README.md describes the run.

@@ -2,7 +2,8 @@
 
 Operators (``translate``, ``codeswitch``, ``phonetic``, and the ``inflect`` modifier) are
 pure, seeded functions of one :class:`~lexi.data.records.Utterance`; they live in
-:mod:`lexi.synth.operators`, the slot-preserving text rendering they share in
+:mod:`lexi.synth.operators`, the lexicon lookup they share (longest match, lemmas,
+numbers) in :mod:`lexi.synth.matcher`, the slot-preserving text rendering in
 :mod:`lexi.synth.align`, epitran transcription in :mod:`lexi.synth.phonetic`, numbers,
 times and calendar names written with CLDR in :mod:`lexi.synth.numbers`, and the
 streaming file-to-file run with its summary and report in :mod:`lexi.synth.pipeline`.

@@ -14,52 +14,40 @@ How they compose (fixed, whatever the order in ``--ops``):
 * Slot values follow ``slot_mode`` in every generator.
 
 Each generator writes ``per_utterance`` rows per source row; row ``i`` of generator ``op``
-draws all its randomness from a :class:`SeededStream` keyed by (seed, source id, op, i), so
-a row does not depend on which other rows, operators or source rows were produced, nor in
-what order.
+draws all its randomness from a :class:`~lexi.synth.seeded.SeededStream` keyed by (seed,
+source id, op, i), so a row does not depend on which other rows, operators or source rows
+were produced, nor in what order.
+
+Which words a generator can replace, and with what, comes from the lexicon matcher
+(:class:`~lexi.synth.matcher.LexiconMatcher`: longest match, lemmas, numbers), as
+:class:`~lexi.synth.sites.Site` records.
 """
 
 from __future__ import annotations
 
-import bisect
-import hashlib
-import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import accumulate
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
 from lexi.data.records import Utterance
 from lexi.errors import LexiError
-from lexi.lexicon.model import Entry
 from lexi.synth.align import Chunk, render, split_chunks
 from lexi.synth.config import GENERATORS, SynthConfig
-from lexi.synth.numbers import (
-    NUMBER_STARTERS,
-    CldrNumbers,
-    NumberExpr,
-    cldr_numbers,
-    find_numbers,
-    has_digit,
-    resolve_numbers,
+from lexi.synth.matcher import (
+    MEMO_LIMIT,
+    Analyzer,
+    Lemmatizer,
+    LexiconLike,
+    LexiconMatcher,
+    remember,
 )
+from lexi.synth.numbers import CldrNumbers, cldr_numbers, resolve_numbers
+from lexi.synth.seeded import SeededStream
+from lexi.synth.sites import CLDR, SLOT_LEXICON, UNUSABLE, ChunkMatches, Site, written
 
-_UNUSABLE = re.compile(r"[\[\]\n\r]")
-SLOT_LEXICON = -1  # Site.lexicon for a match in the slot lexicon
-CLDR = -2  # Site.lexicon for a number, time or calendar name written with CLDR
-# What the report counts a site as (Site.tally), by the CLDR entry's part of speech.
-_CLDR_TALLY = {"NUM": "cldr_numbers", "PROPN": "cldr_names", "NOUN": "cldr_periods"}
 # Source-row fields that describe the English text and would be false for a synthetic row.
 SOURCE_ONLY_FIELDS = ("judgments", "lexi")
-# Memos are per Synthesizer; past this many keys one is emptied (bounded memory on streams).
-MEMO_LIMIT = 500_000
-
-
-class LexiconLike(Protocol):
-    """What synthesis needs of a lexicon (:class:`lexi.lexicon.view.LexiconView`)."""
-
-    def match(self, words: Sequence[str], start: int) -> Any: ...
 
 
 class MorphologyLike(Protocol):
@@ -68,75 +56,7 @@ class MorphologyLike(Protocol):
     def inflect(self, target_lemma: str, source: Any) -> Any: ...
 
 
-Analyzer = Callable[[Sequence[str]], Sequence[Any]]
-Lemmatizer = Callable[[str], Sequence[str]]
 Transcriber = Callable[[str], str]
-
-
-class SeededStream:
-    """Random numbers as a pure function of a key: BLAKE2b of (key, draw number).
-
-    One stream per synthetic row. ``random.Random`` would do, but seeding its Mersenne
-    Twister costs about 10 µs, half of a row's budget at 20,000 rows/s; a hashed draw
-    costs under 1 µs and a row needs a handful.
-    """
-
-    __slots__ = ("_key", "_count")
-
-    def __init__(self, key: str) -> None:
-        self._key = key.encode("utf-8")
-        self._count = 0
-
-    def random(self) -> float:
-        """A float in [0, 1)."""
-        self._count += 1
-        digest = hashlib.blake2b(
-            self._key + self._count.to_bytes(4, "little"), digest_size=8
-        ).digest()
-        return (int.from_bytes(digest, "little") >> 11) * (1.0 / 9007199254740992.0)
-
-    def below(self, n: int) -> int:
-        """An int in [0, n)."""
-        return min(int(self.random() * n), n - 1)
-
-    def weighted(self, cumulative: Sequence[float]) -> int:
-        """An index drawn with probability proportional to the weights whose running sum
-        is ``cumulative`` (last element > 0)."""
-        draw = self.random() * cumulative[-1]
-        return min(bisect.bisect_right(cumulative, draw), len(cumulative) - 1)
-
-    def shuffle(self, items: list) -> None:
-        """Fisher–Yates, in place."""
-        for i in range(len(items) - 1, 0, -1):
-            j = self.below(i + 1)
-            items[i], items[j] = items[j], items[i]
-
-
-class Site(NamedTuple):
-    """A lexicon match in a chunk: tokens ``token .. token+length-1`` (``text``, ``words``
-    of them words) translate to ``entries`` (best first) of lexicon ``lexicon``
-    (:data:`SLOT_LEXICON`: the slot one; :data:`CLDR`: a number, time or calendar name
-    written with CLDR). ``targets`` are the entries' targets as written here (single
-    spaces, capitalised after a capitalised source word); ``cumulative`` holds the running
-    sum of the entries' weights (``None`` when all are zero). ``tally``: what the report
-    counts this site as (``cldr_numbers``, ``lexicon_numbers`` …), ``None`` for a word."""
-
-    token: int
-    length: int
-    text: str
-    source: str
-    entries: tuple[Any, ...]
-    targets: tuple[str, ...]
-    cumulative: tuple[float, ...] | None
-    lexicon: int
-    via_lemma: bool
-    words: int
-    capital: bool
-    tally: str | None = None
-
-
-# Per chunk: its sites, and the positions of its words no lexicon knows.
-ChunkMatches = tuple[tuple[Site, ...], tuple[int, ...]]
 
 
 @dataclass
@@ -173,61 +93,6 @@ class SynthResult:
     # None until there is one (a Counter per source row would cost synthesis speed).
     numbers: Counter | None = None
     inflected: Counter | None = None
-
-
-def usable_entries(entries: Sequence[Any]) -> tuple[Any, ...]:
-    """Entries that can stand in running text: not empty (it would erase a word), no
-    brackets or line breaks (they would break ``annot_utt`` markup or jsonl), and not a
-    bound morpheme such as Wiktionary's ``-li-`` (an affix, not a word)."""
-    return tuple(
-        e for e in entries
-        if e.target.strip() and not _UNUSABLE.search(e.target)
-        and not e.target.startswith("-") and not e.target.endswith("-")
-    )
-
-
-_UNSEEN = object()  # memo marker: this word was not looked at yet
-_IN_PHRASE = object()  # memo marker: a multi-word phrase may start here; ask the lexicon
-
-
-def _phrase_starts(lexicon: LexiconLike) -> frozenset[str] | None:
-    phrases = getattr(lexicon, "phrases", None)
-    if phrases is None or not callable(getattr(lexicon, "normalizer", None)):
-        return None
-    return frozenset(p.split(" ", 1)[0] for p in phrases() if " " in p)
-
-
-# A source phrase's usable entries, their targets as written, and their cumulative weights.
-_Senses = tuple[tuple[Any, ...], tuple[str, ...], "tuple[float, ...] | None"]
-
-
-def _senses(entries: Sequence[Any], capital: bool) -> _Senses:
-    usable = usable_entries(entries)
-    if not usable:
-        return (), (), None
-    weights = list(accumulate(max(float(e.weight), 0.0) for e in usable))
-    targets = tuple(_written(e.target, capital) for e in usable)
-    return usable, targets, tuple(weights) if weights[-1] > 0 else None
-
-
-def _written(form: str, capital: bool) -> str:
-    """``form`` as it goes into text: single spaces, capitalised after a capital."""
-    form = " ".join(form.split())
-    if capital and form[:1].islower():
-        return form[:1].upper() + form[1:]
-    return form
-
-
-def _moved(site: Site, token: int) -> Site:
-    """``site`` at ``token`` (as ``site._replace(token=token)``, which costs several times more)."""
-    return Site(token, *site[1:])
-
-
-def _remember(memo: dict, key: Any, value: Any) -> Any:
-    if len(memo) >= MEMO_LIMIT:
-        memo.clear()
-    memo[key] = value
-    return value
 
 
 class Synthesizer:
@@ -297,31 +162,13 @@ class Synthesizer:
         self.lexicon_names = tuple(lexicon_names or (f"lexicon{i}" for i in range(len(lexicons))))
         self._params = {op: config.params_for(op) for op in config.generators}
         self._inflecting = config.inflect
+        # The lexicon lookup, with its own memos (matches, senses, lemmas).
+        self.matcher = LexiconMatcher(
+            self.lexicons, slot_lexicon, slot_mode=config.slot_mode, numbers_mode=mode,
+            numbers=self.numbers, analyze=analyze, lemmatize=lemmatize,
+        )
         # Per-instance memos: each maps arguments to a result that depends on nothing else.
         self._layouts: dict = {}
-        self._matches: dict[tuple[str, bool, int], ChunkMatches] = {}
-        self._senses: dict[tuple[int, str, bool], _Senses] = {}
-        # Per lexicon index: word → its site at token 0, None, or _IN_PHRASE (one dict per
-        # lexicon, so the hot lookup needs no (index, word) key tuple).
-        self._word_sites: dict[int, dict[str, Any]] = {
-            index: {} for index in (*range(len(self.lexicons)), SLOT_LEXICON)
-        }
-        # Per lexicon: the first words of its multi-word phrases (None: unknown, so every
-        # lookup goes to the lexicon).
-        self._phrase_starts = {
-            index: _phrase_starts(lexicon)
-            for index, lexicon in [*enumerate(self.lexicons), (SLOT_LEXICON, slot_lexicon)]
-            if lexicon is not None
-        }
-        # Per lexicon: the most words a match can read (None: unknown, nothing memoised),
-        # and (lexicon index, the words a match at a phrase-starting word reads) → its site.
-        self._reach = {
-            index: reach
-            for index, lexicon in [*enumerate(self.lexicons), (SLOT_LEXICON, slot_lexicon)]
-            if isinstance(reach := getattr(lexicon, "max_phrase_words", None), int)
-        }
-        self._phrase_sites: dict[tuple[int, tuple[str, ...]], Site | None] = {}
-        self._lemmas: dict[str, str | None] = {}
         self._inflected: dict[tuple, tuple[str, str]] = {}
         self._transcribed: dict[str, str] = {}
 
@@ -343,32 +190,6 @@ class Synthesizer:
             prep.analyses = analyses if len(analyses) == len(tokens) else ()
         return prep.analyses or None
 
-    def _lemma(self, word: str) -> str | None:
-        """The lemma of ``word`` taken alone (memoised): a lemma hardly depends on context,
-        and looking it up per word keeps lexicon matches cacheable per chunk."""
-        if word in self._lemmas:
-            return self._lemmas[word]
-        first = None
-        if self.lemmatize is not None:
-            candidates = self.lemmatize(word)
-            first = candidates[0] if candidates else None
-        elif self.analyze is not None:
-            analyses = self.analyze([word])
-            first = analyses[0].lemma if len(analyses) == 1 else None
-        lemma = first if first is not None and first.lower() != word.lower() else None
-        return _remember(self._lemmas, word, lemma)
-
-    def _chunk_lexicons(self, is_slot: bool, main: int) -> list[tuple[int, LexiconLike]]:
-        mode = self.config.slot_mode
-        if not is_slot:
-            return [(main, self.lexicons[main])]
-        if mode == "keep":
-            return []
-        found = [(SLOT_LEXICON, self.slot_lexicon)] if self.slot_lexicon is not None else []
-        if mode == "translate":
-            found.append((main, self.lexicons[main]))
-        return found
-
     def matches(self, prep: Prepared, main: int = 0) -> tuple[ChunkMatches, ...]:
         """Per chunk of ``prep``: greedy longest-match sites against lexicon ``main`` (and
         the slot lexicon inside slots; the surface word first, then its lemma), and the
@@ -376,247 +197,9 @@ class Synthesizer:
         found = prep.matches.get(main)
         if found is None:
             found = prep.matches[main] = tuple(
-                self._chunk_matches(chunk, main) for chunk in prep.chunks
+                self.matcher.chunk_matches(chunk, main) for chunk in prep.chunks
             )
         return found
-
-    def _chunk_matches(self, chunk: Chunk, main: int) -> ChunkMatches:
-        key = (chunk.text, chunk.slot is not None, main)
-        cached = self._matches.get(key)
-        if cached is not None:
-            return cached
-        lexicons = self._chunk_lexicons(chunk.slot is not None, main)
-        sites: list[Site] = []
-        unknown: list[int] = []
-        if lexicons:
-            words, is_word = chunk.words, chunk.is_word
-            # With one lexicon, a word memoised as matching alone is answered here.
-            word_sites = self._word_sites[lexicons[0][0]] if len(lexicons) == 1 else {}
-            # Numbers, times and calendar names: what to do where one starts. Most chunks
-            # have none; the pre-check is lexi.synth.numbers.may_hold_numbers, inlined.
-            plan = (
-                self._number_plan(chunk, lexicons)
-                if not NUMBER_STARTERS.isdisjoint(words) or has_digit(chunk.text) else None
-            )
-            # Where a lexicon match must stop short: the start of an expression written
-            # whole (by CLDR, kept, or by a lexicon entry for all of it) and of the am/pm
-            # of a time, so that a phrase such as "at five" cannot swallow half of "five
-            # am" and leave "am" to the lexicon.
-            stops = sorted(k for k, (action, _) in plan.items() if action != "lexicon") \
-                if plan else ()
-            numbers_end = 0  # tokens before this are number words the lexicon translates
-            k = 0
-            while k < len(words):
-                if not is_word[k]:
-                    k += 1
-                    continue
-                if plan and k in plan:
-                    action, value = plan[k]
-                    if action == "site":
-                        sites.append(value)
-                        k += value.length
-                        continue
-                    if action == "skip":  # written as in the source; not "untranslated"
-                        k = value
-                        continue
-                    numbers_end = value  # "lexicon", "whole": the lexicon writes the words
-                site = word_sites.get(words[k], _UNSEEN)
-                if site is _UNSEEN or site is _IN_PHRASE:
-                    site = self._site_at(words, is_word, k, lexicons)
-                elif site is not None and k:
-                    site = Site(k, *site[1:])
-                if stops and site is not None and site.length > 1:
-                    stop = next((j for j in stops if j > k), None)
-                    if stop is not None and k + site.length > stop:
-                        site = self._site_at(words[:stop], is_word[:stop], k, lexicons)
-                if site is None:
-                    unknown.append(k)
-                    k += 1
-                else:
-                    if k < numbers_end:
-                        site = Site(*site[:-1], "lexicon_numbers")
-                    sites.append(site)
-                    k += site.length
-        return _remember(self._matches, key, (tuple(sites), tuple(unknown)))
-
-    def _number_plan(
-        self, chunk: Chunk, lexicons: list[tuple[int, LexiconLike]]
-    ) -> dict[int, tuple[str, Any]] | None:
-        """Token index → what to do with the number expression that starts there:
-        ``("site", Site)`` (written with CLDR), ``("skip", end)`` (kept as in the source,
-        never looked up: ``--numbers keep``, or an am/pm CLDR has no word for),
-        ``("lexicon", end)`` (the words up to ``end`` go through the lexicon, which may
-        also read them as part of a phrase that starts earlier) or ``("whole", end)`` (a
-        lexicon entry covers the whole expression and is matched from its start)."""
-        exprs = find_numbers(chunk.words, chunk.gaps)
-        if not exprs:
-            return None
-        mode = self.config.numbers
-        plan: dict[int, tuple[str, Any]] = {}
-        for expr in exprs:
-            if mode == "keep":
-                plan[expr.start] = ("skip", expr.end)
-                continue
-            # A lexicon entry for the whole expression (a slot lexicon's "five am") wins:
-            # under cldr only the slot lexicon's, inside a slot; under lexicon any entry
-            # for a whole time (the am/pm it covers is then no verb "be").
-            if mode == "lexicon":
-                timed = expr.period_start is not None and expr.period_start < expr.end
-                whole = lexicons if timed else ()
-            elif chunk.slot is not None and lexicons[0][0] == SLOT_LEXICON:
-                whole = lexicons[:1]
-            else:
-                whole = ()
-            if whole:
-                mine = self._site_at(chunk.words, chunk.is_word, expr.start, whole)
-                if mine is not None and expr.start + mine.length >= expr.end:
-                    plan[expr.start] = ("whole", expr.end)
-                    continue
-            if mode == "cldr":
-                site = self._cldr_site(chunk, expr)
-                if site is not None:
-                    plan[expr.start] = ("site", site)
-                    continue
-            # The lexicon writes the number; am/pm is never looked up (it is not "be").
-            if expr.kind in ("weekday", "month"):
-                continue
-            start = expr.period_start if expr.period_start is not None else expr.end
-            if start > expr.start:
-                plan[expr.start] = ("lexicon", start)
-            if start < expr.end:
-                period = self._period_site(chunk, expr)
-                plan[start] = ("site", period) if period is not None else ("skip", expr.end)
-        return plan
-
-    def _number_site(
-        self, chunk: Chunk, start: int, end: int, target: str, pos: str, provenance: str,
-        tally: str,
-    ) -> Site:
-        words = chunk.words
-        text = words[start] + "".join(
-            [chunk.gaps[j] + words[j] for j in range(start + 1, end)]
-        )
-        capital = words[start][:1].isupper()
-        if pos == "PROPN" and not capital:
-            # Names follow the English word's case: MASSIVE writes "friday", "ijumaa".
-            target = target[:1].lower() + target[1:]
-        entry = Entry(text, target, pos, 1.0, provenance)
-        return Site(
-            start, end - start, text, text, (entry,), (_written(target, capital),), None, CLDR,
-            False, sum(chunk.is_word[start:end]), capital, tally,
-        )
-
-    def _cldr_site(self, chunk: Chunk, expr: NumberExpr) -> Site | None:
-        """``expr`` written with CLDR, or ``None`` where CLDR has nothing for it."""
-        spelled = self.numbers.spell(expr) if self.numbers is not None else None
-        if spelled is None:
-            return None
-        pos = "PROPN" if expr.kind in ("weekday", "month") else "NUM"
-        return self._number_site(
-            chunk, expr.start, expr.end, spelled.text, pos, spelled.provenance, _CLDR_TALLY[pos]
-        )
-
-    def _period_site(self, chunk: Chunk, expr: NumberExpr) -> Site | None:
-        """The am/pm words of a time whose number the lexicon writes: CLDR's day-period
-        word for that hour, or ``None`` (no word, or am/pm glued to the digits)."""
-        start = expr.period_start
-        if self.numbers is None or expr.period is None or start is None \
-                or chunk.words[start].lower() not in ("am", "pm", "a", "p"):
-            return None
-        hour = int(expr.value)
-        clock = hour % 12 + (12 if expr.period == "pm" else 0) if hour <= 12 else hour
-        word = self.numbers.day_period(clock, expr.minute)[0]
-        if word is None:
-            return None
-        language = self.numbers.rbnf or self.numbers.babel.language
-        return self._number_site(
-            chunk, start, expr.end, word, "NOUN", f"cldr:{language}:day_period", "cldr_periods"
-        )
-
-    def _site_at(
-        self, words: tuple[str, ...], is_word: tuple[bool, ...], k: int,
-        lexicons: list[tuple[int, LexiconLike]],
-    ) -> Site | None:
-        for index, lexicon in lexicons:
-            # Most words can start no multi-word phrase: then the match depends on the word
-            # alone, and is memoised per word (with token 0) instead of asked again.
-            word = words[k]
-            word_sites = self._word_sites[index]
-            known = word_sites.get(word, _UNSEEN)
-            if known is None:
-                continue
-            if known is not _UNSEEN and known is not _IN_PHRASE:
-                return known if k == 0 else _moved(known, k)
-            if known is _UNSEEN:
-                alone = self._single_word(index, lexicon, word)
-                _remember(word_sites, word, alone)
-                if alone is None:
-                    continue
-                if alone is not _IN_PHRASE:
-                    return alone if k == 0 else _moved(alone, k)
-            site = self._phrase_site(index, lexicon, words, is_word, k)
-            if site is not None:
-                return site
-        return None
-
-    def _phrase_site(
-        self, index: int, lexicon: LexiconLike, words: tuple[str, ...],
-        is_word: tuple[bool, ...], k: int,
-    ) -> Site | None:
-        """The site at ``k`` of a word that may start a multi-word phrase. A match reads no
-        further than the lexicon's longest phrase, so it is memoised by the words within
-        that reach (the same few words recur in many different sentences)."""
-        reach = self._reach.get(index)
-        if reach is None:  # a lexicon that does not say how far a match reads
-            return self._match_at(index, lexicon, words, is_word, k)
-        key = (index, words[k : k + reach])
-        site = self._phrase_sites.get(key, _UNSEEN)
-        if site is _UNSEEN:
-            site = _remember(self._phrase_sites, key, self._match_at(
-                index, lexicon, key[1], is_word[k : k + reach], 0
-            ))
-        return site if site is None or k == 0 else _moved(site, k)
-
-    def _single_word(self, index: int, lexicon: LexiconLike, word: str) -> Any:
-        """The site of ``word`` at token 0 when no multi-word phrase can start with it (or
-        with its lemma, when the lemma is looked up), ``None`` when it has no translation,
-        else ``_IN_PHRASE``."""
-        firsts = self._phrase_starts[index]
-        normalize = lexicon.normalizer
-        if firsts is None or normalize(word) in firsts:
-            return _IN_PHRASE
-        if lexicon.match((word,), 0) is None:
-            lemma = self._lemma(word)
-            if lemma and normalize(lemma) in firsts:
-                return _IN_PHRASE
-        return self._match_at(index, lexicon, (word,), (True,), 0)
-
-    def _match_at(
-        self, index: int, lexicon: LexiconLike, words: tuple[str, ...],
-        is_word: tuple[bool, ...], k: int,
-    ) -> Site | None:
-        via_lemma = False
-        match = lexicon.match(words, k)
-        if match is None:
-            lemma = self._lemma(words[k])
-            if lemma:
-                match = lexicon.match((*words[:k], lemma, *words[k + 1 :]), k)
-                via_lemma = match is not None
-        if match is None:
-            return None
-        end = k + match.length
-        capital = words[k][:1].isupper()
-        senses = self._senses.get((index, match.source, capital))
-        if senses is None:
-            senses = _remember(
-                self._senses, (index, match.source, capital), _senses(match.entries, capital)
-            )
-        if not senses[0]:
-            return None
-        return Site(
-            k, match.length, " ".join(words[k:end]), match.source, *senses, index,
-            via_lemma, sum(is_word[k:end]), capital,
-        )
 
     # -- making rows ----------------------------------------------------------------------
 
@@ -719,17 +302,17 @@ class Synthesizer:
         if found is None:
             inflection = self.morphology.inflect(target, analysis)
             form = inflection.form
-            if not form or not form.strip() or _UNUSABLE.search(form):
+            if not form or not form.strip() or UNUSABLE.search(form):
                 form = target
-            found = _remember(self._inflected, key, (form, inflection.method))
+            found = remember(self._inflected, key, (form, inflection.method))
         return found
 
     def _phonetic(self, form: str) -> str:
         found = self._transcribed.get(form)
         if found is None:
             spelled = self.transcribe(form)
-            usable = spelled.strip() and not _UNUSABLE.search(spelled)
-            found = _remember(self._transcribed, form, spelled if usable else form)
+            usable = spelled.strip() and not UNUSABLE.search(spelled)
+            found = remember(self._transcribed, form, spelled if usable else form)
         return found
 
     def _row(
@@ -770,7 +353,7 @@ class Synthesizer:
                     inflected, method = self._inflect(lemma, analyses[chunk.offset + site.token])
                     inflections[method] += 1
                     if inflected != lemma:
-                        form = record["tgt"] = _written(inflected, site.capital)
+                        form = record["tgt"] = written(inflected, site.capital)
                         record["lemma"] = lemma
                         record["morph"] = method
             if phonetic:
@@ -781,7 +364,7 @@ class Synthesizer:
                     spelled = " ".join([self._phonetic(word) for word in form.split(" ")])
                 else:
                     spelled = self._phonetic(form)
-                form = record["tgt"] = _written(spelled, site.capital)
+                form = record["tgt"] = written(spelled, site.capital)
             if site.lexicon < 0:
                 record["lexicon"] = "slot" if site.lexicon == SLOT_LEXICON else "cldr"
             elif len(self.lexicons) > 1:
