@@ -854,7 +854,7 @@ CASES = [
     bad("eval-predictions-without-header", "eval -p {d}/x.jsonl", "{d}/x.jsonl:1:",
         files={"x.jsonl": jsonl_text({"id": "1", "text": "x", "gold": "a", "pred": "a",
                                  "prob": 0.9})}),
-    bad("eval-predictions-malformed", "eval -p {d}/x.jsonl", "{d}/x.jsonl:2: not JSON",
+    bad("eval-predictions-malformed", "eval -p {d}/x.jsonl", "{d}/x.jsonl:2: malformed JSON",
         files={"x.jsonl": jsonl_text({"header": {"run": "r", "labels": ["a"]}}) + "{\n"}),
     bad("eval-predictions-row-missing-field", "eval -p {d}/x.jsonl", "{d}/x.jsonl:2:",
         files={"x.jsonl": jsonl_text({"header": {"run": "r", "labels": ["a"]}},

@@ -13,7 +13,7 @@ import pytest
 from lexi.cli.main import main
 from lexi.errors import LexiError
 from lexi.resources import build_catalog as bc
-from lexi.resources import fetch, read_catalog
+from lexi.resources import catalog_download, catalog_indexes, fetch, read_catalog
 from lexi.resources.catalog import read_language_catalog
 
 
@@ -27,7 +27,7 @@ def test_the_committed_catalog_is_what_the_generator_writes():
 
 def test_the_generator_is_deterministic_whatever_the_index_order(tmp_path):
     indexes = tmp_path / "indexes"
-    shutil.copytree(bc.INDEX_DIR, indexes)
+    shutil.copytree(catalog_indexes.INDEX_DIR, indexes)
     for path in indexes.glob("*.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
         random.Random(path.name).shuffle(data["entries"])
@@ -58,13 +58,13 @@ def test_check_catches_a_hand_edit(tmp_path, monkeypatch, capsys):
     ("twi", "ak"),  # langcodes' tw, Akan's dominant variety: lexi's ak
 ])
 def test_language_names_resolve_to_codes(name, code):
-    assert bc.code_of_name(name)[0] == code
+    assert catalog_indexes.code_of_name(name)[0] == code
 
 
 @pytest.mark.parametrize("name", ["klingonish", "swahili language", "qwerty"])
 def test_a_name_that_is_only_a_prefix_or_unknown_is_not_guessed(name):
     # langcodes.find("klingonish") answers Klingon (a known name is a prefix of it).
-    code, _, why = bc.code_of_name(name)
+    code, _, why = catalog_indexes.code_of_name(name)
     assert code is None and why == "no language of that name"
 
 
@@ -179,13 +179,13 @@ def fake_get(url: str) -> bytes:
 
 def test_download_rewrites_the_indexes_and_the_catalog_follows(tmp_path):
     indexes = tmp_path / "indexes"
-    shutil.copytree(bc.INDEX_DIR, indexes)
-    bc.download_indexes(indexes, get=fake_get)
-    wechsel = bc.load_index("wechsel", indexes)
+    shutil.copytree(catalog_indexes.INDEX_DIR, indexes)
+    catalog_download.download_indexes(indexes, get=fake_get)
+    wechsel = catalog_indexes.load_index("wechsel", indexes)
     assert wechsel["provenance"]["commit"] == "abc" and wechsel["provenance"]["complete"]
     assert [e["file"] for e in wechsel["entries"]] == [
         "scottish gaelic.txt", "swahili.txt", "xyzzy.txt"]
-    assert bc.load_index("muse", indexes)["entries"][1] == {
+    assert catalog_indexes.load_index("muse", indexes)["entries"][1] == {
         "code": "tl", "file": "en-tl.txt", "name": "Filipino"}
     built = bc.build(index_dir=indexes)
     table = json.loads(built.languages_text)["languages"]
@@ -206,4 +206,4 @@ def read_catalog_text_size(text: str, tmp_path: Path) -> str | None:
 
 def test_a_truncated_tree_listing_is_refused():
     with pytest.raises(LexiError, match="truncated"):
-        bc.tree_files({"truncated": True, "tree": []}, "dicts/data", r".+\.txt")
+        catalog_download.tree_files({"truncated": True, "tree": []}, "dicts/data", r".+\.txt")

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from lexi.data.jsonl import iter_jsonl
 from lexi.data.massive import (
     JsonStyle,
     MassiveReader,
@@ -70,6 +71,15 @@ def test_malformed_json_and_missing_field_are_located(tmp_path):
     path.write_text('{"id": 1, "utt": "hi"}\n')
     with pytest.raises(LexiError, match=r"bad.jsonl:1: missing field 'intent'"):
         list(read_massive(path))
+
+
+def test_the_jsonl_iterator_skips_blank_lines_and_locates_a_bad_one():
+    lines = ['{"a": 1}\n', "\n", "  \n", "[2]\n", "3"]
+    assert list(iter_jsonl(lines, "x.jsonl")) == [(1, {"a": 1}), (4, [2]), (5, 3)]
+    with pytest.raises(LexiError, match=r"x.jsonl:2: malformed JSON"):
+        list(iter_jsonl(["1\n", "{oops\n"], "x.jsonl"))
+    with pytest.raises(LexiError, match=r"x.jsonl:1: JSON that cannot be read"):
+        list(iter_jsonl(["1" * 5000], "x.jsonl"))
 
 
 def test_slot_value_not_matching_text_is_an_error(tmp_path):

@@ -11,13 +11,12 @@ import yaml
 
 from lexi.cli.main import main
 from lexi.errors import LexiError
+from lexi.resources.data_root import discover, lexicon_names
+from lexi.resources.language_table import language_table
 from lexi.resources.languages import (
     KNOWN_RESOURCES_FILE,
     MASSIVE_LOCALES,
     SIB200_CODES,
-    discover,
-    language_table,
-    lexicon_names,
     resolve,
     resolve_language,
 )

@@ -13,7 +13,7 @@ from rich.table import Table
 from lexi.cli._util import app, console, print_json
 from lexi.errors import LexiError
 from lexi.resources.catalog import read_catalog, read_language_catalog
-from lexi.resources.languages import (
+from lexi.resources.language_table import (
     Catalogued,
     DataFile,
     LanguageResources,

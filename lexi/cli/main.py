@@ -40,6 +40,8 @@ def root(
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    # Declared here so that typer accepts and documents --debug; main() reads the flag from
+    # argv itself, since the errors it governs are caught outside typer.
     debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")
     ] = False,
 ) -> None:

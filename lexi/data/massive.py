@@ -7,6 +7,7 @@ separators of the file, non-ASCII kept as is).
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Iterable, Iterator
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from lexi.data.jsonl import iter_jsonl
 from lexi.data.records import SlotSpan, Utterance
 from lexi.errors import LexiError
 
@@ -250,12 +252,10 @@ class MassiveReader:
         name = str(self.path)
         stream = sys.stdin if name == "-" else open(self.path, encoding="utf-8")  # noqa: SIM115
         try:
-            for number, raw in enumerate(stream, start=1):
-                if not raw.strip():
-                    continue
-                if number == 1:
-                    self.style = JsonStyle.detect(raw)
-                row = json_line(raw, path=name, line=number)
+            first = stream.readline()
+            if first.strip():
+                self.style = JsonStyle.detect(first)
+            for number, row in iter_jsonl(itertools.chain([first], stream), name):
                 utt = row_to_utterance(row, path=name, line=number)
                 if self.split is None or utt.split == self.split:
                     yield utt
@@ -264,22 +264,6 @@ class MassiveReader:
         finally:
             if stream is not sys.stdin:
                 stream.close()
-
-
-def json_line(raw: str, *, path: str, line: int) -> Any:
-    """One line of a JSONL file, decoded; a :class:`LexiError` naming the line if it is not
-    JSON."""
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise LexiError(
-            f"malformed JSON at column {exc.colno}: {exc.msg}", path=path, line=line,
-            hint="each line must be one JSON object",
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        # Valid JSON that Python will not decode: an integer of over 4300 digits, or arrays
-        # nested thousands deep.
-        raise LexiError(f"JSON that cannot be read: {exc}", path=path, line=line) from None
 
 
 def read_massive(path: str | Path, split: str | None = None) -> Iterator[Utterance]:

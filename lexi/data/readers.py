@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from lexi.data.jsonl import iter_jsonl
 from lexi.data.massive import (
     COMPACT,
     JsonStyle,
     MassiveReader,
-    json_line,
     not_utf8,
     write_massive,
 )
@@ -95,10 +95,7 @@ def _split_from_name(path: str) -> str | None:
 
 
 def _rows_jsonl(path: str, stream: IO[str]) -> Iterator[tuple[int, dict]]:
-    for number, raw in enumerate(stream, start=1):
-        if not raw.strip():
-            continue
-        row = json_line(raw, path=path, line=number)
+    for number, row in iter_jsonl(stream, path):
         if not isinstance(row, dict):
             raise LexiError("expected a JSON object", path=path, line=number)
         yield number, row

@@ -41,8 +41,9 @@ from lexi.evaluate.slot_metrics import (
 from lexi.io import file_sha256
 from lexi.model.slots import has_slot_markup
 
-# Files a run directory may hold that describe how it was trained (shown as provenance).
-RUN_DESCRIPTION_FILES = ("train_config.json", "config.json", "run.json", "metadata.json")
+# Files lexi writes in a folder it can evaluate that describe the model (shown as
+# provenance): a run's ``run.json``; an exported folder's top-level ``config.json``.
+RUN_DESCRIPTION_FILES = ("config.json", "run.json")
 # The metrics that get group means and gains (both are in metrics.METRICS).
 GROUP_METRICS = ("accuracy", "macro_f1")
 

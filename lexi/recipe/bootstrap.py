@@ -23,14 +23,16 @@ import langcodes
 from lexi.errors import LexiError
 from lexi.recipe.config import Recipe, load_recipe
 from lexi.recipe.runner import StepOutcome, run_recipe
-from lexi.resources.languages import (
+from lexi.resources.data_root import (
     DATA_ROOT_ENV,
-    KNOWN_RESOURCES_FILE,
     Discovery,
-    Language,
     data_root_path,
     discover,
     lexicon_names,
+)
+from lexi.resources.languages import (
+    KNOWN_RESOURCES_FILE,
+    Language,
     load_known_resources,
     resolve_language,
 )

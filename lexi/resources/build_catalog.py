@@ -27,242 +27,32 @@ Names and codes are resolved with ``langcodes`` through :mod:`lexi.resources.lan
 (the same identity ``lexi languages`` and ``lexi bootstrap`` use). A name or code that
 resolves to no language, or to different languages depending on how it is read, is left
 out of the catalog and listed in the report: nothing is guessed.
+
+The work is split three ways: :mod:`lexi.resources.catalog_indexes` reads the indexes and
+resolves their entries, :mod:`lexi.resources.catalog_download` fetches them again, and this
+module writes the catalog files and is the command line.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
-import urllib.request
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import langcodes
 import yaml
 
-from lexi.errors import LexiError
 from lexi.resources.catalog import fill_url, url_filename
-from lexi.resources.languages import _parse_code, is_whole_name, resolve, resolve_language
+from lexi.resources.catalog_download import download_indexes
+from lexi.resources.catalog_indexes import GENERATOR, INDEX_DIR, RESOLVERS, Resolved, load_index
+from lexi.resources.languages import resolve_language
 
 HERE = Path(__file__).resolve().parent
-INDEX_DIR = HERE / "indexes"
 SOURCES_FILE = HERE / "catalog-sources.yml"
 CATALOG_FILE = HERE / "catalog.yml"
 LANGUAGES_FILE = HERE / "catalog-languages.json"
-GENERATOR = "python -m lexi.resources.build_catalog"
-# The source language of every lexicon: never a target row.
-SOURCE_LANGUAGE = "en"
-
-
-# --- indexes --------------------------------------------------------------------------
-
-
-def index_text(source: str, provenance: dict[str, Any], entries: list[dict[str, Any]]) -> str:
-    """An index file's text: provenance, then one entry a line, sorted (deterministic)."""
-    entries = sorted(entries, key=lambda e: json.dumps(e, ensure_ascii=False, sort_keys=True))
-    lines = [json.dumps(e, ensure_ascii=False, sort_keys=True) for e in entries]
-    head = json.dumps({"source": source, "provenance": provenance}, ensure_ascii=False,
-                      indent=1, sort_keys=True)
-    return head[:-2] + ',\n "entries": [\n  ' + ",\n  ".join(lines) + "\n ]\n}\n"
-
-
-def write_index(source: str, provenance: dict[str, Any], entries: list[dict[str, Any]],
-                directory: Path = INDEX_DIR) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{source}.json"
-    path.write_text(index_text(source, provenance, entries), encoding="utf-8")
-    return path
-
-
-def load_index(source: str, directory: Path = INDEX_DIR) -> dict[str, Any]:
-    path = directory / f"{source}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise LexiError(f"cannot read the {source} index: {exc}", path=path,
-                        hint=f"{GENERATOR} --download fetches it again") from exc
-    if not isinstance(data.get("entries"), list):
-        raise LexiError("an index needs an 'entries' list", path=path)
-    return data
-
-
-# --- resolution ---------------------------------------------------------------------------
-
-
-@cache
-def code_of_tag(tag: str) -> str | None:
-    """lexi's code for a code or tag (``swc`` → ``sw``, ``bjn-Arab`` → ``bjn``), or None."""
-    if _parse_code(tag) is None:
-        return None
-    try:
-        return resolve(tag).language.code
-    except LexiError:
-        return None
-
-
-@cache
-def code_of_name(name: str) -> tuple[str | None, str, str]:
-    """lexi's code for an English language name, the tag ``langcodes`` found for it
-    (``congo swahili`` → ``sw``, ``swc``), and why not when there is none.
-
-    File names write a name's spaces as spaces and its hyphens as ``_`` (WECHSEL's
-    ``ai_cham`` is Ai-Cham), so each reading is tried; those that resolve must agree.
-    """
-    readings = dict.fromkeys((name, name.replace("_", " "), name.replace("_", "-")))
-    found: dict[str, str] = {}
-    for text in readings:
-        try:
-            tag = langcodes.find(text)
-        except LookupError:
-            continue
-        if not is_whole_name(text, tag):
-            continue  # langcodes also matches a known name that is a mere prefix
-        code = code_of_tag(str(tag))
-        if code:
-            found.setdefault(code, tag.language or code)
-    if len(found) == 1:
-        code, own = found.popitem()
-        return code, own, ""
-    if not found:
-        return None, "", "no language of that name"
-    return None, "", "ambiguous: " + ", ".join(sorted(found))
-
-
-@dataclass
-class Resolved:
-    """One source's index, resolved: catalog entries by key and what was left out."""
-
-    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
-    language_of: dict[str, str] = field(default_factory=dict)  # key → lexi code
-    unresolved: list[tuple[str, str]] = field(default_factory=list)  # (label, why)
-    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (label, lexi code)
-
-
-def assign_keys(items: Iterable[tuple[str, str, str, dict[str, Any]]]) -> Resolved:
-    """``(label, lexi code, own code, entry)`` → catalog keys.
-
-    The key is lexi's code, so that ``lexi fetch SOURCE --lang CODE`` and
-    ``lexi lexicon sources --lang CODE`` find the file. When a source has several files for
-    one language (GATITOS ``bjn`` and ``bjn-Arab``), the one whose own code is lexi's code
-    (else the first by label) takes it and the others keep their own code as the key.
-    """
-    out = Resolved()
-    groups: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
-    for label, code, own, entry in items:
-        groups.setdefault(code, []).append((label, own, entry))
-    for code in sorted(groups):
-        members = sorted(groups[code], key=lambda m: (m[1] != code, m[0]))
-        for rank, (label, own, entry) in enumerate(members):
-            key = code if rank == 0 else own
-            if key in out.entries or key in groups and key != code:
-                out.duplicates.append((label, code))
-                continue
-            out.entries[key] = entry
-            out.language_of[key] = code
-    return out
-
-
-def _size(entry: dict[str, Any]) -> dict[str, Any]:
-    return {"bytes": entry["size"]} if isinstance(entry.get("size"), int) else {}
-
-
-def resolve_wechsel(index: dict[str, Any]) -> Resolved:
-    items, unresolved = [], []
-    for entry in index["entries"]:
-        stem = entry["file"].removesuffix(".txt")
-        code, own, why = code_of_name(stem)
-        if code is None:
-            unresolved.append((entry["file"], why))
-        elif code != SOURCE_LANGUAGE:
-            items.append((entry["file"], code, own, {"name": stem, **_size(entry)}))
-    out = assign_keys(items)
-    out.unresolved = unresolved
-    return out
-
-
-def _resolve_codes(index: dict[str, Any], field_name: str,
-                   entry_of: Callable[[dict[str, Any]], dict[str, Any]]) -> Resolved:
-    items, unresolved = [], []
-    for entry in index["entries"]:
-        own = entry[field_name]
-        code = code_of_tag(own)
-        if code is None:
-            unresolved.append((own, "not a language code langcodes knows"))
-        elif code != SOURCE_LANGUAGE:
-            items.append((own, code, own, entry_of(entry)))
-    out = assign_keys(items)
-    out.unresolved = unresolved
-    return out
-
-
-def resolve_gatitos(index: dict[str, Any]) -> Resolved:
-    return _resolve_codes(index, "code", lambda e: {"code": e["code"], **_size(e)})
-
-
-def resolve_muse(index: dict[str, Any]) -> Resolved:
-    return _resolve_codes(index, "code", lambda e: {"code": e["code"], **_size(e)})
-
-
-def resolve_kaikki(index: dict[str, Any]) -> Resolved:
-    return _resolve_codes(index, "code", lambda e: {"name": e["name"]})
-
-
-def resolve_unimorph(index: dict[str, Any]) -> Resolved:
-    """UniMorph lists an ISO 639-3 code and a name per table; both must name the same
-    language (``gal`` is Galolen's code but the table is Galician: left out)."""
-    items, unresolved = [], []
-    for entry in index["entries"]:
-        iso, name = entry["iso"], entry["name"]
-        by_code = code_of_tag(iso)
-        by_name = code_of_name(name)[0]
-        if by_code is None and by_name is None:
-            unresolved.append((f"{iso} ({name})", "neither the code nor the name resolves"))
-            continue
-        if by_code and by_name and by_code != by_name:
-            unresolved.append((f"{iso} ({name})",
-                               f"the code is {by_code}, the name {by_name}"))
-            continue
-        code = by_code or by_name
-        if code == SOURCE_LANGUAGE:
-            continue
-        spec = {"iso": iso, **{k: entry[k] for k in ("forms", "paradigms") if k in entry}}
-        items.append((iso, code, iso, spec))
-    out = assign_keys(items)
-    out.unresolved = unresolved
-    return out
-
-
-def _grouped(index: dict[str, Any], field_name: str, out_field: str) -> Resolved:
-    """Test sets: every code of a language together (``ak``: aka_Latn, twi_Latn)."""
-    out = Resolved()
-    for entry in index["entries"]:
-        own = entry[field_name]
-        code = code_of_tag(own)
-        if code is None:
-            out.unresolved.append((own, "not a language code langcodes knows"))
-            continue
-        if code == SOURCE_LANGUAGE:
-            continue
-        spec = out.entries.setdefault(code, {out_field: []})
-        spec[out_field] = sorted({*spec[out_field], own})
-        out.language_of[code] = code
-    return out
-
-
-RESOLVERS: dict[str, Callable[[dict[str, Any]], Resolved]] = {
-    "wechsel": resolve_wechsel,
-    "gatitos": resolve_gatitos,
-    "muse": resolve_muse,
-    "kaikki": resolve_kaikki,
-    "unimorph": resolve_unimorph,
-    "massive": lambda index: _grouped(index, "locale", "locales"),
-    "sib200": lambda index: _grouped(index, "code", "codes"),
-}
 
 
 # --- the catalog ---------------------------------------------------------------------------
@@ -416,113 +206,6 @@ def write(built: Built, catalog_file: Path = CATALOG_FILE,
           languages_file: Path = LANGUAGES_FILE) -> None:
     catalog_file.write_text(built.catalog_text, encoding="utf-8")
     languages_file.write_text(built.languages_text, encoding="utf-8")
-
-
-# --- re-downloading the indexes (network; not run by the tests) ---------------------------
-
-GITHUB_TREE = "https://api.github.com/repos/{repo}/git/trees/{ref}?recursive=1"
-RAW = "https://raw.githubusercontent.com/{repo}/{ref}/{path}"
-
-
-def _get(url: str) -> bytes:
-    from lexi.resources.fetch import USER_AGENT
-
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-        return response.read()
-
-
-def tree_files(tree: dict[str, Any], folder: str, pattern: str) -> list[dict[str, Any]]:
-    """Files of a GitHub tree API answer directly in ``folder`` whose names match."""
-    out = []
-    regex = re.compile(pattern)
-    for item in tree.get("tree", []):
-        path = item.get("path", "")
-        parent, _, name = path.rpartition("/")
-        if item.get("type") == "blob" and parent == folder.rstrip("/") and regex.fullmatch(name):
-            out.append({"file": name, "size": item.get("size")})
-    if tree.get("truncated"):
-        raise LexiError("GitHub truncated the tree listing; the index would be incomplete")
-    return out
-
-
-def tree_folders(tree: dict[str, Any], folder: str) -> list[str]:
-    folder = folder.rstrip("/")
-    return sorted(item["path"].rpartition("/")[2] for item in tree.get("tree", [])
-                  if item.get("type") == "tree" and item["path"].rpartition("/")[0] == folder)
-
-
-def muse_codes(readme: str) -> list[dict[str, str]]:
-    """``| Name: [full](.../dictionaries/en-xx.txt)`` → code and name, from MUSE's README."""
-    pattern = re.compile(r"([A-Z][\w ]*?): \[full\]\([^)]*/dictionaries/en-([a-z]+)\.txt\)")
-    return [{"code": code, "name": name, "file": f"en-{code}.txt"}
-            for name, code in dict((m.group(1), m.group(2))
-                                   for m in pattern.finditer(readme)).items()]
-
-
-def unimorph_languages(text: str) -> list[dict[str, Any]]:
-    out = []
-    for item in yaml.safe_load(text) or []:
-        entry = {"iso": str(item["iso"]), "name": str(item["name"])}
-        for key in ("forms", "paradigms"):
-            value = str(item.get(key) or "").replace(",", "").strip()
-            if value.isdigit():
-                entry[key] = int(value)
-        out.append(entry)
-    return out
-
-
-def download_indexes(directory: Path = INDEX_DIR, get: Callable[[str], bytes] = _get) -> None:
-    """Fetch every index again from the sources' official places and rewrite it."""
-    from datetime import date
-
-    today = date.today().isoformat()
-
-    def tree(repo: str, ref: str) -> dict[str, Any]:
-        return json.loads(get(GITHUB_TREE.format(repo=repo, ref=ref)))
-
-    def provenance(repo: str | None, path: str | None, url: str, ref: str | None,
-                   method: str, **more: Any) -> dict[str, Any]:
-        return {"repo": repo, "path": path, "url": url, "commit": ref, "retrieved": today,
-                "method": method, "complete": True, **more}
-
-    answer = tree("CPJKU/wechsel", "main")
-    files = tree_files(answer, "dicts/data", r".+\.txt")
-    write_index("wechsel", provenance(
-        "CPJKU/wechsel", "dicts/data/", "https://github.com/CPJKU/wechsel/tree/main/dicts/data",
-        answer.get("sha"), "GitHub tree API, every dicts/data/*.txt with its size",
-        naming=("dicts/parse.py: the Wiktionary language heading, '-' replaced by '_', "
-                "lower-cased, + '.txt'")), files, directory)
-
-    answer = tree("google-research/url-nlp", "main")
-    files = tree_files(answer, "gatitos", r"en_.+\.tsv")
-    write_index("gatitos", provenance(
-        "google-research/url-nlp", "gatitos/", "https://github.com/google-research/url-nlp",
-        answer.get("sha"), "GitHub tree API, every gatitos/en_<code>.tsv with its size"),
-        [{"code": f["file"][3:-4], "file": f["file"], "size": f["size"]} for f in files],
-        directory)
-
-    readme = get(RAW.format(repo="facebookresearch/MUSE", ref="main", path="README.md"))
-    write_index("muse", provenance(
-        "facebookresearch/MUSE", "README.md", "https://github.com/facebookresearch/MUSE",
-        "main", "README.md, the 'full' en-<code>.txt links"),
-        muse_codes(readme.decode("utf-8")), directory)
-
-    text = get(RAW.format(repo="unimorph/unimorph.github.io", ref="master",
-                          path="_data/languages.yml"))
-    write_index("unimorph", provenance(
-        "unimorph/unimorph.github.io", "_data/languages.yml", "https://unimorph.github.io/",
-        "master", "the site's language list (name, iso, forms, paradigms)"),
-        unimorph_languages(text.decode("utf-8")), directory)
-
-    answer = tree("dadelani/sib-200", "main")
-    write_index("sib200", provenance(
-        "dadelani/sib-200", "data/annotated/", "https://github.com/dadelani/sib-200",
-        answer.get("sha"), "GitHub tree API, the folders of data/annotated/"),
-        [{"code": c} for c in tree_folders(answer, "data/annotated")], directory)
-    # MASSIVE's locales and kaikki.org's languages have no machine-readable index at a
-    # stable address: their index files are kept as they are.
-
 
 # --- command line ----------------------------------------------------------------------------
 

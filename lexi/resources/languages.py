@@ -1,4 +1,4 @@
-"""Language identity, and what lexi has for a language.
+"""Language identity: any code, tag, locale or name → one :class:`Language`.
 
 Any ISO 639-1 / 639-3 code, BCP-47 tag, MASSIVE locale (``sw-KE``), SIB-200 / FLORES-200
 code (``swh_Latn``) or English language name (``Swahili``) resolves to one
@@ -11,9 +11,10 @@ What lexi adds is what those packages cannot know:
 - which datasets have the language: MASSIVE 1.1's locales and SIB-200's codes (the
   datasets' own lists, below), matched against the resolved identity;
 - lexi's *known resources* per language (``lexi/recipe/languages.yml``: MASSIVE locale,
-  UniMorph code, lexicon names, in the order they are preferred);
-- where those resources lie in a data root laid out like ``../shared/data``
-  (:func:`discover`), which ``lexi bootstrap`` and ``lexi languages`` share.
+  UniMorph code, lexicon names, in the order they are preferred).
+
+Where those resources lie in a data root is :mod:`lexi.resources.data_root`; what
+``lexi languages`` shows per language is :mod:`lexi.resources.language_table`.
 
 Macrolanguages: an individual language that ``langcodes`` treats as its macrolanguage's
 dominant variety (``swh`` → ``sw``, ``khk`` → ``mn``, ``tw`` → ``ak``, ``als`` → ``sq``) is
@@ -27,9 +28,7 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
-import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,20 +38,9 @@ from langcodes.data_dicts import LANGUAGE_REPLACEMENTS, MACROLANGUAGES, NORMALIZ
 from langcodes.language_lists import CLDR_LANGUAGES
 
 from lexi.errors import LexiError
-from lexi.paths import unimorph_root
-from lexi.resources.catalog import read_language_catalog
 
 # The table of lexi's known resources per language (data, next to the recipes it serves).
 KNOWN_RESOURCES_FILE = Path(__file__).resolve().parent.parent / "recipe" / "languages.yml"
-DATA_ROOT_ENV = "LEXI_DATA_ROOT"
-# Lexicon sources whose files the data root names <source>-en-<code>.tsv, in the order
-# tried for a language languages.yml does not list: GATITOS is human-translated (about
-# 4,000 entries per language); the WECHSEL Wiktionary lists are large for big languages
-# but small for most low-resource ones (9–627 pairs for bm, sg, ts, tum, ak in the
-# reference data). Names languages.yml lists come first, in its order (for sw, WECHSEL:
-# the measured result in docs/results.md used it).
-LEXICON_SOURCES = ("gatitos", "wechsel")
-RESOURCE_KINDS = ("lexicon", "morph", "test")
 
 # The datasets' own lists, as stored with their provenance in lexi/resources/indexes/
 # (the catalog generator reads the same files):
@@ -73,7 +61,6 @@ SIB200_CODES = _index_values("sib200", "code")
 
 # Subtags that parse as languages but name none (undetermined, multiple, no content).
 _NOT_LANGUAGES = frozenset({"und", "mul", "mis", "zxx"})
-_LEXICON_FILE = re.compile(r"^(?P<source>[A-Za-z0-9]+)-en-(?P<code>[A-Za-z0-9_-]+)\.tsv$")
 
 
 @dataclass(frozen=True)
@@ -119,107 +106,6 @@ class KnownResources:
     unimorph: str | None = None
     lexicons: tuple[str, ...] = ()
 
-
-@dataclass(frozen=True)
-class Lookup:
-    """Files of one kind found for a language, best first, and the paths looked at."""
-
-    found: tuple[Path, ...] = ()
-    tried: tuple[Path, ...] = ()
-
-    @property
-    def first(self) -> Path | None:
-        return self.found[0] if self.found else None
-
-
-@dataclass(frozen=True)
-class Discovery:
-    """Everything a data root (and the UniMorph folder) holds for one language."""
-
-    language: Language
-    root: Path | None
-    lexicons: Lookup = Lookup()
-    unimorph: Lookup = Lookup()
-    massive_test: Lookup = Lookup()
-    sib200_test: Lookup = Lookup()
-
-
-@dataclass(frozen=True)
-class DataFile:
-    """A file (or folder) and its size; ``lines`` is None for a folder."""
-
-    path: Path
-    bytes: int
-    lines: int | None = None
-
-
-@dataclass(frozen=True)
-class CatalogLexicon:
-    """A public lexicon file the catalog lists: ``lexi fetch SOURCE --lang KEY``."""
-
-    source: str
-    key: str
-    file: str
-    bytes: int | None = None
-
-
-@dataclass(frozen=True)
-class CatalogTable:
-    """A UniMorph table the catalog lists (``github.com/unimorph/<iso>``)."""
-
-    iso: str
-    forms: int | None = None
-    paradigms: int | None = None
-
-
-@dataclass(frozen=True)
-class Catalogued:
-    """What the generated catalog lists for a language: public files, not downloaded."""
-
-    lexicons: tuple[CatalogLexicon, ...] = ()
-    unimorph: tuple[CatalogTable, ...] = ()
-    massive: tuple[str, ...] = ()
-    sib200: tuple[str, ...] = ()
-
-    def has(self, kind: str) -> bool:
-        return {"lexicon": bool(self.lexicons), "morph": bool(self.unimorph),
-                "test": bool(self.massive or self.sib200)}[kind]
-
-
-@dataclass(frozen=True)
-class LanguageResources:
-    """One row of ``lexi languages``: a language, the files lexi found for it in a data
-    root, and what the catalog lists for it (``catalogued``)."""
-
-    language: Language
-    lexicons: tuple[DataFile, ...] = ()
-    unimorph: DataFile | None = None
-    massive_tests: tuple[DataFile, ...] = ()
-    sib200_tests: tuple[DataFile, ...] = ()
-    catalogued: Catalogued = Catalogued()
-
-    def has(self, kind: str, where: str = "local") -> bool:
-        """``lexicon``, ``morph`` (a UniMorph table) or ``test`` (MASSIVE or SIB-200):
-        present in the data root (``where="local"``) or listed in the catalog."""
-        if where == "catalog":
-            return self.catalogued.has(kind)
-        return {"lexicon": bool(self.lexicons), "morph": self.unimorph is not None,
-                "test": bool(self.massive_tests or self.sib200_tests)}[kind]
-
-
-@dataclass(frozen=True)
-class LanguageTable:
-    """What ``lexi languages`` shows: rows, the data root, files no language matched, and
-    for a query, how it resolved."""
-
-    data_root: Path | None
-    rows: tuple[LanguageResources, ...] = ()
-    unrecognised: tuple[Path, ...] = ()
-    resolution: Resolution | None = None
-    has: tuple[str, ...] = ()
-    # "local": rows are the data root's languages and ``has`` asks for files there;
-    # "catalog" (no data root): rows are every language the catalog lists.
-    where: str = "local"
 
 
 # --- identity -----------------------------------------------------------------------
@@ -544,217 +430,3 @@ def language_name(query: str) -> str:
     language = _resolved(query)
     return language.name if language else query.strip()
 
-
-# --- resources in a data root ------------------------------------------------------
-
-
-def data_root_path(option: str | Path | None) -> Path | None:
-    """``--data-root``, else ``$LEXI_DATA_ROOT``, else None."""
-    if option:
-        root = Path(option).expanduser()
-        if not root.is_dir():
-            raise LexiError("--data-root: no such folder", path=root,
-                            hint="a folder laid out like lexi's reference data (massive/, "
-                            "lexicons/, unimorph/, sib200/)")
-        return root
-    env = os.environ.get(DATA_ROOT_ENV)
-    return Path(env).expanduser() if env else None
-
-
-def lexicon_names(language: Language) -> tuple[str, ...]:
-    """Word-list names in the order they are preferred: languages.yml's, then
-    ``<source>-en-<code>`` for every code of the language, GATITOS before WECHSEL."""
-    return _unique((*language.lexicons,
-                    *(f"{source}-en-{code}" for source in LEXICON_SOURCES
-                      for code in language.codes)))
-
-
-def unimorph_codes(language: Language) -> tuple[str, ...]:
-    """UniMorph names tables by ISO 639-3 code; the known one first (sw → swc)."""
-    return _unique((language.unimorph, *(c for c in language.codes if len(c) == 3)))
-
-
-def sib200_codes(language: Language) -> tuple[str, ...]:
-    """The SIB-200 code, then ``<iso3>_<Script>`` for the language's other codes."""
-    iso3s = _unique(c for c in language.codes if len(c) == 3)
-    return _unique((language.sib200, *(f"{a3}_{language.script}" for a3 in iso3s)))
-
-
-@lru_cache(maxsize=4096)
-def _code_of(name: str) -> str | None:
-    """lexi's code for a file or folder name in a data root (None: not a language)."""
-    try:
-        return resolve(name).language.code
-    except LexiError:
-        return None
-
-
-def _lexicon_code(path: Path) -> str | None:
-    match = _LEXICON_FILE.match(path.name)
-    return match.group("code") if match else None
-
-
-def _locale_of(path: Path) -> str:
-    return path.name.removesuffix(".jsonl").removesuffix(".partial")
-
-
-def _lookup(candidates: list[Path], scanned: list[Path]) -> Lookup:
-    found = [p for p in candidates if p.exists()]
-    return Lookup(_unique((*found, *scanned)), tuple(candidates))
-
-
-def discover(language: Language, root: Path | None) -> Discovery:
-    """Every file for ``language`` in ``root`` and the UniMorph folder: first the names
-    derived from the language's codes (in preference order), then any other file there
-    whose name resolves to the same language (``massive/sw-TZ.jsonl``)."""
-    same = language.code
-
-    def scanned(folder: str, pattern: str, key) -> list[Path]:
-        if root is None:
-            return []
-        return [p for p in _entries(root / folder, pattern)
-                if (name := key(p)) and _code_of(name) == same]
-
-    unimorph = [root / "unimorph" / c for c in unimorph_codes(language)] if root else []
-    unimorph += [unimorph_root() / c / c for c in unimorph_codes(language)]
-    if root is None:
-        return Discovery(language, None, unimorph=_lookup(unimorph, []))
-    lexicons = [root / "lexicons" / f"{name}.tsv" for name in lexicon_names(language)]
-    massive = [root / "massive" / f"{loc}{suffix}.jsonl" for loc in _unique((language.massive,))
-               for suffix in ("", ".partial")]
-    sib = [root / "sib200" / code / "test.tsv" for code in sib200_codes(language)]
-    return Discovery(
-        language, root,
-        lexicons=_lookup(lexicons, scanned("lexicons", "*-en-*.tsv", _lexicon_code)),
-        unimorph=_lookup(unimorph, scanned("unimorph", "*", lambda p: p.name)),
-        massive_test=_lookup(massive, scanned("massive", "*.jsonl", _locale_of)),
-        sib200_test=_lookup(sib, scanned("sib200", "*/test.tsv", lambda p: p.parent.name)),
-    )
-
-
-def _data_file(path: Path) -> DataFile:
-    if path.is_dir():
-        return DataFile(path, sum(p.stat().st_size for p in path.rglob("*") if p.is_file()))
-    with path.open("rb") as handle:
-        lines = sum(1 for _ in handle)
-    return DataFile(path, path.stat().st_size, lines)
-
-
-def language_resources(discovery: Discovery) -> LanguageResources:
-    unimorph = discovery.unimorph.first
-    return LanguageResources(
-        discovery.language,
-        lexicons=tuple(_data_file(p) for p in discovery.lexicons.found),
-        unimorph=_data_file(unimorph) if unimorph else None,
-        massive_tests=tuple(_data_file(p) for p in discovery.massive_test.found),
-        sib200_tests=tuple(_data_file(p) for p in discovery.sib200_test.found),
-    )
-
-
-def parse_kinds(has: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
-    """``"lexicon,morph"`` → ``("lexicon", "morph")``; unknown kinds are refused."""
-    if not has:
-        return ()
-    items = has.split(",") if isinstance(has, str) else [k for h in has for k in h.split(",")]
-    kinds = _unique(k.strip().lower() for k in items)
-    unknown = [k for k in kinds if k not in RESOURCE_KINDS]
-    if unknown:
-        raise LexiError(f"--has {', '.join(unknown)}: unknown resource kind",
-                        hint=f"one or more of {', '.join(RESOURCE_KINDS)}")
-    return kinds
-
-
-def _entries(folder: Path, pattern: str) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob(pattern) if not p.name.startswith("."))
-
-
-def languages_in_root(root: Path) -> tuple[list[str], list[Path]]:
-    """lexi codes of the languages a data root holds files for, and the files and
-    folders whose names lexi cannot attribute to a language (shown, not fatal)."""
-    codes: list[str] = []
-    unrecognised: list[Path] = []
-
-    def attribute(path: Path, name: str | None) -> None:
-        code = _code_of(name) if name else None
-        if code:
-            codes.append(code)
-        else:
-            unrecognised.append(path)
-
-    for path in _entries(root / "lexicons", "*.tsv"):
-        attribute(path, _lexicon_code(path))
-    for path in _entries(root / "massive", "*.jsonl"):
-        if not path.name.startswith("en-"):  # the English source, not a target
-            attribute(path, _locale_of(path))
-    for path in _entries(root / "unimorph", "*"):
-        attribute(path, path.name)
-    for path in _entries(root / "sib200", "*/test.tsv"):
-        if path.parent.name != "eng_Latn":
-            attribute(path, path.parent.name)
-    return [c for c in _unique(codes) if c != "en"], unrecognised
-
-
-def catalogued(code: str) -> Catalogued:
-    """What the generated catalog lists for lexi's code ``code``."""
-    row = read_language_catalog()["languages"].get(code)
-    return _catalogued(row) if row else Catalogued()
-
-
-def _catalogued(row: dict) -> Catalogued:
-    return Catalogued(
-        lexicons=tuple(CatalogLexicon(e["source"], e["key"], e["file"], e.get("bytes"))
-                       for e in row.get("lexicons", ())),
-        unimorph=tuple(CatalogTable(e["iso"], e.get("forms"), e.get("paradigms"))
-                       for e in row.get("morph", ())),
-        massive=tuple(row.get("massive_tests", ())),
-        sib200=tuple(row.get("sib200_tests", ())),
-    )
-
-
-def _catalog_rows() -> list[LanguageResources]:
-    """One row per language the catalog lists, built from the generated table alone (no
-    code is resolved at run time: thousands of rows stay fast)."""
-    rows = []
-    for code, row in read_language_catalog()["languages"].items():
-        language = Language(code=code, iso3=row["iso3"], name=row["name"],
-                            script=row.get("script") or "", massive=row.get("massive"),
-                            sib200=row.get("sib200"), unimorph=row.get("unimorph"))
-        rows.append(LanguageResources(language, catalogued=_catalogued(row)))
-    return rows
-
-
-def language_table(query: str | None = None, has: str | list[str] | None = None,
-                   data_root: str | Path | None = None) -> LanguageTable:
-    """What lexi can do for each language, filtered to those that have every ``has`` kind.
-
-    Without a data root: every language the generated catalog lists (public lexicons,
-    UniMorph tables, MASSIVE / SIB-200 test sets), plus languages.yml's. With one: the
-    languages languages.yml lists and the data root holds files for, ``has`` asking for
-    files there (each row still says what the catalog lists). With ``query``: that
-    language only, with how it resolved."""
-    kinds = parse_kinds(has)
-    root = data_root_path(data_root)
-    where = "local" if root is not None else "catalog"
-    resolution = resolve(query) if query else None
-    unrecognised: list[Path] = []
-    if resolution is not None:
-        rows = [replace(language_resources(discover(resolution.language, root)),
-                        catalogued=catalogued(resolution.language.code))]
-    elif root is None:
-        rows = _catalog_rows()
-        listed = {row.language.code for row in rows}
-        rows += [LanguageResources(resolve_language(code)) for code in load_known_resources()
-                 if _identity(code) not in listed and code not in listed]
-    else:
-        codes = list(load_known_resources())
-        found, unrecognised = languages_in_root(root)
-        codes += found
-        languages = [resolve_language(code) for code in _unique(codes)]
-        languages = list({lang.code: lang for lang in languages}.values())
-        rows = [replace(language_resources(discover(lang, root)),
-                        catalogued=catalogued(lang.code)) for lang in languages]
-    rows = [row for row in rows if all(row.has(k, where) for k in kinds)]
-    rows.sort(key=lambda row: (row.language.name.lower(), row.language.code))
-    return LanguageTable(root, tuple(rows), tuple(unrecognised), resolution, kinds, where)
