@@ -397,8 +397,7 @@ class _Loop:
             raise TrainingDiverged(
                 f"training diverged: {found.reason}; {what}, so the run is written as failed",
                 path=config.run_dir / RUN_FILE,
-                hint=f"lower --lr (this run: {config.learning_rate:g}), raise --warmup-ratio, "
-                "or check the training data for rows that are mostly noise")
+                hint=_divergence_hint(config))
         self.good_state.restore(self.model, optimizer)
         state.global_step = self.good_state.step
         scheduler.base_lrs = [lr * RETRY_LR_SCALE for lr in scheduler.base_lrs]
@@ -439,3 +438,13 @@ class _Loop:
             finalise(config, result, self.model_path, self.dist_env, self.device, self.guard)
         barrier(self.dist_env)
         return result
+
+
+def _divergence_hint(config: TrainConfig) -> str:
+    """What to change after a diverged run; a joint run names --slot-weight first (its slot
+    term can hold the intent head at the label prior: MASSIVE at --slot-weight 1)."""
+    hint = (f"lower --lr (this run: {config.learning_rate:g}), raise --warmup-ratio, "
+            "or check the training data for rows that are mostly noise")
+    if config.with_slots:
+        return f"lower --slot-weight (this run: {config.slot_weight:g}), or {hint}"
+    return hint
