@@ -183,7 +183,7 @@ def main() -> None:
         print(f"generated {args.entries:,} entries in {time.perf_counter() - started:.1f}s")
 
         started = time.perf_counter()
-        report = import_lexicon("tsv", [tsv], store, src="en", tgt="xx")
+        report = import_lexicon("tsv", [tsv], store, src="en", tgt="sw")
         seconds = time.perf_counter() - started
         import_rate = report.rows / seconds
         print(f"import: {report.rows:,} entries in {seconds:.2f}s = {import_rate:,.0f} entries/s"
