@@ -1,9 +1,10 @@
 """An in-memory, read-only lexicon with longest-match lookup, fast enough for synthesis.
 
-Entries are kept as plain tuples per source phrase and turned into :class:`Entry` records
-only when a phrase is first asked for, so loading a million-entry store stays quick and
-small. Multi-word lookup only tries lengths that some source starting with the same first
-word actually has, so a miss costs one dictionary probe.
+Every source phrase maps to its :class:`Entry` records, built when the view is built (a
+store builds them while it reads its rows: :mod:`lexi.lexicon.store`), so a lookup never
+creates entries. ``match`` answers a word it has met before at a position it has met
+before with two probes and creates nothing; multi-word lookup only reads as many words as
+the longest source starting with the same first word has.
 """
 
 from __future__ import annotations
@@ -15,11 +16,6 @@ from lexi.lexicon.model import Entry, Normalizer
 
 # (target, pos, weight, provenance): an entry without its source, as stored per phrase.
 Row = tuple[str, "str | None", float, "str | None"]
-# What one surface word tells ``match``: its normalised form, the most words a source
-# starting with it has (1 if none), its own translations (None if it has none), and the
-# single-word Match objects already built for it, by start position (Match is immutable,
-# so one object serves every sentence where the word sits at that position).
-WordInfo = list | tuple
 
 
 def best_first(rows: Sequence[Row]) -> list[Row]:
@@ -101,6 +97,33 @@ _new_entry = _entry_maker()
 _new_match = _match_maker()
 
 
+def best_entries(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
+    """:func:`best_first` for one source's Entry records (in reading order).
+
+    The usual case costs no new objects: distinct targets (nothing to merge) whose
+    weights already do not increase (importers weight by reading order) stay as they are.
+    """
+    weights = [entry.weight for entry in entries]
+    if len({entry.target for entry in entries}) == len(entries):
+        if weights == sorted(weights, reverse=True):
+            return entries
+        return tuple(sorted(entries, key=lambda entry: -entry.weight))
+    source = entries[0].source
+    return tuple([
+        _new_entry(source, *row)
+        for row in best_first([(e.target, e.pos, e.weight, e.provenance) for e in entries])
+    ])
+
+
+# Markers in the per-word memo of :meth:`LexiconView.match` (see there). Tuples of one
+# shared marker object: indexing one by a start position gives the answer for any start.
+_ASK = object()  # not known yet at this position, or the word may start a phrase: look
+_POSITIONS = 64  # how many start positions the shared tuples cover (a longer sentence asks)
+_UNKNOWN = (None,) * _POSITIONS  # no translation and no phrase: never a match
+_STARTS_PHRASE = (_ASK,) * _POSITIONS  # may start a multi-word source: look every time
+PHRASE_MEMO_LIMIT = 500_000  # distinct word sequences remembered at phrase starts
+
+
 class LexiconView:
     """Read-only lexicon in memory: ``translations``, ``match`` (longest multi-word match),
     ``len`` (distinct source phrases) and ``in``.
@@ -117,17 +140,36 @@ class LexiconView:
         tgt_lang: str | None = None,
     ) -> None:
         """``rows`` maps a normalised source phrase to its rows, best first."""
+        self._setup(
+            {source: tuple([_new_entry(source, *row) for row in senses])
+             for source, senses in rows.items() if senses},
+            normalizer, src_lang, tgt_lang,
+        )
+
+    @classmethod
+    def _of_entries(
+        cls, entries: dict[str, tuple[Entry, ...]], normalizer: Normalizer | None = None,
+        src_lang: str | None = None, tgt_lang: str | None = None,
+    ) -> LexiconView:
+        """A view over ``entries`` (normalised source → its Entry records, best first,
+        none empty), taken as they are (the store builds them so)."""
+        view = cls.__new__(cls)
+        view._setup(entries, normalizer, src_lang, tgt_lang)
+        return view
+
+    def _setup(
+        self, entries: dict[str, tuple[Entry, ...]], normalizer: Normalizer | None,
+        src_lang: str | None, tgt_lang: str | None,
+    ) -> None:
         self.normalizer = normalizer or Normalizer()
         self.src_lang = src_lang
         self.tgt_lang = tgt_lang
-        self._rows = rows
-        # Per-view memos (not module globals): materialised entries and normalised words.
-        self._entries: dict[str, tuple[Entry, ...]] = {}
-        self._words: dict[str, WordInfo] = {}
+        # Normalised source phrase → its entries, best first (never empty).
+        self._entries: dict[str, tuple[Entry, ...]] = entries
         # First word of a multi-word source → the most words any such source has.
         self._longest_from: dict[str, int] = {}
         longest = 1
-        for phrase in rows:
+        for phrase in entries:
             if " " in phrase:
                 first, *rest = phrase.split(" ")
                 size = len(rest) + 1
@@ -135,6 +177,13 @@ class LexiconView:
                     self._longest_from[first] = size
                 longest = max(longest, size)
         self.max_phrase_words = longest
+        # Per-view memos (not module globals), filled as words are met:
+        # surface word → what ``match`` answers at each start position (see there);
+        self._at: dict[str, list | tuple] = {}
+        # surface word → its normalised form (strings only: the GC never walks it);
+        self._normalized: dict[str, str] = {}
+        # the words a multi-word lookup reads → what it answers at each start position.
+        self._phrase_at: dict[tuple[str, ...], list] = {}
 
     @classmethod
     def from_entries(
@@ -155,72 +204,103 @@ class LexiconView:
         }
         return cls(rows, norm, **langs)
 
-    def _entries_for(self, source: str) -> tuple[Entry, ...]:
-        entries = self._entries.get(source)
-        if entries is None:
-            rows = self._rows.get(source)
-            if rows is None:
-                return ()
-            entries = tuple([_new_entry(source, *row) for row in rows])
-            self._entries[source] = entries
-        return entries
-
-    def _describe(self, word: str) -> WordInfo:
-        """Normalise ``word`` once and remember what it can start (see ``match``)."""
-        normalized = self.normalizer(word)
-        longest = self._longest_from.get(normalized, 1)
-        entries = self._entries_for(normalized)
-        # A word with no translation gets a tuple of atoms, which the GC stops tracking.
-        info = [normalized, longest, entries, []] if entries else (normalized, longest, None, ())
-        self._words[word] = info
-        return info
-
     def translations(self, phrase: str) -> tuple[Entry, ...]:
         """Translations of ``phrase`` (normalised here), best first; ``()`` when unknown."""
-        return self._entries_for(self.normalizer(phrase))
+        return self._entries.get(self.normalizer(phrase), ())
 
     def match(self, words: Sequence[str], start: int) -> Match | None:
         """The longest source phrase starting at ``words[start]``, or ``None``."""
-        # One dictionary probe per token in the common case: the per-word memo holds the
-        # normalised form, the longest phrase it can start, and its own entries.
+        # The common case costs two probes: the per-word memo gives, indexed by the start
+        # position, the Match already built there, or None for a word that has no
+        # translation and starts no phrase. Anything else (a word not met yet, a position
+        # not met yet, a word that may start a multi-word source) takes ``_lookup``.
+        try:
+            found = self._at[words[start]][start]
+        except LookupError:  # KeyError: a new word; IndexError: a later position
+            return self._lookup(words, start)
+        if found is _ASK:
+            return self._lookup(words, start)
+        return found
+
+    def _lookup(self, words: Sequence[str], start: int) -> Match | None:
         word = words[start]
-        info = self._words.get(word) or self._describe(word)
-        first, longest, entries, built = info
-        if longest > 1:
-            longest = min(longest, len(words) - start)
-            normalized = [first]
-            for follower in words[start + 1 : start + longest]:
-                normalized.append((self._words.get(follower) or self._describe(follower))[0])
-            for size in range(longest, 1, -1):
-                phrase = " ".join(normalized[:size])
-                found = self._entries_for(phrase)
-                if found:
-                    return _new_match(start, size, phrase, found)
-        if entries is None:
+        at = self._at.get(word)
+        if at is None:
+            at = self._meet(word)
+        if at is _STARTS_PHRASE:
+            return self._phrase(words, start)
+        if at is _UNKNOWN:
             return None
-        if start < len(built):
-            found_match = built[start]
-            if found_match is not None:
-                return found_match
+        if start >= len(at):
+            at.extend([_ASK] * (start + 1 - len(at)))
+        found = at[start]
+        if found is _ASK:
+            normalized = self._normalized[word]
+            found = at[start] = _new_match(start, 1, normalized, self._entries[normalized])
+        return found
+
+    def _meet(self, word: str) -> list | tuple:
+        """Normalise a word met for the first time and remember what it can start."""
+        normalized = self._normalized[word] = self.normalizer(word)
+        if normalized in self._longest_from:
+            at: list | tuple = _STARTS_PHRASE
+        elif normalized in self._entries:
+            at = []  # Match objects by start position, built as positions are met
         else:
-            built.extend([None] * (start + 1 - len(built)))
-        found_match = built[start] = _new_match(start, 1, first, entries)
-        return found_match
+            at = _UNKNOWN
+        self._at[word] = at
+        return at
+
+    def _phrase(self, words: Sequence[str], start: int) -> Match | None:
+        """``match`` at a word that may start a multi-word source: memoised by the words
+        the lookup reads (at most the longest such source), per start position."""
+        word = words[start]
+        reach = min(self._longest_from[self._normalized[word]], len(words) - start)
+        key = tuple(words[start : start + reach])
+        at = self._phrase_at.get(key)
+        if at is None:
+            if len(self._phrase_at) >= PHRASE_MEMO_LIMIT:  # bounded on endless streams
+                self._phrase_at.clear()
+            at = self._phrase_at[key] = []
+        elif start < len(at) and at[start] is not _ASK:
+            return at[start]
+        if start >= len(at):
+            at.extend([_ASK] * (start + 1 - len(at)))
+        found = at[start] = self._longest(key, start)
+        return found
+
+    def _longest(self, words: tuple[str, ...], start: int) -> Match | None:
+        """The longest source that ``words`` start with (all of them at most), at ``start``."""
+        normalized = []
+        for word in words:
+            norm = self._normalized.get(word)
+            if norm is None:
+                self._meet(word)
+                norm = self._normalized[word]
+            normalized.append(norm)
+        entries = self._entries
+        for size in range(len(words), 1, -1):
+            phrase = " ".join(normalized[:size])
+            found = entries.get(phrase)
+            if found is not None:
+                return _new_match(start, size, phrase, found)
+        found = entries.get(normalized[0])
+        return None if found is None else _new_match(start, 1, normalized[0], found)
 
     def phrases(self) -> Iterable[str]:
         """Every source phrase (normalised)."""
-        return self._rows.keys()
+        return self._entries.keys()
 
     @property
     def entry_count(self) -> int:
         """Number of entries (a source with three translations counts three)."""
-        return sum(len(rows) for rows in self._rows.values())
+        return sum(map(len, self._entries.values()))
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._entries)
 
     def __contains__(self, phrase: object) -> bool:
-        return isinstance(phrase, str) and self.normalizer(phrase) in self._rows
+        return isinstance(phrase, str) and self.normalizer(phrase) in self._entries
 
     def __repr__(self) -> str:
         return (
