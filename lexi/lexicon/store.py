@@ -162,21 +162,11 @@ def store_info(path: str | Path) -> StoreInfo:
 
 def _grouped_entries(path: str | Path) -> dict[str, tuple[Entry, ...]]:
     """Normalised source → its entries, best first, without duplicates (see
-    :func:`~lexi.lexicon.view.best_first`)."""
+    :func:`~lexi.lexicon.view.best_first`). Call it with the GC paused (_collector_paused)."""
     db = _connect(path)
     grouped: dict[str, tuple[Entry, ...]] = {}
     several: list[str] = []
     new_entry = _new_entry
-    # Building millions of small objects triggers the cyclic GC over and over although
-    # none of them can form a cycle; pausing it makes loading several times faster. A
-    # large store's objects are then frozen (``gc.freeze``): the collector would otherwise
-    # walk every one of them once right after loading and again in each later full
-    # collection, although reference counting alone frees them.
-    was_enabled = gc.isenabled()
-    freeze = was_enabled and _rows_in(db) >= FREEZE_ROWS
-    if freeze:
-        gc.collect()  # so that no garbage already waiting is frozen with the lexicon
-    gc.disable()
     try:
         cursor = db.execute(
             "SELECT source, target, pos, weight, provenance FROM entries ORDER BY rowid"
@@ -195,34 +185,49 @@ def _grouped_entries(path: str | Path) -> dict[str, tuple[Entry, ...]]:
                     )
         for source in several:
             grouped[source] = best_entries(grouped[source])
-        del several
-        if freeze:
-            gc.freeze()
     finally:
         db.close()
-        if was_enabled:
-            gc.enable()
     return grouped
 
 
-def _rows_in(db: sqlite3.Connection) -> int:
-    """How many rows a store holds (its meta says; 0 if it does not)."""
-    row = db.execute("SELECT value FROM meta WHERE key = 'rows'").fetchone()
+@contextlib.contextmanager
+def _collector_paused(info: StoreInfo) -> Iterator[None]:
+    """Python's cyclic GC paused while a store's entries are built.
+
+    Building millions of small objects triggers the collector over and over although none
+    of them can form a cycle; pausing it makes loading several times faster. A large
+    store's objects (``FREEZE_ROWS`` rows or more) are then frozen (``gc.freeze``):
+    otherwise the collector walks every one of them once right after loading and again in
+    each later full collection, although reference counting alone frees them. Freezing
+    moves every object alive at that moment out of the collector's sight, so garbage
+    already waiting is collected first; reference counting still frees frozen objects.
+    """
+    was_enabled = gc.isenabled()
+    freeze = was_enabled and int(info.meta.get("rows") or 0) >= FREEZE_ROWS
+    if freeze:
+        gc.collect()
+    gc.disable()
     try:
-        return int(json.loads(row[0])) if row else 0
-    except (TypeError, ValueError):
-        return 0
+        yield
+        if freeze:
+            gc.freeze()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def iter_store(path: str | Path) -> Iterator[Entry]:
     """Every entry of a store, grouped by source, best sense first, without duplicates."""
-    for senses in _grouped_entries(path).values():
+    with _collector_paused(store_info(path)):
+        grouped = _grouped_entries(path)
+    for senses in grouped.values():
         yield from senses
 
 
 def read_store(path: str | Path) -> LexiconView:
     """Load a store into an in-memory :class:`LexiconView`."""
     info = store_info(path)
-    return LexiconView._of_entries(
-        _grouped_entries(path), info.normalizer, src_lang=info.src, tgt_lang=info.tgt
-    )
+    with _collector_paused(info):
+        return LexiconView._of_entries(
+            _grouped_entries(path), info.normalizer, src_lang=info.src, tgt_lang=info.tgt
+        )

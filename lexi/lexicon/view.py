@@ -1,16 +1,17 @@
 """An in-memory, read-only lexicon with longest-match lookup, fast enough for synthesis.
 
-Every source phrase maps to its :class:`Entry` records, built when the view is built (a
-store builds them while it reads its rows: :mod:`lexi.lexicon.store`), so a lookup never
-creates entries. ``match`` answers a word it has met before at a position it has met
-before with two probes and creates nothing; multi-word lookup only reads as many words as
-the longest source starting with the same first word has.
+Every source phrase maps to its :class:`Entry` records, built with the view (a store
+builds them while it reads its rows: :mod:`lexi.lexicon.store`), so a lookup never
+creates entries. ``match`` answers a word it has met before with one probe of a per-word
+memo; at a word that starts a multi-word source, a second probe (is the next word the
+second word of such a source?) settles most cases, and only the lengths such sources
+have are tried. Lookups add almost nothing for Python's cyclic garbage collector to scan.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lexi.lexicon.model import Entry, Normalizer
 
@@ -66,9 +67,13 @@ def _entry_maker() -> Callable[[str, str, str | None, float, str | None], Entry]
     return make
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """``words[start:start + length]`` normalise to ``source``, which translates to ``entries``."""
+class Match(NamedTuple):
+    """``words[start:start + length]`` normalise to ``source``, which translates to ``entries``.
+
+    A named tuple (immutable, compared by value): ``match`` builds one per call with a
+    single C call, which costs less than keeping one per word and position, and leaves
+    nothing for the garbage collector to scan.
+    """
 
     start: int
     length: int
@@ -76,25 +81,13 @@ class Match:
     entries: tuple[Entry, ...]
 
 
-def _match_maker() -> Callable[[int, int, str, tuple[Entry, ...]], Match]:
-    set_start, set_length, set_source, set_entries = (
-        getattr(Match, name).__set__ for name in Match.__slots__
-    )
-    new = object.__new__
-
-    def make(start: int, length: int, source: str, entries: tuple[Entry, ...]) -> Match:
-        match = new(Match)
-        set_start(match, start)
-        set_length(match, length)
-        set_source(match, source)
-        set_entries(match, entries)
-        return match
-
-    return make
+_tuple_new = tuple.__new__
+# Markers in LexiconView's per-word memo (see LexiconView._meet).
+_RENAMED = object()
+_STARTS = object()
 
 
 _new_entry = _entry_maker()
-_new_match = _match_maker()
 
 
 def best_entries(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
@@ -113,15 +106,6 @@ def best_entries(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
         _new_entry(source, *row)
         for row in best_first([(e.target, e.pos, e.weight, e.provenance) for e in entries])
     ])
-
-
-# Markers in the per-word memo of :meth:`LexiconView.match` (see there). Tuples of one
-# shared marker object: indexing one by a start position gives the answer for any start.
-_ASK = object()  # not known yet at this position, or the word may start a phrase: look
-_POSITIONS = 64  # how many start positions the shared tuples cover (a longer sentence asks)
-_UNKNOWN = (None,) * _POSITIONS  # no translation and no phrase: never a match
-_STARTS_PHRASE = (_ASK,) * _POSITIONS  # may start a multi-word source: look every time
-PHRASE_MEMO_LIMIT = 500_000  # distinct word sequences remembered at phrase starts
 
 
 class LexiconView:
@@ -168,22 +152,34 @@ class LexiconView:
         self._entries: dict[str, tuple[Entry, ...]] = entries
         # First word of a multi-word source → the most words any such source has.
         self._longest_from: dict[str, int] = {}
+        pairs: dict[str, dict[str, list]] = {}
         longest = 1
-        for phrase in entries:
+        for phrase, found in entries.items():
             if " " in phrase:
                 first, *rest = phrase.split(" ")
                 size = len(rest) + 1
+                pair = pairs.setdefault(first, {}).setdefault(rest[0], [set(), None, None])
+                pair[0].add(size)
+                if size == 2:
+                    pair[1:] = phrase, found
                 if size > self._longest_from.get(first, 1):
                     self._longest_from[first] = size
                 longest = max(longest, size)
         self.max_phrase_words = longest
-        # Per-view memos (not module globals), filled as words are met:
-        # surface word → what ``match`` answers at each start position (see there);
-        self._at: dict[str, list | tuple] = {}
-        # surface word → its normalised form (strings only: the GC never walks it);
-        self._normalized: dict[str, str] = {}
-        # the words a multi-word lookup reads → what it answers at each start position.
-        self._phrase_at: dict[tuple[str, ...], list] = {}
+        # First word of a multi-word source → its second word → (how many words the
+        # sources starting with those two words have, most first; the two-word source
+        # and its entries, or None, None).
+        self._seconds: dict[str, dict[str, tuple]] = {
+            first: {
+                second: (tuple(sorted(sizes, reverse=True)), phrase, found)
+                for second, (sizes, phrase, found) in by.items()
+            }
+            for first, by in pairs.items()
+        }
+        # Per-view memo (not a module global), filled as words are met: surface word →
+        # what ``match`` needs to know about it (see _meet). It holds the entries tuples
+        # that exist already and few new objects, so it gives the GC almost nothing to scan.
+        self._known: dict[str, tuple | None] = {}
 
     @classmethod
     def from_entries(
@@ -210,82 +206,126 @@ class LexiconView:
 
     def match(self, words: Sequence[str], start: int) -> Match | None:
         """The longest source phrase starting at ``words[start]``, or ``None``."""
-        # The common case costs two probes: the per-word memo gives, indexed by the start
-        # position, the Match already built there, or None for a word that has no
-        # translation and starts no phrase. Anything else (a word not met yet, a position
-        # not met yet, a word that may start a multi-word source) takes ``_lookup``.
+        # The common case is one probe of the per-word memo, and the Match is a named tuple
+        # built in one C call (the caller drops it: nothing accumulates for the GC). With a
+        # large lexicon every probe is a likely CPU cache miss, so a word that normalises
+        # to itself takes the caller's string as the Match's source (equal to the
+        # normalised one), instead of reaching for another object.
+        word = words[start]
         try:
-            found = self._at[words[start]][start]
-        except LookupError:  # KeyError: a new word; IndexError: a later position
-            return self._lookup(words, start)
-        if found is _ASK:
-            return self._lookup(words, start)
-        return found
-
-    def _lookup(self, words: Sequence[str], start: int) -> Match | None:
-        word = words[start]
-        at = self._at.get(word)
-        if at is None:
-            at = self._meet(word)
-        if at is _STARTS_PHRASE:
-            return self._phrase(words, start)
-        if at is _UNKNOWN:
+            known = self._known[word]
+        except KeyError:
+            known = self._meet(word)
+        if known is None:
             return None
-        if start >= len(at):
-            at.extend([_ASK] * (start + 1 - len(at)))
-        found = at[start]
-        if found is _ASK:
-            normalized = self._normalized[word]
-            found = at[start] = _new_match(start, 1, normalized, self._entries[normalized])
-        return found
+        head = known[0]
+        if head is _RENAMED:
+            entries = known[2]
+            return None if entries is None else _tuple_new(Match, (start, 1, known[1], entries))
+        if head is _STARTS:
+            return self._phrase(words, start, known)
+        return _tuple_new(Match, (start, 1, word, known))
 
-    def _meet(self, word: str) -> list | tuple:
-        """Normalise a word met for the first time and remember what it can start."""
-        normalized = self._normalized[word] = self.normalizer(word)
-        if normalized in self._longest_from:
-            at: list | tuple = _STARTS_PHRASE
-        elif normalized in self._entries:
-            at = []  # Match objects by start position, built as positions are met
+    def _meet(self, word: str) -> tuple | None:
+        """Normalise a word met for the first time and remember what ``match`` needs:
+
+        - ``None``: no translation, starts no multi-word source, normalises to itself;
+        - its entries (a tuple of Entry): the same, with a translation;
+        - ``(_RENAMED, normalised, entries or None)``: a word that normalises to another
+          string (``Alarm`` → ``alarm``) and starts no multi-word source;
+        - ``(_STARTS, normalised, second words, entries or None)``: a word that starts a
+          multi-word source, and the second words of those sources.
+        """
+        normalized = self.normalizer(word)
+        entries = self._entries.get(normalized)
+        seconds = self._seconds.get(normalized)
+        if seconds is not None:
+            known: tuple | None = (_STARTS, normalized, seconds, entries)
+        elif normalized != word:
+            known = (_RENAMED, normalized, entries)
         else:
-            at = _UNKNOWN
-        self._at[word] = at
-        return at
+            known = entries
+        self._known[word] = known
+        return known
 
-    def _phrase(self, words: Sequence[str], start: int) -> Match | None:
-        """``match`` at a word that may start a multi-word source: memoised by the words
-        the lookup reads (at most the longest such source), per start position."""
-        word = words[start]
-        reach = min(self._longest_from[self._normalized[word]], len(words) - start)
-        key = tuple(words[start : start + reach])
-        at = self._phrase_at.get(key)
-        if at is None:
-            if len(self._phrase_at) >= PHRASE_MEMO_LIMIT:  # bounded on endless streams
-                self._phrase_at.clear()
-            at = self._phrase_at[key] = []
-        elif start < len(at) and at[start] is not _ASK:
-            return at[start]
-        if start >= len(at):
-            at.extend([_ASK] * (start + 1 - len(at)))
-        found = at[start] = self._longest(key, start)
-        return found
+    def _normalized(self, word: str) -> str:
+        try:
+            known = self._known[word]
+        except KeyError:
+            known = self._meet(word)
+        if known is None or (known[0] is not _RENAMED and known[0] is not _STARTS):
+            return word
+        return known[1]
 
-    def _longest(self, words: tuple[str, ...], start: int) -> Match | None:
-        """The longest source that ``words`` start with (all of them at most), at ``start``."""
-        normalized = []
-        for word in words:
-            norm = self._normalized.get(word)
-            if norm is None:
-                self._meet(word)
-                norm = self._normalized[word]
+    def _phrase(self, words: Sequence[str], start: int, starts: tuple) -> Match | None:
+        """``match`` at a word that starts some multi-word source. Unless the next word is
+        the second word of one of them (one probe), only the word itself can match."""
+        _, first, seconds, entries = starts
+        if start + 1 < len(words):
+            # The follower's memo entry, which the caller's next ``match`` reads anyway.
+            follower = words[start + 1]
+            try:
+                known = self._known[follower]
+            except KeyError:
+                known = self._meet(follower)
+            if known is None or (known[0] is not _RENAMED and known[0] is not _STARTS):
+                second = follower
+            else:
+                second = known[1]
+            pair = seconds.get(second)
+            if pair is not None:
+                sizes, phrase, found = pair
+                if sizes[0] == 2:
+                    # Only a two-word source starts with these two words (a longer phrase
+                    # would need a third word that no source has): no probe needed.
+                    return _tuple_new(Match, (start, 2, phrase, found))
+                longer = self._longer(words, start, first, second, pair)
+                if longer is not None:
+                    return longer
+            elif " " in second:  # a word that normalises to several words
+                longer = self._longest(words, start, first)
+                if longer is not None:
+                    return longer
+        return None if entries is None else _tuple_new(Match, (start, 1, first, entries))
+
+    def _longer(
+        self, words: Sequence[str], start: int, first: str, second: str, pair: tuple
+    ) -> Match | None:
+        """The longest source at ``start`` whose first two words are ``first second``,
+        trying only the lengths such sources have (``pair``: see ``_seconds``)."""
+        sizes, phrase, found = pair
+        top = min(sizes[0], len(words) - start)
+        normalized = [first, second]
+        for word in words[start + 2 : start + top]:
+            norm = self._normalized(word)
+            if not norm or " " in norm:  # an odd token: try every length, as _longest does
+                return self._longest(words, start, first)
             normalized.append(norm)
         entries = self._entries
-        for size in range(len(words), 1, -1):
+        for size in sizes:
+            if size == 2:
+                return _tuple_new(Match, (start, 2, phrase, found))
+            if size <= top:
+                longer = " ".join(normalized[:size])
+                longer_found = entries.get(longer)
+                if longer_found is not None:
+                    return _tuple_new(Match, (start, size, longer, longer_found))
+        return None
+
+    def _longest(self, words: Sequence[str], start: int, first: str) -> Match | None:
+        """The longest multi-word source at ``start`` (``None``: none), trying every length
+        from the longest source that starts with ``first`` down to two words."""
+        reach = min(self._longest_from[first], len(words) - start)
+        normalized = [first]
+        for word in words[start + 1 : start + reach]:
+            normalized.append(self._normalized(word))
+        entries = self._entries
+        for size in range(reach, 1, -1):
             phrase = " ".join(normalized[:size])
             found = entries.get(phrase)
             if found is not None:
-                return _new_match(start, size, phrase, found)
-        found = entries.get(normalized[0])
-        return None if found is None else _new_match(start, 1, normalized[0], found)
+                return _tuple_new(Match, (start, size, phrase, found))
+        return None
 
     def phrases(self) -> Iterable[str]:
         """Every source phrase (normalised)."""
