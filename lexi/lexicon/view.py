@@ -176,9 +176,21 @@ class LexiconView:
             }
             for first, by in pairs.items()
         }
-        # Per-view memo (not a module global), filled as words are met: surface word →
-        # what ``match`` needs to know about it (see _meet). It holds the entries tuples
-        # that exist already and few new objects, so it gives the GC almost nothing to scan.
+        # What _meet answers for a word written as its own normalised form that is a
+        # single-word source or starts a multi-word one (most words of a text that the
+        # lexicon knows): found with one probe, without normalising the word.
+        normalize = self.normalizer
+        self._sources: dict[str, tuple] = {
+            phrase: found for phrase, found in entries.items()
+            if " " not in phrase and normalize(phrase) == phrase
+        }
+        for first, seconds in self._seconds.items():
+            if normalize(first) == first:
+                self._sources[first] = (_STARTS, first, seconds, entries.get(first))
+        # Per-view memo (not a module global), filled as words are met (so the words met
+        # most often sit close together in memory): surface word → what ``match`` needs
+        # to know about it (see _meet). It holds objects that exist already and a few new
+        # ones, so it gives the GC almost nothing to scan.
         self._known: dict[str, tuple | None] = {}
 
     @classmethod
@@ -234,17 +246,26 @@ class LexiconView:
         - ``(_RENAMED, normalised, entries or None)``: a word that normalises to another
           string (``Alarm`` → ``alarm``) and starts no multi-word source;
         - ``(_STARTS, normalised, second words, entries or None)``: a word that starts a
-          multi-word source, and the second words of those sources.
+          multi-word source, and the second words of those sources (see ``_seconds``).
         """
-        normalized = self.normalizer(word)
-        entries = self._entries.get(normalized)
-        seconds = self._seconds.get(normalized)
-        if seconds is not None:
-            known: tuple | None = (_STARTS, normalized, seconds, entries)
-        elif normalized != word:
-            known = (_RENAMED, normalized, entries)
-        else:
-            known = entries
+        known = self._sources.get(word)
+        if known is None:
+            normalized = self.normalizer(word)
+            if normalized == word:
+                # Not in _sources although written as normalised: no single-word source
+                # and no first word of one (a word with a space may be a whole source).
+                known = self._entries.get(word) if " " in word else None
+            else:
+                known = self._sources.get(normalized)
+                if known is None:  # (a source that does not normalise to itself)
+                    seconds = self._seconds.get(normalized)
+                    entries = self._entries.get(normalized)
+                    known = (
+                        (_STARTS, normalized, seconds, entries) if seconds is not None
+                        else (_RENAMED, normalized, entries)
+                    )
+                elif known[0] is not _STARTS:
+                    known = (_RENAMED, normalized, known)
         self._known[word] = known
         return known
 
