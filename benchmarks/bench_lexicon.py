@@ -1,6 +1,6 @@
 """Lexicon store benchmark: import rate (entries/s) and lookup rate (tokens/s).
 
-    python benchmarks/bench_lexicon.py [--entries 1000000] [--tokens 1000000]
+    python benchmarks/bench_lexicon.py [--entries 1000000] [--tokens 1000000] [--workdir DIR]
 
 Generates a synthetic English→target TSV of ``--entries`` lines (about 10 % multi-word
 sources, several senses per word), then measures in the same run:
@@ -15,8 +15,15 @@ sources, several senses per word), then measures in the same run:
   weight 1/r), as words occur in real text, plus 20 % unknown words; the first pass
   starts from a fresh view, the second reuses its per-word memo (as synthesis does when
   it makes several variants of each utterance). A second corpus draws phrases
-  uniformly, the worst case for the memo. The "machine ceiling" line times the least any
-  lookup can do per token (a method call and one dict probe) in the same run.
+  uniformly, the worst case for the memo. The "machine ceiling" lines time the least any
+  lookup can do per token (a method call and one dict probe) over the same sentences.
+
+Rates are given by wall time and per CPU-second of this process: on a shared machine other
+processes stretch wall time, and only ratios within one run compare. The load line gives
+the view's phrases, entries, load time and the growth of resident memory while loading.
+``--workdir DIR`` keeps the synthetic lexicon, its store and its source list in DIR; a
+later run with the same ``--entries`` and ``--seed`` reuses them and skips generating and
+importing (the import is then not timed), so lookup alone can be measured in a short run.
 
 Targets: >= 200,000 entries/s import and >= 1,000,000 tokens/s lookup.
 """
@@ -168,51 +175,87 @@ def naive_walk(db: sqlite3.Connection, norm: Normalizer, longest: int,
     return total
 
 
+def resident_mib() -> float | None:
+    """This process's resident memory now (Linux: /proc/self/statm), or None."""
+    try:
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def timed(work, *args) -> tuple:
+    """``work(*args)``'s result, its wall seconds and the CPU seconds of this process."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work(*args)
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def prepare(workdir: Path, entries: int, seed: int) -> tuple[Path, Path, list[str], bool]:
+    """The synthetic TSV, its store and the source phrases; made again only when
+    ``workdir`` does not already hold them for these ``entries`` and ``seed``."""
+    tsv, store = workdir / "synthetic.tsv", workdir / "synthetic.sqlite"
+    listing = workdir / f"sources-{entries}-{seed}.txt"
+    if listing.exists() and tsv.exists() and store.exists():
+        return tsv, store, listing.read_text(encoding="utf-8").split("\n"), True
+    for path in (tsv, store, listing):
+        path.unlink(missing_ok=True)
+    started = time.perf_counter()
+    sources = write_lexicon(tsv, random.Random(seed), entries)
+    print(f"generated {entries:,} entries in {time.perf_counter() - started:.1f}s")
+    report, seconds, cpu = timed(lambda: import_lexicon("tsv", [tsv], store, src="en", tgt="sw"))
+    import_rate = report.rows / seconds
+    print(f"import: {report.rows:,} entries in {seconds:.2f}s = {import_rate:,.0f} entries/s"
+          f" ({report.rows / cpu:,.0f} per CPU-second; target >= 200,000)")
+    subset = min(100_000, entries)
+    started = time.perf_counter()
+    naive_count = naive_import(tsv, workdir / "naive.sqlite", subset)
+    naive_rate = naive_count / (time.perf_counter() - started)
+    (workdir / "naive.sqlite").unlink()
+    print(f"  naive baseline (row-by-row INSERT, indexed table), {naive_count:,} entries: "
+          f"{naive_rate:,.0f} entries/s; ratio {import_rate / naive_rate:.1f}x")
+    listing.write_text("\n".join(sources), encoding="utf-8")
+    return tsv, store, sources, False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--tokens", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep the synthetic lexicon and its store here, and reuse them "
+                        "when they are already there (the import is then not timed again)")
     args = parser.parse_args()
-    rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory(prefix="lexi-bench-") as tmp:
-        tmpdir = Path(tmp)
-        tsv, store = tmpdir / "synthetic.tsv", tmpdir / "synthetic.sqlite"
-        started = time.perf_counter()
-        sources = write_lexicon(tsv, rng, args.entries)
-        print(f"generated {args.entries:,} entries in {time.perf_counter() - started:.1f}s")
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        _, store, sources, reused = prepare(workdir, args.entries, args.seed)
+        if reused:
+            print(f"reused the {args.entries:,}-entry lexicon and store in {workdir} "
+                  "(import not timed)")
+        rng = random.Random(args.seed + 1)
 
-        started = time.perf_counter()
-        report = import_lexicon("tsv", [tsv], store, src="en", tgt="xx")
-        seconds = time.perf_counter() - started
-        import_rate = report.rows / seconds
-        print(f"import: {report.rows:,} entries in {seconds:.2f}s = {import_rate:,.0f} entries/s"
-              " (target >= 200,000)")
-        subset = min(100_000, args.entries)
-        started = time.perf_counter()
-        naive_count = naive_import(tsv, tmpdir / "naive.sqlite", subset)
-        naive_rate = naive_count / (time.perf_counter() - started)
-        print(f"  naive baseline (row-by-row INSERT, indexed table), {naive_count:,} entries: "
-              f"{naive_rate:,.0f} entries/s; ratio {import_rate / naive_rate:.1f}x")
-
-        started = time.perf_counter()
-        view = load_lexicon(store)
-        print(f"load store into memory: {len(view):,} phrases in "
-              f"{time.perf_counter() - started:.2f}s")
+        before = resident_mib()
+        view, seconds, cpu = timed(load_lexicon, store)
+        after = resident_mib()
+        memory = f"; resident memory +{after - before:,.0f} MiB" if before and after else ""
+        print(f"load store into memory: {len(view):,} phrases, {view.entry_count:,} entries in "
+              f"{seconds:.2f}s ({cpu:.2f} CPU-s){memory}")
 
         for label, zipf in (("Zipf-distributed words", True), ("uniform words", False)):
             sentences = make_sentences(rng, sources, args.tokens, zipf)
+            del view
             view = load_lexicon(store)  # a fresh view: its memos start empty
             passes = ("first pass", "second pass") if zipf else ("first pass",)
             for name in passes:
                 with GcTimer() as gc_time:
-                    started = time.perf_counter()
-                    walked = walk(view, sentences)
-                    seconds = time.perf_counter() - started
+                    walked, seconds, cpu = timed(walk, view, sentences)
                 lookup_rate = walked / seconds
                 print(f"lookup, {label}, {name}: {walked:,} tokens in {seconds:.2f}s = "
-                      f"{lookup_rate:,.0f} tokens/s (target >= 1,000,000); "
-                      f"{gc_time.seconds:.2f}s of it in Python's garbage collector")
+                      f"{lookup_rate:,.0f} tokens/s, {walked / cpu:,.0f} per CPU-second "
+                      f"(target >= 1,000,000); {gc_time.seconds:.2f}s of it in Python's "
+                      "garbage collector")
             # The baseline is far slower: time it on a slice of the same sentences.
             part = sentences[: max(1, len(sentences) // 50)]
             db = sqlite3.connect(store)
@@ -222,12 +265,12 @@ def main() -> None:
             db.close()
             print(f"  naive baseline (SQLite query per candidate phrase), {naive_tokens:,} "
                   f"tokens: {naive_rate:,.0f} tokens/s; ratio {lookup_rate / naive_rate:.1f}x")
-        probe = _DictProbe({p: 1 for p in sources})
-        started = time.perf_counter()
-        walked = walk(probe, sentences)
-        ceiling = walked / (time.perf_counter() - started)
-        print(f"machine ceiling (a method call + one dict probe per token): {ceiling:,.0f} "
-              "tokens/s")
+            probe = _DictProbe({p: 1 for p in sources})
+            walked, seconds, cpu = timed(walk, probe, sentences)
+            print(f"  machine ceiling on these sentences (a method call + one dict probe per "
+                  f"token): {walked / seconds:,.0f} tokens/s, {walked / cpu:,.0f} per "
+                  "CPU-second")
+            del probe
         print(f"load average while running: {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
               f" on {os.cpu_count()} CPUs")
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from babel import Locale
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from lexi.data.records import Utterance
 from lexi.errors import LexiError
@@ -86,6 +88,29 @@ def test_longest_match_prefers_multiword_sources(small_store):
     assert view.match(["turn", "on"], 0).source == "turn"
     assert view.match(words, 0) is None
     assert view.max_phrase_words == 2
+
+
+def test_loading_a_store_leaves_the_garbage_collector_as_it_was(small_store, monkeypatch):
+    import gc
+
+    from lexi.lexicon import store
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    load_lexicon(small_store)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen  # a small store: no freeze
+    monkeypatch.setattr(store, "FREEZE_ROWS", 1)  # as if it were a large one
+    try:
+        view = load_lexicon(small_store)
+        assert gc.isenabled() and gc.get_freeze_count() > frozen
+        assert view.match(["turn", "off"], 0).source == "turn off"
+        gc.disable()  # a caller that paused the collector itself: left paused, no freeze
+        gc.unfreeze()
+        load_lexicon(small_store)
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
+        gc.unfreeze()
 
 
 def test_lookup_normalises_the_same_way_as_import(small_store):
@@ -259,16 +284,63 @@ def test_view_from_entries_orders_by_weight():
     assert len(view) == 2 and view.entry_count == 3
 
 
+def _reference_match(view: LexiconView, words: list[str], start: int):
+    """Greedy longest match as specified (and as the first version of the view did it):
+    normalise each word, try every length from the longest source that starts with the
+    first word down to one word, first hit wins."""
+    norm = view.normalizer
+    first = norm(words[start])
+    longest = max((len(p.split(" ")) for p in view.phrases() if p.split(" ")[0] == first),
+                  default=1)
+    normalized = [first] + [norm(w) for w in words[start + 1 : start + longest]]
+    for size in range(len(normalized), 0, -1):
+        phrase = " ".join(normalized[:size])
+        if phrase in set(view.phrases()):
+            return (start, size, phrase, view.translations(phrase))
+    return None
+
+
+_BASE = ["a", "b", "c", "d", "é"]
+# Surface forms: lower and upper case, decomposed accents, and odd tokens (empty, spaces).
+_SURFACE = [*_BASE, "A", "B", "C", "D", "É", "e\u0301", "zz", "Zz", "", " ", "a b", "B c"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sources=st.lists(st.lists(st.sampled_from(_BASE), min_size=1, max_size=4), max_size=12),
+    sentences=st.lists(st.lists(st.sampled_from(_SURFACE), max_size=10), min_size=1,
+                       max_size=6),
+)
+# Tokens that normalise to several words or to nothing, next to multi-word sources.
+@example(sources=[["a", "b", "c"], ["a"]], sentences=[["a", "B c"], ["A", "a b", "c"]])
+@example(sources=[["a", "b", "c", "d"], ["a", "b"]], sentences=[["a", "b", "B c"], ["a", "b", ""]])
+@example(sources=[["a", "b"], ["b"]], sentences=[["a", " ", "b"], ["a", "", "b"], ["A", "B"]])
+def test_match_is_the_greedy_longest_match(sources, sentences):
+    view = LexiconView.from_entries(
+        Entry(" ".join(words), f"t{i}") for i, words in enumerate(sources)
+    )
+    for _ in range(2):  # the second time from the view's memo
+        for words in sentences:
+            for start in range(len(words)):
+                found = view.match(words, start)
+                expected = _reference_match(view, words, start)
+                assert (found and tuple(found)) == expected, (words, start)
+
+
 def test_view_entries_and_matches_are_ordinary_frozen_records():
-    # The view builds Entry and Match objects without their dataclass __init__ (for
-    # speed): they must still be equal to, and as immutable as, constructed ones.
+    # The view builds Entry objects without their dataclass __init__ and Match tuples with
+    # tuple.__new__ (for speed): they must still be equal to, and as immutable as,
+    # constructed ones.
     view = LexiconView.from_entries([Entry("alarm", "kengele", "NOUN", 2.0, "t:1")])
     entry = view.translations("alarm")[0]
     assert entry == Entry("alarm", "kengele", "NOUN", 2.0, "t:1")
     assert repr(entry) == repr(Entry("alarm", "kengele", "NOUN", 2.0, "t:1"))
     found = view.match(["set", "Alarm"], 1)
     assert found == Match(1, 1, "alarm", (entry,))
-    assert view.match(["Alarm", "Alarm"], 1) is found  # one Match per word and position
+    assert repr(found) == repr(Match(1, 1, "alarm", (entry,)))
+    assert view.match(["Alarm", "Alarm"], 1) == found  # the memo gives the same answer
+    assert view.match(["alarm"], 0) == Match(0, 1, "alarm", (entry,))
+    assert type(view.match(["alarm"], 0).source) is str
     with pytest.raises(AttributeError):
         entry.target = "x"
     with pytest.raises(AttributeError):

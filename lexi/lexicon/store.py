@@ -29,11 +29,13 @@ from typing import Any
 from lexi.errors import LexiError
 from lexi.io import ordinary_permissions
 from lexi.lexicon.model import Entry, Normalizer
-from lexi.lexicon.view import LexiconView, Row, best_first
+from lexi.lexicon.view import LexiconView, _new_entry, best_entries
 
 FORMAT_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BATCH = 50_000
+# From this many rows on, loading a store freezes its objects for the GC (see _grouped_entries).
+FREEZE_ROWS = 100_000
 
 
 def is_store(path: str | Path) -> bool:
@@ -158,48 +160,74 @@ def store_info(path: str | Path) -> StoreInfo:
     return StoreInfo(str(path), meta.get("src"), meta.get("tgt"), Normalizer(**norm), meta)
 
 
-def _grouped_rows(path: str | Path) -> dict[str, tuple[Row, ...]]:
+def _grouped_entries(path: str | Path) -> dict[str, tuple[Entry, ...]]:
+    """Normalised source → its entries, best first, without duplicates (see
+    :func:`~lexi.lexicon.view.best_first`). Call it with the GC paused (_collector_paused)."""
     db = _connect(path)
-    rows: dict[str, tuple[Row, ...]] = {}
+    grouped: dict[str, tuple[Entry, ...]] = {}
     several: list[str] = []
-    # Building millions of small objects triggers the cyclic GC over and over although
-    # none of them can form a cycle; pausing it makes loading several times faster.
-    was_enabled = gc.isenabled()
-    gc.disable()
+    new_entry = _new_entry
     try:
         cursor = db.execute(
             "SELECT source, target, pos, weight, provenance FROM entries ORDER BY rowid"
         )
         while batch := cursor.fetchmany(BATCH):
             for source, target, pos, weight, provenance in batch:
-                senses = rows.get(source)
+                senses = grouped.get(source)
                 if senses is None:
-                    # Tuples of strings and floats: the GC stops tracking them, so a
-                    # loaded view does not slow down every later collection.
-                    rows[source] = ((target, pos, weight, provenance),)
+                    grouped[source] = (new_entry(source, target, pos, weight, provenance),)
                 else:
                     if len(senses) == 1:
                         several.append(source)
-                    rows[source] = senses + ((target, pos, weight, provenance),)
+                    # The first entry's source: one string object per phrase, not per row.
+                    grouped[source] = senses + (
+                        new_entry(senses[0].source, target, pos, weight, provenance),
+                    )
         for source in several:
-            rows[source] = tuple(best_first(list(rows[source])))
+            grouped[source] = best_entries(grouped[source])
     finally:
         db.close()
+    return grouped
+
+
+@contextlib.contextmanager
+def _collector_paused(info: StoreInfo) -> Iterator[None]:
+    """Python's cyclic GC paused while a store's entries are built.
+
+    Building millions of small objects triggers the collector over and over although none
+    of them can form a cycle; pausing it makes loading several times faster. A large
+    store's objects (``FREEZE_ROWS`` rows or more) are then frozen (``gc.freeze``):
+    otherwise the collector walks every one of them once right after loading and again in
+    each later full collection, although reference counting alone frees them. Freezing
+    moves every object alive at that moment out of the collector's sight, so garbage
+    already waiting is collected first; reference counting still frees frozen objects.
+    """
+    was_enabled = gc.isenabled()
+    freeze = was_enabled and int(info.meta.get("rows") or 0) >= FREEZE_ROWS
+    if freeze:
+        gc.collect()
+    gc.disable()
+    try:
+        yield
+        if freeze:
+            gc.freeze()
+    finally:
         if was_enabled:
             gc.enable()
-    return rows
 
 
 def iter_store(path: str | Path) -> Iterator[Entry]:
     """Every entry of a store, grouped by source, best sense first, without duplicates."""
-    for source, senses in _grouped_rows(path).items():
-        for target, pos, weight, provenance in senses:
-            yield Entry(source, target, pos, weight, provenance)
+    with _collector_paused(store_info(path)):
+        grouped = _grouped_entries(path)
+    for senses in grouped.values():
+        yield from senses
 
 
 def read_store(path: str | Path) -> LexiconView:
     """Load a store into an in-memory :class:`LexiconView`."""
     info = store_info(path)
-    return LexiconView(
-        _grouped_rows(path), info.normalizer, src_lang=info.src, tgt_lang=info.tgt
-    )
+    with _collector_paused(info):
+        return LexiconView._of_entries(
+            _grouped_entries(path), info.normalizer, src_lang=info.src, tgt_lang=info.tgt
+        )

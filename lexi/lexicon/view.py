@@ -1,25 +1,22 @@
 """An in-memory, read-only lexicon with longest-match lookup, fast enough for synthesis.
 
-Entries are kept as plain tuples per source phrase and turned into :class:`Entry` records
-only when a phrase is first asked for, so loading a million-entry store stays quick and
-small. Multi-word lookup only tries lengths that some source starting with the same first
-word actually has, so a miss costs one dictionary probe.
+Every source phrase maps to its :class:`Entry` records, built with the view (a store
+builds them while it reads its rows: :mod:`lexi.lexicon.store`), so a lookup never
+creates entries. ``match`` answers a word it has met before with one probe of a per-word
+memo; at a word that starts a multi-word source, a second probe (is the next word the
+second word of such a source?) settles most cases, and only the lengths such sources
+have are tried. Lookups add almost nothing for Python's cyclic garbage collector to scan.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from lexi.lexicon.model import Entry, Normalizer
 
 # (target, pos, weight, provenance): an entry without its source, as stored per phrase.
 Row = tuple[str, "str | None", float, "str | None"]
-# What one surface word tells ``match``: its normalised form, the most words a source
-# starting with it has (1 if none), its own translations (None if it has none), and the
-# single-word Match objects already built for it, by start position (Match is immutable,
-# so one object serves every sentence where the word sits at that position).
-WordInfo = list | tuple
 
 
 def best_first(rows: Sequence[Row]) -> list[Row]:
@@ -70,9 +67,13 @@ def _entry_maker() -> Callable[[str, str, str | None, float, str | None], Entry]
     return make
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """``words[start:start + length]`` normalise to ``source``, which translates to ``entries``."""
+class Match(NamedTuple):
+    """``words[start:start + length]`` normalise to ``source``, which translates to ``entries``.
+
+    A named tuple (immutable, compared by value): ``match`` builds one per call with a
+    single C call, which costs less than keeping one per word and position, and leaves
+    nothing for the garbage collector to scan.
+    """
 
     start: int
     length: int
@@ -80,25 +81,31 @@ class Match:
     entries: tuple[Entry, ...]
 
 
-def _match_maker() -> Callable[[int, int, str, tuple[Entry, ...]], Match]:
-    set_start, set_length, set_source, set_entries = (
-        getattr(Match, name).__set__ for name in Match.__slots__
-    )
-    new = object.__new__
-
-    def make(start: int, length: int, source: str, entries: tuple[Entry, ...]) -> Match:
-        match = new(Match)
-        set_start(match, start)
-        set_length(match, length)
-        set_source(match, source)
-        set_entries(match, entries)
-        return match
-
-    return make
+_tuple_new = tuple.__new__
+# Markers in LexiconView's per-word memo (see LexiconView._meet).
+_RENAMED = object()
+_STARTS = object()
 
 
 _new_entry = _entry_maker()
-_new_match = _match_maker()
+
+
+def best_entries(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
+    """:func:`best_first` for one source's Entry records (in reading order).
+
+    The usual case costs no new objects: distinct targets (nothing to merge) whose
+    weights already do not increase (importers weight by reading order) stay as they are.
+    """
+    weights = [entry.weight for entry in entries]
+    if len({entry.target for entry in entries}) == len(entries):
+        if weights == sorted(weights, reverse=True):
+            return entries
+        return tuple(sorted(entries, key=lambda entry: -entry.weight))
+    source = entries[0].source
+    return tuple([
+        _new_entry(source, *row)
+        for row in best_first([(e.target, e.pos, e.weight, e.provenance) for e in entries])
+    ])
 
 
 class LexiconView:
@@ -117,24 +124,74 @@ class LexiconView:
         tgt_lang: str | None = None,
     ) -> None:
         """``rows`` maps a normalised source phrase to its rows, best first."""
+        self._setup(
+            {source: tuple([_new_entry(source, *row) for row in senses])
+             for source, senses in rows.items() if senses},
+            normalizer, src_lang, tgt_lang,
+        )
+
+    @classmethod
+    def _of_entries(
+        cls, entries: dict[str, tuple[Entry, ...]], normalizer: Normalizer | None = None,
+        src_lang: str | None = None, tgt_lang: str | None = None,
+    ) -> LexiconView:
+        """A view over ``entries`` (normalised source → its Entry records, best first,
+        none empty), taken as they are (the store builds them so)."""
+        view = cls.__new__(cls)
+        view._setup(entries, normalizer, src_lang, tgt_lang)
+        return view
+
+    def _setup(
+        self, entries: dict[str, tuple[Entry, ...]], normalizer: Normalizer | None,
+        src_lang: str | None, tgt_lang: str | None,
+    ) -> None:
         self.normalizer = normalizer or Normalizer()
         self.src_lang = src_lang
         self.tgt_lang = tgt_lang
-        self._rows = rows
-        # Per-view memos (not module globals): materialised entries and normalised words.
-        self._entries: dict[str, tuple[Entry, ...]] = {}
-        self._words: dict[str, WordInfo] = {}
+        # Normalised source phrase → its entries, best first (never empty).
+        self._entries: dict[str, tuple[Entry, ...]] = entries
         # First word of a multi-word source → the most words any such source has.
         self._longest_from: dict[str, int] = {}
+        pairs: dict[str, dict[str, list]] = {}
         longest = 1
-        for phrase in rows:
+        for phrase, found in entries.items():
             if " " in phrase:
                 first, *rest = phrase.split(" ")
                 size = len(rest) + 1
+                pair = pairs.setdefault(first, {}).setdefault(rest[0], [set(), None, None])
+                pair[0].add(size)
+                if size == 2:
+                    pair[1:] = phrase, found
                 if size > self._longest_from.get(first, 1):
                     self._longest_from[first] = size
                 longest = max(longest, size)
         self.max_phrase_words = longest
+        # First word of a multi-word source → its second word → (how many words the
+        # sources starting with those two words have, most first; the two-word source
+        # and its entries, or None, None).
+        self._seconds: dict[str, dict[str, tuple]] = {
+            first: {
+                second: (tuple(sorted(sizes, reverse=True)), phrase, found)
+                for second, (sizes, phrase, found) in by.items()
+            }
+            for first, by in pairs.items()
+        }
+        # What _meet answers for a word written as its own normalised form that is a
+        # single-word source or starts a multi-word one (most words of a text that the
+        # lexicon knows): found with one probe, without normalising the word.
+        normalize = self.normalizer
+        self._sources: dict[str, tuple] = {
+            phrase: found for phrase, found in entries.items()
+            if " " not in phrase and normalize(phrase) == phrase
+        }
+        for first, seconds in self._seconds.items():
+            if normalize(first) == first:
+                self._sources[first] = (_STARTS, first, seconds, entries.get(first))
+        # Per-view memo (not a module global), filled as words are met (so the words met
+        # most often sit close together in memory): surface word → what ``match`` needs
+        # to know about it (see _meet). It holds objects that exist already and a few new
+        # ones, so it gives the GC almost nothing to scan.
+        self._known: dict[str, tuple | None] = {}
 
     @classmethod
     def from_entries(
@@ -155,72 +212,156 @@ class LexiconView:
         }
         return cls(rows, norm, **langs)
 
-    def _entries_for(self, source: str) -> tuple[Entry, ...]:
-        entries = self._entries.get(source)
-        if entries is None:
-            rows = self._rows.get(source)
-            if rows is None:
-                return ()
-            entries = tuple([_new_entry(source, *row) for row in rows])
-            self._entries[source] = entries
-        return entries
-
-    def _describe(self, word: str) -> WordInfo:
-        """Normalise ``word`` once and remember what it can start (see ``match``)."""
-        normalized = self.normalizer(word)
-        longest = self._longest_from.get(normalized, 1)
-        entries = self._entries_for(normalized)
-        # A word with no translation gets a tuple of atoms, which the GC stops tracking.
-        info = [normalized, longest, entries, []] if entries else (normalized, longest, None, ())
-        self._words[word] = info
-        return info
-
     def translations(self, phrase: str) -> tuple[Entry, ...]:
         """Translations of ``phrase`` (normalised here), best first; ``()`` when unknown."""
-        return self._entries_for(self.normalizer(phrase))
+        return self._entries.get(self.normalizer(phrase), ())
 
     def match(self, words: Sequence[str], start: int) -> Match | None:
         """The longest source phrase starting at ``words[start]``, or ``None``."""
-        # One dictionary probe per token in the common case: the per-word memo holds the
-        # normalised form, the longest phrase it can start, and its own entries.
+        # The common case is one probe of the per-word memo, and the Match is a named tuple
+        # built in one C call (the caller drops it: nothing accumulates for the GC). With a
+        # large lexicon every probe is a likely CPU cache miss, so a word that normalises
+        # to itself takes the caller's string as the Match's source (equal to the
+        # normalised one), instead of reaching for another object.
         word = words[start]
-        info = self._words.get(word) or self._describe(word)
-        first, longest, entries, built = info
-        if longest > 1:
-            longest = min(longest, len(words) - start)
-            normalized = [first]
-            for follower in words[start + 1 : start + longest]:
-                normalized.append((self._words.get(follower) or self._describe(follower))[0])
-            for size in range(longest, 1, -1):
-                phrase = " ".join(normalized[:size])
-                found = self._entries_for(phrase)
-                if found:
-                    return _new_match(start, size, phrase, found)
-        if entries is None:
+        try:
+            known = self._known[word]
+        except KeyError:
+            known = self._meet(word)
+        if known is None:
             return None
-        if start < len(built):
-            found_match = built[start]
-            if found_match is not None:
-                return found_match
-        else:
-            built.extend([None] * (start + 1 - len(built)))
-        found_match = built[start] = _new_match(start, 1, first, entries)
-        return found_match
+        head = known[0]
+        if head is _RENAMED:
+            entries = known[2]
+            return None if entries is None else _tuple_new(Match, (start, 1, known[1], entries))
+        if head is _STARTS:
+            return self._phrase(words, start, known)
+        return _tuple_new(Match, (start, 1, word, known))
+
+    def _meet(self, word: str) -> tuple | None:
+        """Normalise a word met for the first time and remember what ``match`` needs:
+
+        - ``None``: no translation, starts no multi-word source, normalises to itself;
+        - its entries (a tuple of Entry): the same, with a translation;
+        - ``(_RENAMED, normalised, entries or None)``: a word that normalises to another
+          string (``Alarm`` → ``alarm``) and starts no multi-word source;
+        - ``(_STARTS, normalised, second words, entries or None)``: a word that starts a
+          multi-word source, and the second words of those sources (see ``_seconds``).
+        """
+        known = self._sources.get(word)
+        if known is None:
+            normalized = self.normalizer(word)
+            if normalized == word:
+                # Not in _sources although written as normalised: no single-word source
+                # and no first word of one (a word with a space may be a whole source).
+                known = self._entries.get(word) if " " in word else None
+            else:
+                known = self._sources.get(normalized)
+                if known is None:  # (a source that does not normalise to itself)
+                    seconds = self._seconds.get(normalized)
+                    entries = self._entries.get(normalized)
+                    known = (
+                        (_STARTS, normalized, seconds, entries) if seconds is not None
+                        else (_RENAMED, normalized, entries)
+                    )
+                elif known[0] is not _STARTS:
+                    known = (_RENAMED, normalized, known)
+        self._known[word] = known
+        return known
+
+    def _normalized(self, word: str) -> str:
+        try:
+            known = self._known[word]
+        except KeyError:
+            known = self._meet(word)
+        if known is None or (known[0] is not _RENAMED and known[0] is not _STARTS):
+            return word
+        return known[1]
+
+    def _phrase(self, words: Sequence[str], start: int, starts: tuple) -> Match | None:
+        """``match`` at a word that starts some multi-word source. Unless the next word is
+        the second word of one of them (one probe), only the word itself can match."""
+        _, first, seconds, entries = starts
+        if start + 1 < len(words):
+            # The follower's memo entry, which the caller's next ``match`` reads anyway.
+            follower = words[start + 1]
+            try:
+                known = self._known[follower]
+            except KeyError:
+                known = self._meet(follower)
+            if known is None or (known[0] is not _RENAMED and known[0] is not _STARTS):
+                second = follower
+            else:
+                second = known[1]
+            pair = seconds.get(second)
+            if pair is not None:
+                sizes, phrase, found = pair
+                if sizes[0] == 2:
+                    # Only a two-word source starts with these two words (a longer phrase
+                    # would need a third word that no source has): no probe needed.
+                    return _tuple_new(Match, (start, 2, phrase, found))
+                longer = self._longer(words, start, first, second, pair)
+                if longer is not None:
+                    return longer
+            elif " " in second:  # a word that normalises to several words
+                longer = self._longest(words, start, first)
+                if longer is not None:
+                    return longer
+        return None if entries is None else _tuple_new(Match, (start, 1, first, entries))
+
+    def _longer(
+        self, words: Sequence[str], start: int, first: str, second: str, pair: tuple
+    ) -> Match | None:
+        """The longest source at ``start`` whose first two words are ``first second``,
+        trying only the lengths such sources have (``pair``: see ``_seconds``)."""
+        sizes, phrase, found = pair
+        top = min(sizes[0], len(words) - start)
+        normalized = [first, second]
+        for word in words[start + 2 : start + top]:
+            norm = self._normalized(word)
+            if not norm or " " in norm:  # an odd token: try every length, as _longest does
+                return self._longest(words, start, first)
+            normalized.append(norm)
+        entries = self._entries
+        for size in sizes:
+            if size == 2:
+                return _tuple_new(Match, (start, 2, phrase, found))
+            if size <= top:
+                longer = " ".join(normalized[:size])
+                longer_found = entries.get(longer)
+                if longer_found is not None:
+                    return _tuple_new(Match, (start, size, longer, longer_found))
+        return None
+
+    def _longest(self, words: Sequence[str], start: int, first: str) -> Match | None:
+        """The longest multi-word source at ``start`` (``None``: none), trying every length
+        from the longest source that starts with ``first`` down to two words."""
+        reach = min(self._longest_from[first], len(words) - start)
+        normalized = [first]
+        for word in words[start + 1 : start + reach]:
+            normalized.append(self._normalized(word))
+        entries = self._entries
+        for size in range(reach, 1, -1):
+            phrase = " ".join(normalized[:size])
+            found = entries.get(phrase)
+            if found is not None:
+                return _tuple_new(Match, (start, size, phrase, found))
+        return None
 
     def phrases(self) -> Iterable[str]:
         """Every source phrase (normalised)."""
-        return self._rows.keys()
+        return self._entries.keys()
 
     @property
     def entry_count(self) -> int:
         """Number of entries (a source with three translations counts three)."""
-        return sum(len(rows) for rows in self._rows.values())
+        return sum(map(len, self._entries.values()))
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._entries)
 
     def __contains__(self, phrase: object) -> bool:
-        return isinstance(phrase, str) and self.normalizer(phrase) in self._rows
+        return isinstance(phrase, str) and self.normalizer(phrase) in self._entries
 
     def __repr__(self) -> str:
         return (
