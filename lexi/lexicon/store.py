@@ -34,7 +34,7 @@ from lexi.lexicon.view import LexiconView, _new_entry, best_entries
 FORMAT_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BATCH = 50_000
-# From this many rows on, loading a store freezes its objects for the GC (see _grouped_entries).
+# From this many rows on, loading a store freezes its objects for the GC (_collector_paused).
 FREEZE_ROWS = 100_000
 
 
@@ -202,8 +202,12 @@ def _collector_paused(info: StoreInfo) -> Iterator[None]:
     moves every object alive at that moment out of the collector's sight, so garbage
     already waiting is collected first; reference counting still frees frozen objects.
     """
+    try:
+        rows = int(info.meta.get("rows") or 0)
+    except (TypeError, ValueError):  # not a count: a store lexi did not write
+        rows = 0
     was_enabled = gc.isenabled()
-    freeze = was_enabled and int(info.meta.get("rows") or 0) >= FREEZE_ROWS
+    freeze = was_enabled and rows >= FREEZE_ROWS
     if freeze:
         gc.collect()
     gc.disable()
