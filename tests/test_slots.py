@@ -503,3 +503,49 @@ def test_the_average_of_slot_runs_averages_both_heads(slot_run, tiny, tmp_path):
     texts = ["wake me up at six pm", "will it rain in lima", "play some jazz music"]
     want = load_predictor(slot_run).predict_slots(texts)
     assert any(want) and load_predictor(tmp_path / "first").predict_slots(texts) == want
+
+
+def test_slot_head_starts_at_the_tag_prior_and_sends_no_gradient_to_the_encoder(tiny, tmp_path):
+    # With a random slot head the first steps taught the encoder "every word is O" and held
+    # MASSIVE's intent loss at the label entropy (docs/training.md, "Slots").
+    from lexi.model.classifier import build_model
+    from lexi.model.optim import tag_counts
+
+    model_dir, _, _ = tiny
+    model = build_model(slot_config(tiny, tmp_path / "unused"), str(model_dir), 3, 5)
+    counts = tag_counts([[0, 0, IGNORE, 1, 0], [2, 0, 3, IGNORE]], 5)
+    assert counts.tolist() == [4.0, 1.0, 1.0, 1.0, 0.0]
+    model.start_slots_at_prior(counts)
+    prior = torch.softmax(model.slot_head.bias.detach(), dim=-1)
+    assert torch.allclose(prior, (counts + 1) / (counts + 1).sum())
+    ids = torch.tensor([[2, 5, 6, 7, 3], [2, 8, 9, 3, 0]])
+    _, slot_logits = model(ids, (ids != 0).long(), with_slots=True)
+    tags = torch.tensor([[IGNORE, 0, 1, 2, IGNORE], [IGNORE, 0, 3, IGNORE, IGNORE]])
+    slot_loss(slot_logits, tags)[0].backward()
+    encoder_grads = [p.grad for n, p in model.named_parameters()
+                     if p.requires_grad and not n.startswith(("slot_head.", "head."))]
+    assert encoder_grads and all(g is None or not g.any() for g in encoder_grads)
+    assert model.slot_head.weight.grad.abs().sum() > 0
+
+
+def test_the_slot_head_learns_at_its_own_rate(tiny, tmp_path, capsys):
+    from lexi.model.classifier import build_model
+    from lexi.model.optim import build_optimizer
+
+    model_dir, _, data = tiny
+    config = slot_config(tiny, tmp_path / "unused", lr=1e-3, slot_lr_scale=4.0)
+    for slot_tags in (5, 0):
+        model = build_model(config, str(model_dir), 3, slot_tags)
+        trainable, optimizer = build_optimizer(model, config)
+        grouped = [p for group in optimizer.param_groups for p in group["params"]]
+        assert sorted(map(id, grouped)) == sorted(map(id, trainable))
+        assert optimizer.param_groups[0]["lr"] == 1e-3  # the run's own rate comes first
+        slot_ids = {id(p) for p in model.slot_head.parameters()} if slot_tags else set()
+        for group in optimizer.param_groups:
+            in_slot = {id(p) in slot_ids for p in group["params"]}
+            assert len(in_slot) == 1 and group["lr"] == (4e-3 if in_slot == {True} else 1e-3)
+        assert len(optimizer.param_groups) == (4 if slot_tags else 2)
+    assert run_cli(["train", "--data", str(data), "--model", str(model_dir), "-o",
+                    str(tmp_path / "bad"), "--task", "intent+slots",
+                    "--slot-lr-scale", "0"]) == 2
+    assert "--slot-lr-scale must be more than 0" in capsys.readouterr().err

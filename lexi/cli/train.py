@@ -51,6 +51,10 @@ def train_cmd(
     slot_weight: Annotated[float, typer.Option(
         "--slot-weight", help="intent+slots: loss = intent CE + this × slot CE.")
     ] = _D["slot_weight"],
+    slot_lr_scale: Annotated[float, typer.Option(
+        "--slot-lr-scale", help="intent+slots: the slot head's learning rate as a multiple of "
+        "--lr (its token features vary little: at the adapter's rate it stays at the tag "
+        "prior).")] = _D["slot_lr_scale"],
     epochs: Annotated[int, typer.Option("--epochs", help="Passes over the training data.")
     ] = _D["epochs"],
     lr: Annotated[float | None, typer.Option(
@@ -148,6 +152,7 @@ def train_cmd(
         on_divergence=on_divergence, max_length=max_length, max_steps=max_steps,
         patience=patience, seed=seed, device=device, threads=threads, resume=resume,
         overwrite=overwrite, task=task, slot_weight=slot_weight,
+        slot_lr_scale=slot_lr_scale,
     )
     if config_file is not None:
         # Compared by name: typer may ship its own copy of click's ParameterSource enum.

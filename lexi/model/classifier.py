@@ -48,6 +48,22 @@ class EncoderClassifier(nn.Module):
         hidden_size = encoder.config.hidden_size
         self.head = nn.Linear(hidden_size, num_labels)
         self.slot_head = nn.Linear(hidden_size, num_slot_labels) if num_slot_labels else None
+        if self.slot_head is not None:
+            # Zero weights: at the start no slot gradient reaches the encoder, so the first
+            # steps cannot flatten the token vectors that the intent head pools (with random
+            # weights, MASSIVE's intent loss stayed at the label entropy).
+            nn.init.zeros_(self.slot_head.weight)
+            nn.init.zeros_(self.slot_head.bias)
+
+    def start_slots_at_prior(self, tag_counts: torch.Tensor) -> None:
+        """Set the slot head's bias to the log frequency of each tag (add-one smoothed), so
+        that training starts from the tag prior instead of spending its first steps (and
+        the encoder's) learning that most words are ``O``."""
+        if self.slot_head is None:
+            raise ValueError("this model has no slot head")
+        counts = tag_counts.to(self.slot_head.bias.dtype) + 1.0
+        with torch.no_grad():
+            self.slot_head.bias.copy_(torch.log(counts / counts.sum()))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
                 with_slots: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:

@@ -280,7 +280,8 @@ def _slot_card(run: dict[str, Any]) -> str:
     return f"""
 ## Slots
 
-Trained with `--task intent+slots` (slot loss weight {run['config']['slot_weight']:g}):
+Trained with `--task intent+slots` (slot loss weight {run['config']['slot_weight']:g}, slot head
+at {run['config'].get('slot_lr_scale', 1.0):g} × the learning rate):
 `slot_head.safetensors` tags every word's first sub-word with one of the BIO tags in
 `slot_labels.json` ({len(names)} slot types: {', '.join(names)}). Epochs are selected on
 dev exact match (intent and every slot right) when the dev rows have slot markup.

@@ -10,6 +10,7 @@ and what follows it: dev scores, model selection, early stopping, checkpoints
 - :mod:`lexi.model.train_data`: reading and checking the rows, tokenising, each epoch's
   rows and batches;
 - :mod:`lexi.model.objectives`: the consistency, distillation and slot losses;
+  :mod:`lexi.model.optim`: the optimizer's parameter groups;
 - :mod:`lexi.model.selection`: dev scores and what model selection maximises;
 - :mod:`lexi.model.checkpoint`: ``last.pt`` and ``best`` after each epoch, ``--resume``;
 - :mod:`lexi.model.run`: the run directory's layout, ``run.json`` and the model card;
@@ -52,6 +53,7 @@ from lexi.model.devices import (
     resolve_device,
 )
 from lexi.model.objectives import consistency, distillation, slot_loss, teacher_targets
+from lexi.model.optim import build_optimizer, tag_counts
 from lexi.model.progress import epoch_progress, report_epoch, warn
 from lexi.model.run import (
     CHECKPOINT_DIR,
@@ -171,15 +173,10 @@ class _Loop:
         torch.manual_seed(config.seed)
         self.model = model = build_model(config, self.model_path, len(labels),
                                          len(slot_labels)).to(device)
-        self.trainable = [p for p in model.parameters() if p.requires_grad]
-        no_decay = [p for n, p in model.named_parameters() if p.requires_grad
-                    and (p.ndim < 2 or "LayerNorm" in n or "layer_norm" in n)]
-        decay = [p for p in self.trainable if all(p is not q for q in no_decay)]
-        self.optimizer = optimizer = torch.optim.AdamW(
-            [{"params": decay, "weight_decay": config.weight_decay},
-             {"params": no_decay, "weight_decay": 0.0}],
-            lr=config.learning_rate,
-        )
+        if data.train_tags is not None:
+            model.start_slots_at_prior(tag_counts(data.train_tags, len(slot_labels)))
+        self.trainable, optimizer = build_optimizer(model, config)
+        self.optimizer = optimizer
         data.fresh = FreshViews(fresh_spec) if fresh_spec is not None else None
         data.soft_targets = (teacher_targets(config, train_rows, labels, device)
                              if config.teacher else None)
