@@ -95,18 +95,32 @@ def test_loading_a_store_leaves_the_garbage_collector_as_it_was(small_store, mon
 
     from lexi.lexicon import store
 
+    # Just large enough: the store has FREEZE_ROWS rows (the real threshold is 100,000).
+    rows = store.store_info(small_store).meta["rows"]
+    monkeypatch.setattr(store, "FREEZE_ROWS", rows)
     assert gc.isenabled()
     frozen = gc.get_freeze_count()
-    load_lexicon(small_store)
-    assert gc.isenabled() and gc.get_freeze_count() == frozen  # a small store: no freeze
-    monkeypatch.setattr(store, "FREEZE_ROWS", 1)  # as if it were a large one
     try:
-        view = load_lexicon(small_store)
+        # A library call does not freeze, however large the store: it is process-wide.
+        view = store.read_store(small_store)
+        assert gc.isenabled() and gc.get_freeze_count() == frozen
+        assert len(list(store.iter_store(small_store))) == view.entry_count
+        assert lexicon_stats(small_store).entries == view.entry_count
+        assert gc.isenabled() and gc.get_freeze_count() == frozen
+        # Asked for: the loaded entries are frozen, and the collector runs again.
+        view = store.read_store(small_store, freeze_after_load=True)
         assert gc.isenabled() and gc.get_freeze_count() > frozen
         assert view.match(["turn", "off"], 0).source == "turn off"
-        gc.disable()  # a caller that paused the collector itself: left paused, no freeze
         gc.unfreeze()
-        load_lexicon(small_store)
+        load_lexicon(small_store, freeze_after_load=True)  # passed on by load_lexicon
+        assert gc.get_freeze_count() > 0
+        gc.unfreeze()
+        monkeypatch.setattr(store, "FREEZE_ROWS", rows + 1)  # one row short of large
+        load_lexicon(small_store, freeze_after_load=True)
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+        monkeypatch.setattr(store, "FREEZE_ROWS", rows)
+        gc.disable()  # a caller that paused the collector itself: left paused, no freeze
+        load_lexicon(small_store, freeze_after_load=True)
         assert not gc.isenabled() and gc.get_freeze_count() == 0
     finally:
         gc.enable()

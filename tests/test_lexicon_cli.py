@@ -141,3 +141,41 @@ def test_a_third_party_adapter_package_is_discovered(tmp_path):
         _pip("uninstall", "-y", "lexi-adapter-example")
         importlib.invalidate_caches()
     assert "equals" not in adapter_specs()
+
+
+def test_commands_freeze_a_large_store_for_the_collector_and_the_library_does_not(
+    tmp_path, monkeypatch
+):
+    """`lexi lexicon lookup/coverage/stats` and `lexi synth` load a store once and then work,
+    so they hand it to gc.freeze(); lexi.synthesize, the same work in a notebook, must not
+    freeze the caller's whole session."""
+    import gc
+
+    import lexi
+    from lexi.lexicon import store
+
+    lexicon = tmp_path / "en-sw.sqlite"
+    import_lexicon("tsv", [SMALL], lexicon, src="en", tgt="sw")
+    data = tmp_path / "mini.jsonl"
+    row = {"id": "1", "locale": "en-US", "partition": "train", "intent": "alarm_set",
+           "utt": "wake up mother", "annot_utt": "wake up mother"}
+    data.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    monkeypatch.setattr(store, "FREEZE_ROWS", 1)  # as if the store were a large one
+    commands = {
+        "lookup": ("lexicon", "lookup", str(lexicon), "mother"),
+        "coverage": ("lexicon", "coverage", str(lexicon), str(data), "--json"),
+        "stats": ("lexicon", "stats", str(lexicon), "--json"),
+        "synth": ("synth", "--source", str(data), "--lexicon", str(lexicon),
+                  "-o", str(tmp_path / "cli.jsonl"), "--quiet"),
+    }
+    try:
+        for name, args in commands.items():
+            gc.unfreeze()
+            run(*args)
+            assert gc.get_freeze_count() > 0, name
+        gc.unfreeze()
+        summary = lexi.synthesize(str(data), str(tmp_path / "lib.jsonl"), [str(lexicon)])
+        assert summary.rows_written == 1 and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -142,6 +142,30 @@ def fresh_spec(root: Path, **extra) -> Path:
     return spec
 
 
+def test_fresh_views_freeze_a_large_store_only_when_asked(tmp_path, monkeypatch):
+    """`lexi train --synth` passes freeze_after_load=True down to the store; the default
+    (lexi.train in a notebook) leaves the collector alone."""
+    import gc
+
+    from lexi.lexicon import import_lexicon, store
+    from lexi.model.views import FreshViews, FreshViewSpec
+
+    fresh_spec(tmp_path)  # writes lex.tsv
+    import_lexicon("tsv", [tmp_path / "lex.tsv"], tmp_path / "lex.sqlite", src="en", tgt="sw")
+    spec = tmp_path / "store.yml"
+    spec.write_text("lexicon: lex.sqlite\nops: [translate]\n", encoding="utf-8")
+    monkeypatch.setattr(store, "FREEZE_ROWS", 1)  # as if the store were a large one
+    gc.unfreeze()
+    try:
+        FreshViews(FreshViewSpec.read(spec))
+        assert gc.get_freeze_count() == 0
+        fresh = FreshViews(FreshViewSpec.read(spec), freeze_after_load=True)
+        assert gc.get_freeze_count() > 0 and gc.isenabled()
+        assert fresh.synthesizer.lexicons[0].translations("rain")[0].target == "mvua"
+    finally:
+        gc.unfreeze()
+
+
 def test_fresh_views_differ_by_epoch_and_repeat_for_the_same_epoch(tmp_path):
     from lexi.data.readers import read_dataset
     from lexi.model.views import FreshViews, FreshViewSpec

@@ -165,7 +165,7 @@ def stats_command(
 
     Example: `lexi lexicon stats en-sw.sqlite`
     """
-    stats: LexiconStats = lexicon_stats(lexicon)
+    stats: LexiconStats = lexicon_stats(lexicon, freeze_after_load=True)
     if as_json:
         print_json(stats.as_dict())
         return
@@ -203,7 +203,7 @@ def lookup_command(
     if top_old is not None:
         deprecated("-n", "--top (-n is --dry-run elsewhere)")
         top = top_old
-    view = load_lexicon(lexicon)
+    view = load_lexicon(lexicon, freeze_after_load=True)  # one load per process
     try:
         queries = words or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     except UnicodeDecodeError as exc:
@@ -292,7 +292,8 @@ def coverage_command(
     if output:
         check_output(output, [lexicon, dataset], overwrite=overwrite)
     report = lexicon_coverage(
-        load_lexicon(lexicon), read_dataset(dataset, format=format, split=split_value(split))
+        load_lexicon(lexicon, freeze_after_load=True),  # one load per process
+        read_dataset(dataset, format=format, split=split_value(split)),
     )
     if not report.utterances:
         raise nothing_selected(dataset, split_value(split), format=format)

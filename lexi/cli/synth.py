@@ -263,6 +263,7 @@ def synth_command(
         phonetic_lang=phonetic_lang, phonetic_style=phonetic_style, keep_source=keep_source,
         summary_json=None if summary_json is None else str(summary_json),
         progress=console.is_terminal and not quiet, overwrite=overwrite, report=report,
+        freeze_after_load=True,  # one load per process, then the heavy part: see read_store
     )
     if as_json:
         print_json(summary.as_dict(top, report=report))

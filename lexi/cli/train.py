@@ -163,7 +163,7 @@ def train_cmd(
     if not values["output"]:
         raise LexiError("no run directory given", hint="pass -o DIR (or `output:` in --config)")
     config = TrainConfig(**values)
-    result = train(config)
+    result = train(config, freeze_after_load=True)  # one process per run: see read_store
     from lexi.model.train import Distributed
 
     if not Distributed.from_env().is_main:

@@ -143,11 +143,13 @@ def check_languages(src: str, tgt: str) -> None:
             raise LexiError(f"{option}: {exc.message}", hint=exc.hint) from None
 
 
-def load_lexicon(path: str | Path) -> LexiconView:
+def load_lexicon(path: str | Path, *, freeze_after_load: bool = False) -> LexiconView:
     """A :class:`LexiconView` of a compiled store, or of a two-column TSV read on the fly
-    (``english<TAB>target``, malformed lines skipped)."""
+    (``english<TAB>target``, malformed lines skipped). ``freeze_after_load``: a large
+    store's entries go to ``gc.freeze()`` (see :func:`~lexi.lexicon.store.read_store`;
+    process-wide, so off by default)."""
     if is_store(path):
-        return read_store(path)
+        return read_store(path, freeze_after_load=freeze_after_load)
     view = _tsv_view(path)
     if not len(view):
         # An empty file, or one that is neither a store nor a TSV (a damaged .sqlite):

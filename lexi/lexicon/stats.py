@@ -32,8 +32,10 @@ class LexiconStats:
         return asdict(self)
 
 
-def lexicon_stats(path: str | Path) -> LexiconStats:
-    view = load_lexicon(path)
+def lexicon_stats(path: str | Path, *, freeze_after_load: bool = False) -> LexiconStats:
+    """Sizes of the lexicon at ``path``; ``freeze_after_load`` as for
+    :func:`~lexi.lexicon.load_lexicon`."""
+    view = load_lexicon(path, freeze_after_load=freeze_after_load)
     meta = store_info(path).meta if is_store(path) else {"format": "tsv"}
     targets: set[str] = set()
     pos: Counter = Counter()

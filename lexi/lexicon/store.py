@@ -34,7 +34,8 @@ from lexi.lexicon.view import LexiconView, _new_entry, best_entries
 FORMAT_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BATCH = 50_000
-# From this many rows on, loading a store freezes its objects for the GC (_collector_paused).
+# From this many rows on, loading a store with freeze_after_load freezes its objects for
+# the GC (_collector_paused).
 FREEZE_ROWS = 100_000
 
 
@@ -191,23 +192,28 @@ def _grouped_entries(path: str | Path) -> dict[str, tuple[Entry, ...]]:
 
 
 @contextlib.contextmanager
-def _collector_paused(info: StoreInfo) -> Iterator[None]:
-    """Python's cyclic GC paused while a store's entries are built.
+def _collector_paused(info: StoreInfo, *, freeze_after_load: bool) -> Iterator[None]:
+    """Python's cyclic GC paused while a store's entries are built, then restored.
 
     Building millions of small objects triggers the collector over and over although none
-    of them can form a cycle; pausing it makes loading several times faster. A large
-    store's objects (``FREEZE_ROWS`` rows or more) are then frozen (``gc.freeze``):
-    otherwise the collector walks every one of them once right after loading and again in
-    each later full collection, although reference counting alone frees them. Freezing
-    moves every object alive at that moment out of the collector's sight, so garbage
-    already waiting is collected first; reference counting still frees frozen objects.
+    of them can form a cycle; pausing it makes loading several times faster, and it is
+    local: the collector is back as it was when the block ends.
+
+    With ``freeze_after_load``, a large store's objects (``FREEZE_ROWS`` rows or more) are
+    then frozen (``gc.freeze``): otherwise the collector walks every one of them once right
+    after loading and again in each later full collection, although reference counting
+    alone frees them. Freezing moves every object alive at that moment *in the whole
+    process* out of the collector's sight (garbage already waiting is collected first), so
+    it is for a process that loads a store once and then works (a ``lexi`` command), not a
+    library default: in a notebook it would freeze the whole session's objects too.
+    Reference counting still frees frozen objects; only cycles among them stay.
     """
     try:
         rows = int(info.meta.get("rows") or 0)
     except (TypeError, ValueError):  # not a count: a store lexi did not write
         rows = 0
     was_enabled = gc.isenabled()
-    freeze = was_enabled and rows >= FREEZE_ROWS
+    freeze = freeze_after_load and was_enabled and rows >= FREEZE_ROWS
     if freeze:
         gc.collect()
     gc.disable()
@@ -220,18 +226,30 @@ def _collector_paused(info: StoreInfo) -> Iterator[None]:
             gc.enable()
 
 
-def iter_store(path: str | Path) -> Iterator[Entry]:
-    """Every entry of a store, grouped by source, best sense first, without duplicates."""
-    with _collector_paused(store_info(path)):
+def iter_store(path: str | Path, *, freeze_after_load: bool = False) -> Iterator[Entry]:
+    """Every entry of a store, grouped by source, best sense first, without duplicates.
+
+    ``freeze_after_load``: see :func:`read_store` (off by default).
+    """
+    with _collector_paused(store_info(path), freeze_after_load=freeze_after_load):
         grouped = _grouped_entries(path)
     for senses in grouped.values():
         yield from senses
 
 
-def read_store(path: str | Path) -> LexiconView:
-    """Load a store into an in-memory :class:`LexiconView`."""
+def read_store(path: str | Path, *, freeze_after_load: bool = False) -> LexiconView:
+    """Load a store into an in-memory :class:`LexiconView`.
+
+    ``freeze_after_load=True`` hands a large store's entries (``FREEZE_ROWS`` rows or more)
+    to ``gc.freeze()`` once loaded: the cyclic collector otherwise walks those millions of
+    long-lived entries at each full collection, time taken from whatever the process does
+    next (lookups, synthesis, training). It freezes every object of the process alive at
+    that moment, which is why it is off by default; ``lexi`` commands that load a store
+    once and then do heavy work turn it on. The collector is paused while loading either
+    way, and restored afterwards.
+    """
     info = store_info(path)
-    with _collector_paused(info):
+    with _collector_paused(info, freeze_after_load=freeze_after_load):
         return LexiconView._of_entries(
             _grouped_entries(path), info.normalizer, src_lang=info.src, tgt_lang=info.tgt
         )

@@ -92,8 +92,9 @@ class TrainingDiverged(LexiError):
     """Training diverged and was not (or could no longer be) retried; run.json says failed."""
 
 
-def train(config: TrainConfig) -> TrainResult:
-    """Fine-tune ``config.model`` on ``config.data``, select on ``config.dev``; write the run."""
+def train(config: TrainConfig, *, freeze_after_load: bool = False) -> TrainResult:
+    """Fine-tune ``config.model`` on ``config.data``, select on ``config.dev``; write the run.
+    ``freeze_after_load``: see :class:`~lexi.model.views.FreshViews` (``lexi train``: on)."""
     started = time.perf_counter()
     dist_env = Distributed.from_env()
     device = resolve_device(config.device, dist_env.local_rank)
@@ -107,7 +108,7 @@ def train(config: TrainConfig) -> TrainResult:
         torch.distributed.init_process_group("nccl" if device.type == "cuda" else "gloo")
         own_group = True
     try:
-        loop = _Loop(config, dist_env, device)
+        loop = _Loop(config, dist_env, device, freeze_after_load)
         loop.run()
         return loop.finish(started)
     except torch.cuda.OutOfMemoryError:
@@ -125,7 +126,8 @@ class _Loop:
     """One training run in progress: data, model, optimizer, schedule, divergence guard and
     the counters (:class:`~lexi.model.checkpoint.LoopState`), set up by the constructor."""
 
-    def __init__(self, config: TrainConfig, dist_env: Distributed, device: torch.device):
+    def __init__(self, config: TrainConfig, dist_env: Distributed, device: torch.device,
+                 freeze_after_load: bool = False):
         from transformers import get_linear_schedule_with_warmup
 
         self.config, self.dist_env, self.device = config, dist_env, device
@@ -177,7 +179,8 @@ class _Loop:
             model.start_slots_at_prior(tag_counts(data.train_tags, len(slot_labels)))
         self.trainable, optimizer = build_optimizer(model, config)
         self.optimizer = optimizer
-        data.fresh = FreshViews(fresh_spec) if fresh_spec is not None else None
+        data.fresh = (None if fresh_spec is None
+                      else FreshViews(fresh_spec, freeze_after_load=freeze_after_load))
         data.soft_targets = (teacher_targets(config, train_rows, labels, device)
                              if config.teacher else None)
 

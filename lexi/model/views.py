@@ -191,14 +191,18 @@ class FreshViews:
     than the last, and the same epoch always draws the same ones (resume, DDP).
     """
 
-    def __init__(self, spec: FreshViewSpec) -> None:
+    def __init__(self, spec: FreshViewSpec, *, freeze_after_load: bool = False) -> None:
+        """``freeze_after_load``: large stores go to ``gc.freeze()`` once loaded (process-wide,
+        see :func:`~lexi.lexicon.store.read_store`): what ``lexi train`` does, whose
+        collections would otherwise walk every lexicon entry for the whole run."""
         from lexi.synth.config import SynthConfig
         from lexi.synth.pipeline import build_synthesizer
 
         self.spec = spec
         self.config = SynthConfig(**spec.synth)
         self.synthesizer = build_synthesizer(self.config, list(spec.lexicons),
-                                             **spec.resources)
+                                             **spec.resources,
+                                             freeze_after_load=freeze_after_load)
 
     def epoch(self, originals: Sequence[Utterance], epoch: int) -> list[Utterance]:
         """This epoch's views: for each original row, ``per_utterance`` rows per generator

@@ -163,16 +163,21 @@ def build_synthesizer(
     morph_model: str | Path | None = None,
     phonetic_lang: str | None = None,
     lemma_fallback: bool = True,
+    freeze_after_load: bool = False,
 ) -> Synthesizer:
     """A :class:`Synthesizer` over lexicon files (SQLite store or TSV) and, when asked
     for, a morphology (``morph`` = target language code, ``unimorph`` = its paradigm
     table) and an epitran transcriber (``phonetic_lang``, default: the config's locale).
+    ``freeze_after_load``: large stores' entries go to ``gc.freeze()`` once loaded (see
+    :func:`~lexi.lexicon.store.read_store`); process-wide, so only for a process that
+    builds one synthesizer and then works with it (``lexi synth``, ``lexi train --synth``).
     """
     # Imported here so that the operators stay usable with any lexicon-like object.
     from lexi.lexicon import load_lexicon
 
-    views = [load_lexicon(path) for path in lexicons]
-    slot_view = load_lexicon(slot_lexicon) if slot_lexicon is not None else None
+    views = [load_lexicon(path, freeze_after_load=freeze_after_load) for path in lexicons]
+    slot_view = (None if slot_lexicon is None
+                 else load_lexicon(slot_lexicon, freeze_after_load=freeze_after_load))
     analyze = lemmatize = None
     if lemma_fallback or config.inflect:
         from lexi.morph.english import analyze_english, lemma_candidates

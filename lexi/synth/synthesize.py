@@ -39,11 +39,14 @@ def synthesize(
     progress: bool = False,
     overwrite: bool = False,
     report: bool = False,
+    freeze_after_load: bool = False,
 ) -> SynthSummary:
     """Synthesise ``output`` from ``source`` (what ``lexi synth`` runs; the parameters are
     its options). ``lexicons`` are stores or TSVs; ``ops`` is comma-separated; languages
     (``locale``, ``morph``) may be given in any form (sw, swa, Swahili). Returns the
-    :class:`~lexi.synth.pipeline.SynthSummary`."""
+    :class:`~lexi.synth.pipeline.SynthSummary`. ``freeze_after_load`` hands large stores'
+    entries to ``gc.freeze()`` (process-wide: ``lexi synth`` turns it on, a notebook
+    should not; see :func:`~lexi.lexicon.store.read_store`)."""
     # Checked before the lexicons and paradigms load (which can take a while): no output
     # may replace an input, nor an existing file without ``overwrite``.
     inputs = [source, *lexicons, slot_lexicon, unimorph, morph_model]
@@ -77,6 +80,7 @@ def synthesize(
     synthesizer = build_synthesizer(
         config, lexicons, slot_lexicon=slot_lexicon, morph=morph, unimorph=unimorph,
         morph_model=morph_model, phonetic_lang=phonetic_lang,
+        freeze_after_load=freeze_after_load,
     )
     return synthesize_file(
         source, output, synthesizer, split=split, format=format, summary_json=summary_json,
