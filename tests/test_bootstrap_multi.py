@@ -225,6 +225,7 @@ def test_baseline_key_names_task_model_and_settings():
     assert baseline_key("massive", dict(base)) == key
     assert baseline_key("sib200", base) != key
     assert baseline_key("massive", dict(base, train_args="--epochs 2")) != key
+    assert baseline_key("massive", dict(base, task="intent")) != key
     assert baseline_key("massive", dict(base, model="/x/tiny model/")).startswith(
         "massive-tiny-model-")
 

@@ -549,3 +549,14 @@ def test_the_slot_head_learns_at_its_own_rate(tiny, tmp_path, capsys):
                     str(tmp_path / "bad"), "--task", "intent+slots",
                     "--slot-lr-scale", "0"]) == 2
     assert "--slot-lr-scale must be more than 0" in capsys.readouterr().err
+
+
+def test_task_auto_adds_the_slot_head_only_when_the_rows_mark_slots(tiny, tmp_path):
+    _, plain, marked = tiny
+    for data, slots in ((plain, False), (marked, True)):
+        out = tmp_path / ("slots" if slots else "intent")
+        train(slot_config(tiny, out, data=[str(data)], dev=str(data), task="auto", epochs=1))
+        run = json.loads((out / "run.json").read_text())
+        assert (out / "slot_head.safetensors").exists() == slots
+        assert run["model"].get("task") == ("intent+slots" if slots else None)
+        assert run["config"]["task"] == "auto"

@@ -47,7 +47,8 @@ def train_cmd(
     task: Annotated[str, typer.Option(
         "--task", help="`intent`, or `intent+slots`: also a token-level head that tags slots "
         "(BIO, learnt from MASSIVE annot_utt spans; rows without markup train the intent "
-        "head only).")] = _D["task"],
+        "head only); `auto`: intent+slots when the training rows mark slots, else "
+        "intent.")] = _D["task"],
     slot_weight: Annotated[float, typer.Option(
         "--slot-weight", help="intent+slots: loss = intent CE + this × slot CE.")
     ] = _D["slot_weight"],

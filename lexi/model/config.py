@@ -101,7 +101,8 @@ class TrainConfig:
     task: str = "intent"
     """``intent`` (the intent head only) or ``intent+slots``: a second, token-level head
     learns BIO slot tags from ``annot_utt`` spans (:mod:`lexi.model.slots`); rows without
-    slot markup train the intent head only."""
+    slot markup train the intent head only. ``auto``: ``intent+slots`` when the training rows
+    mark at least one slot (MASSIVE ``annot_utt``), else ``intent`` (the recipes use it)."""
     slot_weight: float = 1.0
     """``intent+slots``: loss = intent cross-entropy + this × the slot cross-entropy (a
     mean over the first sub-words of the batch's words, as JointBERT weighs them 1:1)."""
@@ -166,8 +167,9 @@ class TrainConfig:
 
     @property
     def with_slots(self) -> bool:
-        """Whether the model gets a slot head (``--task intent+slots``)."""
-        return self.task == "intent+slots"
+        """Whether the model may get a slot head (``intent+slots``; ``auto``: when the
+        training rows mark slots, :func:`lexi.model.train_data.check_slots`)."""
+        return self.task in ("intent+slots", "auto")
 
     @property
     def learning_rate(self) -> float:

@@ -154,7 +154,7 @@ def run_record(config: TrainConfig, model_path: str, labels: list[str], dist_env
              "max_length": config.max_length, "labels": labels}
     if slot_labels:
         # Only slot runs get these: an intent-only record stays what it always was.
-        model.update(task=config.task, slot_labels=slot_labels)
+        model.update(task="intent+slots", slot_labels=slot_labels)
     return {
         "format": "lexi-run/1",
         "status": "ok",

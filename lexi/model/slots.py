@@ -36,7 +36,8 @@ OUTSIDE = "O"
 IGNORE = -100
 # A word: letters/digits (\w, so any script), or a single other non-space character.
 WORD = re.compile(r"\w+|[^\w\s]")
-TASKS = ("intent", "intent+slots")
+# ``auto``: ``intent+slots`` when the training rows mark at least one slot, else ``intent``.
+TASKS = ("intent", "intent+slots", "auto")
 
 
 @dataclass(frozen=True)

@@ -441,8 +441,8 @@ class _Loop:
 
 
 def _divergence_hint(config: TrainConfig) -> str:
-    """What to change after a diverged run; a joint run names --slot-weight first (its slot
-    term can hold the intent head at the label prior: MASSIVE at --slot-weight 1)."""
+    """What to change after a diverged run; a joint run names --slot-weight first (the slot
+    term's gradients reach the encoder that the intent head pools)."""
     hint = (f"lower --lr (this run: {config.learning_rate:g}), raise --warmup-ratio, "
             "or check the training data for rows that are mostly noise")
     if config.with_slots:

@@ -88,16 +88,19 @@ def check_data(train_rows: list[Utterance], dev_rows: list[Utterance] | None,
 
 def check_slots(train_rows: list[Utterance], markup: list[bool], config: TrainConfig
                 ) -> list[str]:
-    """The slot head's tags (``--task intent+slots``); empty for intent-only runs."""
+    """The slot head's tags (``--task intent+slots``, or ``auto`` on rows that mark slots);
+    empty for intent-only runs."""
     if not config.with_slots:
         return []
+    names = {span.name for utt, known in zip(train_rows, markup, strict=True) if known
+             for span in utt.slots}
+    if config.task == "auto":
+        return slot_tag_list(names) if names else []
     if not any(markup):
         raise LexiError(
             "--task intent+slots needs training rows with slot markup, and none has any",
             path=config.data[0], hint="train on MASSIVE jsonl with annot_utt "
             "('wake me up at [time : five am]'), or use --task intent")
-    names = {span.name for utt, known in zip(train_rows, markup, strict=True) if known
-             for span in utt.slots}
     if not names:
         raise LexiError("--task intent+slots: the training rows' annot_utt mark no slot",
                         path=config.data[0], hint="use --task intent")

@@ -369,7 +369,7 @@ def baseline_key(task: str, variables: dict[str, str]) -> str:
     training options), so that one baseline serves every language that trains it alike
     and a different setting never overwrites it."""
     what = [task, *(variables.get(name, "") for name in ("source", "dev", "model",
-                                                          "train_args"))]
+                                                          "train_args", "task"))]
     digest = hashlib.sha256(json.dumps(what).encode()).hexdigest()[:10]
     model = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(variables.get("model", "")).name or "model")
     return f"{task}-{model.strip('-.') or 'model'}-{digest}"
