@@ -560,3 +560,37 @@ def test_task_auto_adds_the_slot_head_only_when_the_rows_mark_slots(tiny, tmp_pa
         assert (out / "slot_head.safetensors").exists() == slots
         assert run["model"].get("task") == ("intent+slots" if slots else None)
         assert run["config"]["task"] == "auto"
+
+
+def test_the_demo_data_end_to_end_with_slots(tmp_path):
+    """lexi's demo data (MASSIVE jsonl with annot_utt): synthesise, train a joint model
+    through the notebook API, predict spans, evaluate slots on the Swahili demo test set."""
+    import lexi
+
+    demo = lexi.demo_data(tmp_path / "demo")
+    store = tmp_path / "en-sw.sqlite"
+    lexi.import_lexicon("tsv", [demo.lexicon], store, tgt="Swahili")
+    lexi.synthesize(str(demo.source), str(tmp_path / "synth.jsonl"), [str(store)],
+                    split="train", locale="sw-KE")
+    synthetic = [json.loads(line) for line in open(tmp_path / "synth.jsonl")]
+    assert any("[" in row["annot_utt"] for row in synthetic)  # the spans came along
+    # A tiny model whose vocabulary is the demo's words (English and synthetic Swahili).
+    texts = [json.loads(line)["utt"] for line in open(demo.source)]
+    model_dir = build_tiny_model(tmp_path / "model", texts + [r["utt"] for r in synthetic])
+    result = lexi.train(data=[str(demo.source), str(tmp_path / "synth.jsonl")],
+                        dev=str(demo.source), output=str(tmp_path / "run"),
+                        model=str(model_dir), task="auto", epochs=4, batch_size=8,
+                        lr=2e-2, device="cpu", threads=1)
+    assert "dev_slot_f1" in result.metrics
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["model"]["task"] == "intent+slots"
+    assert {"O", "B-time", "I-time"} <= set(run["model"]["slot_labels"])
+    row = lexi.predict(result.run_dir, ["amka saa kumi na moja"])[0]
+    assert {"annot_utt", "slots"} <= set(row)
+    assert all(row["annot_utt"] is not None and s["text"] in "amka saa kumi na moja"
+               for s in row["slots"])
+    evaluation = lexi.evaluate(result.run_dir, demo.target, tmp_path / "report", split="all")
+    rows = sum(1 for _ in open(demo.target))
+    slots = evaluation.baseline.slots
+    assert slots is not None and slots.rows == rows and 0.0 <= slots.slot_f1.estimate <= 1.0
+    assert "slot" in (tmp_path / "report" / "report.html").read_text().lower()
