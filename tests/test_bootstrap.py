@@ -242,3 +242,28 @@ def test_bootstrap_demo_end_to_end(tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit):
         main(["bootstrap", "demo"])
     assert capsys.readouterr().err.count("skipped (unchanged)") == 7
+
+
+def test_the_summary_adds_slot_f1_for_joint_runs():
+    from lexi.recipe.bootstrap import BootstrapResult
+
+    def score(mean, sd=None):
+        return {"mean": mean, "sd": sd, "low": mean - 0.03, "high": mean + 0.03}
+
+    def group(name, accuracy, slot_f1, gains=()):
+        return {"name": name, "runs": [f"{name}-s13"],
+                "metrics": {"accuracy": score(accuracy), "slot_f1": score(slot_f1)},
+                "vs_baseline": [{"metric": m, "estimate": e, "low": e - 0.02, "high": e + 0.02}
+                                for m, e in gains]}
+
+    metrics = {"runs": [{"name": "baseline-s13", "warnings": []},
+                        {"name": "averaged-s13", "warnings": []}],
+               "groups": [group("baseline", 0.55, 0.343),
+                          group("averaged", 0.635, 0.389,
+                                [("accuracy", 0.085), ("slot_f1", 0.046)])]}
+    lines = BootstrapResult(recipe=None, outcomes=[], report=None, metrics=metrics).summary()
+    assert lines == [
+        "baseline (baseline-s13): 55.0% accuracy [95% CI 52.0–58.0]; slot F1 34.3",
+        "averaged (averaged-s13): 63.5% accuracy [95% CI 60.5–66.5]; slot F1 38.9",
+        "gain (averaged − baseline): +8.5 points [95% CI +6.5 to +10.5]",
+        "slot F1 gain (averaged − baseline): +4.6 points [95% CI +2.6 to +6.6]"]

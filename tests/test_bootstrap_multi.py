@@ -122,6 +122,7 @@ def test_seeds_make_groups_in_the_evaluation_and_skip_per_seed(world, inprocess,
     assert "± " in lines[0] and "over 2 seeds" in lines[0]
     assert lines[2].startswith("averaged  (averaged-s13, averaged-s14): ")
     assert lines[3].startswith("gain (averaged − baseline): ")
+    assert len(lines) == 4 and "slot F1" not in "".join(lines)  # the toy rows mark no slot
     # Seeds taken together with seeds alone: a third seed trains only that seed.
     inprocess.clear()
     more = bootstrap("sw", data_root=world["data"], work=work,

@@ -179,20 +179,29 @@ class BootstrapResult:
 
         def acc(group: dict) -> str:
             score = group["metrics"]["accuracy"]
+            slots = group["metrics"].get("slot_f1")
+            # Joint intent + slot runs (the massive recipe's --task auto) add their slot F1.
+            also = "" if slots is None else (
+                f"; slot F1 {100 * slots['mean']:.1f}" if slots.get("sd") is None else
+                f"; slot F1 {100 * slots['mean']:.1f} ± {100 * slots['sd']:.1f}")
             if score.get("sd") is None:
                 return (f"{100 * score['mean']:.1f}% accuracy "
-                        f"[95% CI {100 * score['low']:.1f}–{100 * score['high']:.1f}]")
+                        f"[95% CI {100 * score['low']:.1f}–{100 * score['high']:.1f}]{also}")
             return (f"{100 * score['mean']:.1f} ± {100 * score['sd']:.1f}% accuracy over "
                     f"{len(group['runs'])} seeds [pooled 95% CI {100 * score['low']:.1f}–"
-                    f"{100 * score['high']:.1f}]")
+                    f"{100 * score['high']:.1f}]{also}")
+
+        def gain_line(metric: str, what: str) -> list[str]:
+            gain = next((d for d in final["vs_baseline"] if d["metric"] == metric), None)
+            return [] if gain is None else [
+                f"{what} ({final['name']} − {base['name']}): {100 * gain['estimate']:+.1f} "
+                f"points [95% CI {100 * gain['low']:+.1f} to {100 * gain['high']:+.1f}]"]
 
         width = max(len(group["name"]) for group in groups)
-        gain = next(d for d in final["vs_baseline"] if d["metric"] == "accuracy")
         return [
             *(f"{group['name']:<{width}} ({', '.join(group['runs'])}): {acc(group)}"
               for group in groups),
-            f"gain ({final['name']} − {base['name']}): {100 * gain['estimate']:+.1f} points "
-            f"[95% CI {100 * gain['low']:+.1f} to {100 * gain['high']:+.1f}]",
+            *gain_line("accuracy", "gain"), *gain_line("slot_f1", "slot F1 gain"),
         ]
 
 
