@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from lexi.model.predict import load_predictor
 from lexi.model.slots import (
     IGNORE,
     Unit,
+    continue_same_type,
     decode,
     decode_tokens,
     slot_tag_list,
@@ -619,3 +621,19 @@ def test_bio_tags_round_trip_every_en_us_row_with_the_default_tokenizer(shared_d
             failed.append(text)
     assert len(rows) == 16521 and len(names) == 55
     assert failed == []
+
+
+def test_a_predicted_b_tag_right_after_its_own_type_continues_the_span():
+    assert continue_same_type(["B-time", "B-time", "I-time", "O", "B-time", "B-date",
+                               "B-date", "I-time"]) == [
+        "B-time", "I-time", "I-time", "O", "B-time", "B-date", "I-date", "I-time"]
+    text = "niamshe saa kumi na moja asubuhi"
+    offsets = [(0, 0), *((m.start(), m.end()) for m in re.finditer(r"\S+", text)), (0, 0)]
+    tag_list = slot_tag_list(["time", "timeofday"])
+    index = {t: i for i, t in enumerate(tag_list)}
+    tags = [0, index["O"], index["B-time"], index["B-time"], index["I-time"], index["I-time"],
+            index["B-timeofday"], 0]
+    assert decode_tokens(text, offsets, tags, tag_list) == (
+        SlotSpan(8, 11, "time"), SlotSpan(12, 24, "time"), SlotSpan(25, 32, "timeofday"))
+    assert decode_tokens(text, offsets, tags, tag_list, predicted=True) == (
+        SlotSpan(8, 24, "time"), SlotSpan(25, 32, "timeofday"))

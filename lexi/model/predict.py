@@ -85,7 +85,7 @@ class Predictor:
                                              self.tokenizer.pad_token_id, self.device,
                                              batch_size)
         spans = [decode_tokens(text, [tuple(pair) for pair in offsets],
-                               tags.argmax(-1).tolist(), self.slot_labels)
+                               tags.argmax(-1).tolist(), self.slot_labels, predicted=True)
                  for text, offsets, tags in zip(texts, encoded["offset_mapping"], slot_logits,
                                                 strict=True)]
         return torch.softmax(logits.double(), dim=-1).numpy(), spans

@@ -55,7 +55,8 @@ def dev_metrics(model: nn.Module, dev_ids: list[list[int]], dev_y: torch.Tensor,
             if slots.gold[i] is None:
                 continue
             pred = decode_tokens(slots.texts[i], slots.offsets[i],
-                                 slot_logits[k].argmax(-1).tolist(), slots.tags)
+                                 slot_logits[k].argmax(-1).tolist(), slots.tags,
+                                 predicted=True)
             hits, predicted, golden = span_counts(slots.texts[i], slots.gold[i], pred)
             tp, n_pred, n_gold = tp + hits, n_pred + predicted, n_gold + golden
             exact += int(bool(correct[k]) and hits == predicted == golden)

@@ -17,7 +17,8 @@ tokenizer's offset mapping:
 
 Decoding reads the tag of each unit's first token and merges units back into spans (the
 span runs from its first unit's start to its last unit's end). An ``I-x`` without a ``B-x``
-before it starts a span, as in seqeval's lenient (non-strict) mode.
+before it starts a span, as in seqeval's lenient (non-strict) mode. A model's tags are first
+read through :func:`continue_same_type` (a ``B-x`` right after an ``x`` word continues it).
 
 Everything here is pure: text, offsets and spans in, lists out; no model, no tokenizer.
 """
@@ -149,12 +150,32 @@ def decode(text_units: Sequence[Unit], tags: Sequence[str]) -> tuple[SlotSpan, .
     return tuple(spans)
 
 
+def continue_same_type(tags: Sequence[str]) -> list[str]:
+    """Predicted tags with each ``B-x`` that directly follows an ``x`` word turned into
+    ``I-x``: the prediction then never puts two spans of one type side by side.
+
+    MASSIVE's annotation never does (0 of the 11,344 en-US train spans touches a span of
+    its own type), while a tagger transferred to another language often restarts ``B-``
+    inside one long value (``[time : saa] [time : kumi na moja]`` for the gold ``[time :
+    saa kumi na moja]``). This reads the model's tags before scoring, so every metric
+    (seqeval's too) sees the same prediction; gold tags are never changed."""
+    out: list[str] = []
+    for tag in tags:
+        if (tag.startswith("B-") and out and out[-1] != OUTSIDE
+                and out[-1][2:] == tag[2:]):
+            tag = "I-" + tag[2:]
+        out.append(tag)
+    return out
+
+
 def decode_tokens(text: str, offsets: Sequence[tuple[int, int]], token_tags: Sequence[int],
-                  tag_list: Sequence[str]) -> tuple[SlotSpan, ...]:
-    """Spans from the predicted tag index of every token (only each unit's first token is
-    read: continuation sub-words follow their word)."""
+                  tag_list: Sequence[str], predicted: bool = False) -> tuple[SlotSpan, ...]:
+    """Spans from the tag index of every token (only each unit's first token is read:
+    continuation sub-words follow their word). ``predicted``: the tags are a model's, read
+    through :func:`continue_same_type`."""
     text_units = [u for u in units(text, offsets) if u.token < len(token_tags)]
-    return decode(text_units, [tag_list[token_tags[u.token]] for u in text_units])
+    tags = [tag_list[token_tags[u.token]] for u in text_units]
+    return decode(text_units, continue_same_type(tags) if predicted else tags)
 
 
 def trim(span: SlotSpan, text: str) -> SlotSpan:
