@@ -249,12 +249,14 @@ def test_smoke_runs_and_runs_without_dev_are_noted_and_get_no_verdict(tmp_path):
 
 
 def test_the_hint_of_a_diverged_joint_run_names_the_slot_weight_first(tmp_path):
-    # A joint run's slot term can hold the intent head at the label prior (MASSIVE at
-    # --slot-weight 1), so its hint starts there; an intent-only run's hint does not mention it.
+    # A run with a slot head: its slot term's gradients reach the encoder, so its hint starts
+    # there; a run without one (intent-only, or --task auto on rows without slots) does not.
     from lexi.model.train import _divergence_hint
 
     joint = _divergence_hint(TrainConfig(data=["x.jsonl"], dev=None, output=str(tmp_path / "a"),
-                                         task="intent+slots", slot_weight=0.5))
+                                         task="intent+slots", slot_weight=0.5), True)
     assert joint.startswith("lower --slot-weight (this run: 0.5)") and "--lr" in joint
-    intent = _divergence_hint(TrainConfig(data=["x.jsonl"], dev=None, output=str(tmp_path / "b")))
-    assert "--slot-weight" not in intent and intent.startswith("lower --lr")
+    auto = TrainConfig(data=["x.jsonl"], dev=None, output=str(tmp_path / "b"), task="auto")
+    for intent in (_divergence_hint(auto, False), _divergence_hint(
+            TrainConfig(data=["x.jsonl"], dev=None, output=str(tmp_path / "c")), False)):
+        assert "--slot-weight" not in intent and intent.startswith("lower --lr")

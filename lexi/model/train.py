@@ -397,7 +397,7 @@ class _Loop:
             raise TrainingDiverged(
                 f"training diverged: {found.reason}; {what}, so the run is written as failed",
                 path=config.run_dir / RUN_FILE,
-                hint=_divergence_hint(config))
+                hint=_divergence_hint(config, bool(self.slot_labels)))
         self.good_state.restore(self.model, optimizer)
         state.global_step = self.good_state.step
         scheduler.base_lrs = [lr * RETRY_LR_SCALE for lr in scheduler.base_lrs]
@@ -440,11 +440,11 @@ class _Loop:
         return result
 
 
-def _divergence_hint(config: TrainConfig) -> str:
-    """What to change after a diverged run; a joint run names --slot-weight first (the slot
-    term's gradients reach the encoder that the intent head pools)."""
+def _divergence_hint(config: TrainConfig, with_slots: bool) -> str:
+    """What to change after a diverged run; a run with a slot head names --slot-weight first
+    (the slot term's gradients reach the encoder that the intent head pools)."""
     hint = (f"lower --lr (this run: {config.learning_rate:g}), raise --warmup-ratio, "
             "or check the training data for rows that are mostly noise")
-    if config.with_slots:
+    if with_slots:
         return f"lower --slot-weight (this run: {config.slot_weight:g}), or {hint}"
     return hint
