@@ -511,15 +511,15 @@ def test_slot_head_starts_at_the_tag_prior_and_sends_no_gradient_to_the_encoder(
     # With a random slot head the first steps taught the encoder "every word is O" and held
     # MASSIVE's intent loss at the label entropy (docs/training.md, "Slots").
     from lexi.model.classifier import build_model
-    from lexi.model.optim import tag_counts
+    from lexi.model.slots import tag_counts
 
     model_dir, _, _ = tiny
     model = build_model(slot_config(tiny, tmp_path / "unused"), str(model_dir), 3, 5)
     counts = tag_counts([[0, 0, IGNORE, 1, 0], [2, 0, 3, IGNORE]], 5)
-    assert counts.tolist() == [4.0, 1.0, 1.0, 1.0, 0.0]
+    assert counts == [4, 1, 1, 1, 0]
     model.start_slots_at_prior(counts)
     prior = torch.softmax(model.slot_head.bias.detach(), dim=-1)
-    assert torch.allclose(prior, (counts + 1) / (counts + 1).sum())
+    assert torch.allclose(prior, torch.tensor([5.0, 2, 2, 2, 1]) / 12)
     ids = torch.tensor([[2, 5, 6, 7, 3], [2, 8, 9, 3, 0]])
     _, slot_logits = model(ids, (ids != 0).long(), with_slots=True)
     tags = torch.tensor([[IGNORE, 0, 1, 2, IGNORE], [IGNORE, 0, 3, IGNORE, IGNORE]])

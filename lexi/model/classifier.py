@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -55,13 +55,13 @@ class EncoderClassifier(nn.Module):
             nn.init.zeros_(self.slot_head.weight)
             nn.init.zeros_(self.slot_head.bias)
 
-    def start_slots_at_prior(self, tag_counts: torch.Tensor) -> None:
+    def start_slots_at_prior(self, tag_counts: Sequence[int]) -> None:
         """Set the slot head's bias to the log frequency of each tag (add-one smoothed), so
         that training starts from the tag prior instead of spending its first steps (and
         the encoder's) learning that most words are ``O``."""
         if self.slot_head is None:
             raise ValueError("this model has no slot head")
-        counts = tag_counts.to(self.slot_head.bias.dtype) + 1.0
+        counts = torch.tensor(tag_counts, dtype=self.slot_head.bias.dtype) + 1.0
         with torch.no_grad():
             self.slot_head.bias.copy_(torch.log(counts / counts.sum()))
 

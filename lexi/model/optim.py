@@ -37,10 +37,3 @@ def build_optimizer(model: nn.Module, config: TrainConfig
                    {"params": [p for n, p in slot if not _decays(n, p)],
                     "weight_decay": 0.0, "lr": slot_rate}]
     return [p for _, p in named], torch.optim.AdamW(groups, lr=rate)
-
-
-def tag_counts(slot_tags: list[list[int]], num_tags: int, ignore: int = -100) -> torch.Tensor:
-    """How often each slot tag is a training label (``ignore`` positions left out)."""
-    flat = torch.tensor([tag for row in slot_tags for tag in row if tag != ignore],
-                        dtype=torch.long)
-    return torch.bincount(flat, minlength=num_tags).float()

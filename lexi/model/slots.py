@@ -59,6 +59,17 @@ def slot_tag_list(slot_names: Iterable[str]) -> list[str]:
     return tags
 
 
+def tag_counts(token_tags: Iterable[Sequence[int]], num_tags: int) -> list[int]:
+    """How often each tag index is a training label (:data:`IGNORE` positions left out):
+    the tag prior the slot head starts from."""
+    counts = [0] * num_tags
+    for row in token_tags:
+        for tag in row:
+            if tag != IGNORE:
+                counts[tag] += 1
+    return counts
+
+
 def has_slot_markup(utt: Utterance, massive: bool) -> bool:
     """Whether ``utt``'s slots are known (it may have none): a MASSIVE row with
     ``annot_utt``, or any row with spans. Other rows (CSV, generic JSONL, MASSIVE rows

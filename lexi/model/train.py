@@ -9,8 +9,7 @@ and what follows it: dev scores, model selection, early stopping, checkpoints
 
 - :mod:`lexi.model.train_data`: reading and checking the rows, tokenising, each epoch's
   rows and batches;
-- :mod:`lexi.model.objectives`: the consistency, distillation and slot losses;
-  :mod:`lexi.model.optim`: the optimizer's parameter groups;
+- :mod:`lexi.model.objectives` (the losses) and :mod:`lexi.model.optim` (parameter groups);
 - :mod:`lexi.model.selection`: dev scores and what model selection maximises;
 - :mod:`lexi.model.checkpoint`: ``last.pt`` and ``best`` after each epoch, ``--resume``;
 - :mod:`lexi.model.run`: the run directory's layout, ``run.json`` and the model card;
@@ -53,7 +52,7 @@ from lexi.model.devices import (
     resolve_device,
 )
 from lexi.model.objectives import consistency, distillation, slot_loss, teacher_targets
-from lexi.model.optim import build_optimizer, tag_counts
+from lexi.model.optim import build_optimizer
 from lexi.model.progress import epoch_progress, report_epoch, warn
 from lexi.model.run import (
     CHECKPOINT_DIR,
@@ -65,6 +64,7 @@ from lexi.model.run import (
     write_failed,
 )
 from lexi.model.selection import dev_metrics, selection_score
+from lexi.model.slots import tag_counts
 from lexi.model.stability import (
     RETRY_LR_SCALE,
     Divergence,
