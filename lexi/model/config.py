@@ -108,7 +108,7 @@ class TrainConfig:
     mean over the first sub-words of the batch's words, as JointBERT weighs them 1:1)."""
     slot_lr_scale: float = 10.0
     """``intent+slots``: the slot head's learning rate as a multiple of ``lr``. The encoder's
-    token vectors vary little from token to token (per-dimension spread 0.1–0.25 for the
+    token vectors vary little from token to token (per-dimension spread 0.10–0.24 for the
     default model), so at the adapter's rate a linear tagger stays at the tag prior for
     hundreds of steps (docs/training.md, "Slots")."""
 
