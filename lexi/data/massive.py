@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from lexi.data.jsonl import iter_jsonl
+from lexi.data.jsonl import json_line
 from lexi.data.records import SlotSpan, Utterance
 from lexi.errors import LexiError
 
@@ -255,15 +255,45 @@ class MassiveReader:
             first = stream.readline()
             if first.strip():
                 self.style = JsonStyle.detect(first)
-            for number, row in iter_jsonl(itertools.chain([first], stream), name):
-                utt = row_to_utterance(row, path=name, line=number)
-                if self.split is None or utt.split == self.split:
-                    yield utt
+            yield from parse_massive_lines(itertools.chain([first], stream), name, self.split)
         except UnicodeDecodeError as exc:
             raise not_utf8(name, exc) from None
         finally:
             if stream is not sys.stdin:
                 stream.close()
+
+
+def parse_massive_lines(
+    lines: Iterable[str], path: str, split: str | None = None, first: int = 1
+) -> Iterator[Utterance]:
+    """The utterances of MASSIVE jsonl ``lines`` (numbered from ``first`` in errors; blank
+    lines skipped), of ``split`` only when given: what :class:`MassiveReader` yields for
+    them, and what a worker process of ``lexi synth --workers`` parses its lines with."""
+    for number, raw in enumerate(lines, start=first):
+        if raw.strip():
+            row = json_line(raw, path=path, line=number)
+            utt = row_to_utterance(row, path=path, line=number)
+            if split is None or utt.split == split:
+                yield utt
+
+
+def massive_line_batches(path: str | Path, size: int) -> Iterator[tuple[int, list[str]]]:
+    """The lines of a MASSIVE jsonl file (``-``: stdin), ``size`` at a time, each batch
+    with the number of its first line, unparsed: :func:`parse_massive_lines` reads them,
+    possibly in another process. Text that is not UTF-8 is reported here, as by
+    :class:`MassiveReader` (the decoding happens where the file is read)."""
+    name = str(path)
+    stream = sys.stdin if name == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    try:
+        number = 1
+        while batch := list(itertools.islice(stream, size)):
+            yield number, batch
+            number += len(batch)
+    except UnicodeDecodeError as exc:
+        raise not_utf8(name, exc) from None
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
 
 
 def read_massive(path: str | Path, split: str | None = None) -> Iterator[Utterance]:

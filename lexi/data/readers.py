@@ -128,6 +128,18 @@ def split_value(split: str | None) -> str | None:
     return split.strip()
 
 
+def dataset_format(path: str | Path, format: str = "auto") -> str:
+    """The format :func:`read_dataset` reads ``path`` in (``auto`` resolved), once it has
+    checked that the file exists and the format is known."""
+    name = str(path)
+    if name != "-" and not Path(name).exists():
+        raise LexiError(f"no such file: {name}")
+    fmt = detect_format(name) if format == "auto" else format
+    if fmt not in FORMATS:
+        raise LexiError(f"unknown format {fmt!r}", hint=f"one of {', '.join(FORMATS[1:])}")
+    return fmt
+
+
 def read_dataset(
     path: str | Path,
     *,
@@ -142,11 +154,7 @@ def read_dataset(
     ``split`` only when it is given (``all``: every row)."""
     split = split_value(split)
     name = str(path)
-    if name != "-" and not Path(name).exists():
-        raise LexiError(f"no such file: {name}")
-    fmt = detect_format(name) if format == "auto" else format
-    if fmt not in FORMATS:
-        raise LexiError(f"unknown format {fmt!r}", hint=f"one of {', '.join(FORMATS[1:])}")
+    fmt = dataset_format(name, format)
     if fmt == "massive":
         yield from MassiveReader(name, split)
         return
