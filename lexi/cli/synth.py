@@ -193,6 +193,12 @@ Report = Annotated[bool, _opt(
     "were written, inflected words. Tables on stderr; under 'report' in --json and "
     "--summary-json.",
 )]
+Workers = Annotated[int, _opt(
+    "--workers",
+    help="Processes that synthesise: 1 (this one), N (N worker processes, each on a "
+    "contiguous chunk of the source; same output, in the same order), 0 (one per "
+    "available core).",
+)]
 Overwrite = Annotated[bool, _opt(
     "--overwrite", help="Replace the output (and --summary-json) file if it exists.",
 )]
@@ -229,6 +235,7 @@ def synth_command(
     quiet: Quiet = False,
     report: Report = False,
     overwrite: Overwrite = False,
+    workers: Workers = 1,
     per_utterance_old: PerUtteranceOld = None,
 ) -> None:
     """Turn English labelled data into synthetic target-language training data with aligned
@@ -264,6 +271,7 @@ def synth_command(
         summary_json=None if summary_json is None else str(summary_json),
         progress=console.is_terminal and not quiet, overwrite=overwrite, report=report,
         freeze_after_load=True,  # one load per process, then the heavy part: see read_store
+        workers=workers,
     )
     if as_json:
         print_json(summary.as_dict(top, report=report))

@@ -1,15 +1,16 @@
 """A synthesis run from file to file: load the resources, stream rows through a
-:class:`~lexi.synth.operators.Synthesizer`, write MASSIVE jsonl, and add up a summary."""
+:class:`~lexi.synth.operators.Synthesizer` (in this process, or in worker processes:
+:mod:`lexi.synth.parallel`), write MASSIVE jsonl, and add up a summary
+(:class:`~lexi.synth.summary.SynthSummary`)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from lexi.data.massive import write_massive
 from lexi.data.outputs import check_output, nothing_selected
@@ -18,139 +19,19 @@ from lexi.data.records import Utterance
 from lexi.errors import LexiError
 from lexi.io import atomic_write
 from lexi.synth.config import SynthConfig
-from lexi.synth.operators import Synthesizer, SynthResult
+from lexi.synth.operators import Synthesizer
+from lexi.synth.parallel import (
+    SynthFactory,
+    WorkerPool,
+    resolve_workers,
+    source_jobs,
+    start_method,
+)
+from lexi.synth.summary import SynthSummary, synthesize_stream
 
-# The per-row share of words translated is reported in bins of 10%: 0-10% … 90-100%.
-SHARE_BINS = 10
+log = logging.getLogger(__name__)
 
-
-@dataclass
-class SynthSummary:
-    """What a run wrote: row counts per operator and label, the share of source words that
-    were replaced in synthetic rows (``words`` counts a source row's words once per
-    synthetic row made from it), words with no translation in the first lexicon (counted
-    once per source row they occur in), rows not written and why, and how inflected forms
-    were found (``table``, ``learned``, ``lemma``; one per inflection asked for).
-
-    For ``lexi synth --report``, over the synthetic rows written: the share of each row's
-    words that were translated (``share_bins`` counts rows per 10% bin, ``share_sum`` adds
-    the shares), synthetic rows, source words and translated words per label
-    (``label_rows``, ``label_words``, ``label_replaced``), how numbers were written
-    (``numbers``: ``cldr_numbers``, ``cldr_names``, ``cldr_periods``, ``lexicon_numbers``)
-    and the words inflection changed, by where the form came from (``inflected``).
-    ``numbers_mode`` is the synthesizer's resolved ``--numbers``."""
-
-    source_rows: int = 0
-    rows_written: int = 0
-    synthetic_rows: int = 0
-    words: int = 0
-    replaced_words: int = 0
-    by_op: Counter = field(default_factory=Counter)
-    labels: Counter = field(default_factory=Counter)
-    untranslated: Counter = field(default_factory=Counter)
-    untranslated_tokens: int = 0
-    skipped: Counter = field(default_factory=Counter)
-    inflections: Counter = field(default_factory=Counter)
-    share_bins: list[int] = field(default_factory=lambda: [0] * SHARE_BINS)
-    share_sum: float = 0.0
-    label_rows: Counter = field(default_factory=Counter)
-    label_words: Counter = field(default_factory=Counter)
-    label_replaced: Counter = field(default_factory=Counter)
-    numbers: Counter = field(default_factory=Counter)
-    inflected: Counter = field(default_factory=Counter)
-    numbers_mode: str | None = None
-
-    @property
-    def replaced_share(self) -> float:
-        """Replaced source words / source words, over the synthetic rows."""
-        return self.replaced_words / self.words if self.words else 0.0
-
-    @property
-    def mean_row_share(self) -> float:
-        """The mean over synthetic rows of the share of the row's words translated."""
-        return self.share_sum / self.synthetic_rows if self.synthetic_rows else 0.0
-
-    def label_coverage(self) -> list[tuple[Any, int, float]]:
-        """(label, synthetic rows, share of its source words translated), lowest first."""
-        found = [
-            (label, self.label_rows[label], self.label_replaced[label] / words if words else 0.0)
-            for label, words in self.label_words.items()
-        ]
-        return sorted(found, key=lambda item: (item[2], str(item[0])))
-
-    def add(self, result: SynthResult) -> None:
-        self.source_rows += 1
-        self.untranslated.update(result.untranslated)
-        self.untranslated_tokens += len(result.untranslated)
-        self.skipped.update(result.skipped)
-        self.inflections.update(result.inflections)
-        replaced = sum(result.replaced)
-        self.replaced_words += replaced
-        made = len(result.replaced)
-        self.words += result.words * made
-        if made:
-            words, label = result.words, result.source.label
-            self.label_rows[label] += made
-            self.label_words[label] += words * made
-            self.label_replaced[label] += replaced
-            if words:
-                bins = self.share_bins
-                for count in result.replaced:
-                    # Integer arithmetic: a row of exactly 30% lands in the 30-40% bin.
-                    share = count * SHARE_BINS // words
-                    bins[share if share < SHARE_BINS else SHARE_BINS - 1] += 1
-                self.share_sum += replaced / words
-            if result.numbers:
-                self.numbers.update(result.numbers)
-            if result.inflected:
-                self.inflected.update(result.inflected)
-        for row in result.rows:
-            self.rows_written += 1
-            provenance = row.metadata.get("lexi") if row is not result.source else None
-            self.by_op[provenance["op"] if provenance else "source"] += 1
-            self.labels[row.label] += 1
-        self.synthetic_rows += len(result.replaced)
-
-    def report(self, top: int = 20) -> dict[str, Any]:
-        """The ``--report`` part of the summary (see the class docstring)."""
-        width = 100 // SHARE_BINS
-        return {
-            "row_share": {
-                "mean": round(self.mean_row_share, 4),
-                "histogram": {
-                    f"{i * width}-{(i + 1) * width}%": count
-                    for i, count in enumerate(self.share_bins)
-                },
-            },
-            "untranslated_top": dict(self.untranslated.most_common(top)),
-            "labels": {
-                str(label): {"rows": rows, "words": self.label_words[label],
-                        "translated": self.label_replaced[label], "share": round(share, 4)}
-                for label, rows, share in self.label_coverage()
-            },
-            "inflected": dict(self.inflected.most_common()),
-            "numbers": {"mode": self.numbers_mode, **dict(self.numbers.most_common())},
-        }
-
-    def as_dict(self, top: int = 20, report: bool = False) -> dict[str, Any]:
-        """The summary as JSON; with ``report``, the report under ``"report"``."""
-        data = {
-            "source_rows": self.source_rows,
-            "rows_written": self.rows_written,
-            "synthetic_rows": self.synthetic_rows,
-            "words": self.words,
-            "replaced_words": self.replaced_words,
-            "replaced_share": round(self.replaced_share, 4),
-            "by_op": dict(self.by_op.most_common()),
-            "labels": dict(self.labels.most_common()),
-            "untranslated_tokens": self.untranslated_tokens,
-            "untranslated_top": dict(self.untranslated.most_common(top)),
-            "skipped": dict(self.skipped.most_common()),
-            "inflections": dict(self.inflections.most_common()),
-        }
-        if report:
-            data["report"] = self.report(top)
-        return data
+__all__ = ["SynthSummary", "build_synthesizer", "synthesize_file", "synthesize_stream"]
 
 
 def build_synthesizer(
@@ -209,16 +90,6 @@ def build_synthesizer(
     )
 
 
-def synthesize_stream(
-    utterances: Iterable[Utterance], synthesizer: Synthesizer, summary: SynthSummary
-) -> Iterator[Utterance]:
-    """Synthetic rows for a stream of source rows, one source row at a time."""
-    for utt in utterances:
-        result = synthesizer.synthesize(utt)
-        summary.add(result)
-        yield from result.rows
-
-
 def synthesize_file(
     source: str | Path,
     output: str | Path,
@@ -230,6 +101,9 @@ def synthesize_file(
     progress: bool = False,
     overwrite: bool = False,
     report: bool = False,
+    workers: int = 1,
+    factory: SynthFactory | None = None,
+    chunk_rows: int | None = None,
 ) -> SynthSummary:
     """Read ``source`` (``-``: stdin), write synthetic MASSIVE jsonl to ``output``
     (``-``: stdout; a file appears only when complete) and return the summary.
@@ -237,43 +111,78 @@ def synthesize_file(
     ``output`` and ``summary_json`` replace existing files only with ``overwrite``, and
     never ``source``; 0 source rows selected, or 0 rows written, is a ``LexiError`` that
     leaves them as they were. ``report``: the summary JSON carries the report too.
+
+    ``workers`` > 1 synthesises contiguous chunks of ``chunk_rows`` source lines
+    (default :data:`~lexi.synth.parallel.CHUNK_ROWS`) in that many processes (0: one per
+    available core); the output and the summary are the same bytes as with 1. Where
+    processes cannot be forked (Windows, macOS) each worker calls ``factory`` for its
+    synthesizer; without one the run stays in this process.
     """
     check_output(output, [source], overwrite=overwrite)
     if summary_json is not None:
         check_output(summary_json, [source, output], overwrite=overwrite)
+    workers = resolve_workers(workers)
+    if workers > 1 and factory is None and start_method() != "fork":
+        log.warning("--workers %d: no synthesizer factory to start workers with on %s; "
+                    "synthesising in this process", workers, start_method())
+        workers = 1
     summary = SynthSummary(numbers_mode=synthesizer.config.numbers)
-    rows: Iterator[Utterance] = read_dataset(source, format=format, split=split)
-    first = next(rows, None)  # read before the output is opened: 0 rows writes nothing
-    if first is None:
-        raise nothing_selected(source, split, format=format)
-    rows = itertools.chain([first], rows)
-    with atomic_write(output) as out:
-        if progress:
-            from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            columns = (
-                SpinnerColumn(), TextColumn("synthesising {task.completed} source rows"),
-                TimeElapsedColumn(),
-            )
-            with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-                task = bar.add_task("synth", total=None)
-
-                def counted(stream: Iterable[Utterance]) -> Iterator[Utterance]:
-                    for utt in stream:
-                        yield utt
-                        bar.advance(task)
-
-                write_massive(synthesize_stream(counted(rows), synthesizer, summary), out)
-        else:
+    if workers > 1:
+        jobs = source_jobs(source, format=format, split=split, size=chunk_rows)
+        with WorkerPool(synthesizer, workers, factory) as pool:
+            with atomic_write(output) as out, _progress(progress) as advance:
+                for part in pool.results(jobs):
+                    out.write(part.text)
+                    part.check()  # a worker's error, after the rows before it
+                    summary.merge(part.summary)
+                    advance(part.summary.source_rows)
+                # Inside the block: the old output stays.
+                if summary.source_rows == 0:
+                    raise nothing_selected(source, split, format=format)
+                if summary.rows_written == 0:
+                    raise _nothing_written(source, summary)
+    else:
+        rows: Iterator[Utterance] = read_dataset(source, format=format, split=split)
+        first = next(rows, None)  # read before the output is opened: 0 rows writes nothing
+        if first is None:
+            raise nothing_selected(source, split, format=format)
+        rows = itertools.chain([first], rows)
+        with atomic_write(output) as out, _progress(progress) as advance:
+            if progress:
+                rows = _counted(rows, advance)
             write_massive(synthesize_stream(rows, synthesizer, summary), out)
-        if summary.rows_written == 0:  # inside the block: the old output stays
-            raise _nothing_written(source, summary)
+            if summary.rows_written == 0:  # inside the block: the old output stays
+                raise _nothing_written(source, summary)
     if summary_json is not None:
         with atomic_write(summary_json) as handle:
             json.dump(summary.as_dict(report=report), handle, ensure_ascii=False, indent=2)
             handle.write("\n")
     return summary
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int], None]]:
+    """While the block runs, a spinner on stderr counting source rows; the block gets
+    ``advance(n)``, which adds ``n`` (a no-op when not ``enabled``)."""
+    if not enabled:
+        yield lambda count: None
+        return
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (
+        SpinnerColumn(), TextColumn("synthesising {task.completed} source rows"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("synth", total=None)
+        yield lambda count: bar.advance(task, count)
+
+
+def _counted(rows: Iterable[Utterance], advance: Callable[[int], None]) -> Iterator[Utterance]:
+    for utt in rows:
+        yield utt
+        advance(1)
 
 
 def _nothing_written(source: str | Path, summary: SynthSummary) -> LexiError:

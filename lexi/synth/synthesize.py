@@ -3,10 +3,13 @@ runs (and ``lexi.synthesize`` in a notebook)."""
 
 from __future__ import annotations
 
+import functools
+
 from lexi.data.outputs import check_output
 from lexi.errors import LexiError
 from lexi.synth.config import FUNCTION_WORDS, SynthConfig
 from lexi.synth.numbers import NUMBERS_DEFAULT
+from lexi.synth.parallel import resolve_workers
 from lexi.synth.pipeline import SynthSummary, build_synthesizer, synthesize_file
 
 
@@ -40,17 +43,20 @@ def synthesize(
     overwrite: bool = False,
     report: bool = False,
     freeze_after_load: bool = False,
+    workers: int = 1,
 ) -> SynthSummary:
     """Synthesise ``output`` from ``source`` (what ``lexi synth`` runs; the parameters are
     its options). ``lexicons`` are stores or TSVs; ``ops`` is comma-separated; languages
     (``locale``, ``morph``) may be given in any form (sw, swa, Swahili). Returns the
     :class:`~lexi.synth.pipeline.SynthSummary`. ``freeze_after_load`` hands large stores'
     entries to ``gc.freeze()`` (process-wide: ``lexi synth`` turns it on, a notebook
-    should not; see :func:`~lexi.lexicon.store.read_store`)."""
+    should not; see :func:`~lexi.lexicon.store.read_store`). ``workers``: processes that
+    synthesise (1: this one; 0: one per available core), with the same output as 1."""
     # Checked before the lexicons and paradigms load (which can take a while): no output
     # may replace an input, nor an existing file without ``overwrite``.
     inputs = [source, *lexicons, slot_lexicon, unimorph, morph_model]
     check_output(output, inputs, overwrite=overwrite)
+    resolve_workers(workers)  # a bad count is refused before anything loads
     if locale is not None:
         from lexi.resources.languages import resolve_language
 
@@ -77,12 +83,15 @@ def synthesize(
         function_words=words, numbers=numbers, slot_mode=slot_mode, token_ratio=token_ratio,
         sentence_ratio=sentence_ratio, phonetic_style=phonetic_style, keep_source=keep_source,
     )
-    synthesizer = build_synthesizer(
-        config, lexicons, slot_lexicon=slot_lexicon, morph=morph, unimorph=unimorph,
-        morph_model=morph_model, phonetic_lang=phonetic_lang,
+    # A factory as well as the synthesizer: where workers are not forked (Windows,
+    # macOS), each builds its own from it.
+    factory = functools.partial(
+        build_synthesizer, config, lexicons, slot_lexicon=slot_lexicon, morph=morph,
+        unimorph=unimorph, morph_model=morph_model, phonetic_lang=phonetic_lang,
         freeze_after_load=freeze_after_load,
     )
     return synthesize_file(
-        source, output, synthesizer, split=split, format=format, summary_json=summary_json,
-        progress=progress, overwrite=overwrite, report=report,
+        source, output, factory(), split=split, format=format, summary_json=summary_json,
+        progress=progress, overwrite=overwrite, report=report, workers=workers,
+        factory=factory,
     )
