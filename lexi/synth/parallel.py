@@ -20,7 +20,6 @@ elsewhere each builds its own synthesizer from a picklable ``factory``.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import pickle
 import signal
@@ -28,12 +27,10 @@ import sys
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from io import StringIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lexi.data.massive import massive_line_batches, parse_massive_lines, write_massive
 from lexi.data.readers import dataset_format, read_dataset, split_value
@@ -41,6 +38,11 @@ from lexi.data.records import Utterance
 from lexi.errors import LexiError
 from lexi.synth.operators import Synthesizer
 from lexi.synth.summary import SynthSummary, synthesize_stream
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+# multiprocessing and concurrent.futures are imported when workers start: every lexi
+# command imports this module, most never start one.
 
 # Source lines (or rows) per chunk. A chunk is 20-100 ms of work: the per-chunk cost
 # (pickling, the pipe) stays well under 1 %, and the last chunk, which one worker does
@@ -80,6 +82,8 @@ def resolve_workers(workers: int) -> int:
 def start_method() -> str:
     """``fork`` where the platform has it, so that workers share the loaded lexicon;
     ``spawn`` elsewhere (Windows) and on macOS, where CPython deems fork unsafe."""
+    import multiprocessing
+
     if sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods():
         return "fork"
     return "spawn"
@@ -211,6 +215,8 @@ class WorkerPool:
 
     def __init__(self, synthesizer: Synthesizer, workers: int,
                  factory: SynthFactory | None = None) -> None:
+        import multiprocessing
+
         method = start_method()
         if method != "fork" and factory is None:
             raise LexiError(f"--workers needs a synthesizer factory where processes are "
@@ -228,6 +234,8 @@ class WorkerPool:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:
                 stream.flush()
+        from concurrent.futures import ProcessPoolExecutor
+
         self._executor = ProcessPoolExecutor(
             self.workers, mp_context=self._context, initializer=_start_worker,
             initargs=self._initargs,
@@ -272,6 +280,8 @@ class WorkerPool:
 def _wait(future: Future) -> Any:
     """``future``'s result; a worker process that died (killed, out of memory, a factory
     that failed) is a :class:`LexiError`."""
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         return future.result()
     except BrokenProcessPool as exc:
