@@ -1,6 +1,8 @@
-"""Synthesis throughput per operator on MASSIVE en-US train (one process).
+"""Synthesis throughput per operator on MASSIVE en-US train (one process), and
+``lexi synth --workers`` against one process.
 
-    python benchmarks/bench_synth.py [--data ../shared/data] [--repeat 3]
+    python benchmarks/bench_synth.py [--data ../shared/data] [--repeat 3] [--limit N]
+                                     [--workers 2]
 
 Prints source utterances per second for each operator (operators alone, over rows already
 in memory) and for the whole file-to-file run, by wall time and by the CPU time of this
@@ -9,6 +11,12 @@ MASSIVE jsonl with no synthesis ("vs base" compares CPU throughputs). The target
 ≥ 20,000 utterances/s for translate and codeswitch. A last line times the lemma lookup a
 fresh run makes for each new word: ``lemma_candidates`` (what synthesis uses) against a full
 ``analyze_english`` of the word alone (what it used before; the same first lemma).
+
+The workers rows run the same file → translate → file as 1 process and as ``--workers``
+processes, in the same run, each from a freshly built synthesizer (the lexicon load is
+not timed: it is the same in both); wall time decides ("utt/s CPU" there adds the workers'
+CPU time to this process's). The last of them is the wall-time ratio, against the goal of
+≥ 1.7× with 2 workers. ``--limit N`` takes the first N train rows only (a smoke run).
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from lexi.synth import SynthConfig, build_synthesizer, synthesize_file
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = Path(os.environ.get("LEXI_SHARED_DATA", REPO.parent / "shared" / "data"))
 TARGET = 20_000
+SCALING_TARGET = 1.7  # 2 workers against 1, wall time (issue 14)
 # (name, ops, needs): the operator rows of the table.
 OPERATORS = (
     ("translate", ("translate",)),
@@ -53,6 +62,21 @@ def best_of(repeat: int, work) -> tuple[float, float]:
     return min(walls), min(cpus)
 
 
+def workers_best_of(repeat: int, config: SynthConfig, lexicon: Path, source: Path, out: Path,
+                    workers: int) -> tuple[float, float]:
+    """Fastest wall time and fastest CPU time (this process and its workers) of a file run
+    with ``workers``, each from a new synthesizer whose building is not timed."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        synth = build_synthesizer(config, [lexicon])
+        before, wall = os.times(), time.perf_counter()
+        synthesize_file(source, out, synth, split="train", overwrite=True, workers=workers)
+        walls.append(time.perf_counter() - wall)
+        after = os.times()  # the workers were joined: their CPU time is in children_*
+        cpus.append(sum(after[:4]) - sum(before[:4]))
+    return min(walls), min(cpus)
+
+
 def row(name: str, n: int, seconds: tuple[float, float], baseline: float, note: str = "") -> str:
     wall, cpu = seconds
     return (f"{name:<40} {n / wall:>10,.0f} {n / cpu:>12,.0f} {n / cpu / baseline:>9.2f}x"
@@ -63,6 +87,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--limit", type=int, default=None,
+                        help="only the first N train rows (a quick check that it runs)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="the worker processes the workers rows compare with 1")
     args = parser.parse_args()
     source = args.data / "massive" / "en-US.jsonl"
     lexicon = args.data / "lexicons" / "wechsel-en-sw.tsv"
@@ -70,8 +98,13 @@ def main() -> int:
     if not (source.exists() and lexicon.exists()):
         print(f"skipped: shared data not found under {args.data} (pass --data DIR)")
         return 0
-    rows = list(read_massive(source, split="train"))
+    rows = list(read_massive(source, split="train"))[: args.limit]
     n = len(rows)
+    tmp = tempfile.TemporaryDirectory()
+    if args.limit is not None:  # the file rows read the same rows as the others
+        source = Path(tmp.name) / "train.jsonl"
+        with source.open("w", encoding="utf-8") as out:
+            write_massive(rows, out)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"MASSIVE en-US train: {n} utterances; lexicon {lexicon.name}; "
           f"best of {args.repeat}; python {sys.version.split()[0]}; "
@@ -115,16 +148,30 @@ def main() -> int:
         seconds = best_of(args.repeat, lambda synth=synth: [synth.synthesize(u) for u in rows])
         print(row(f"  {name} (steady state, memos filled)", n, seconds, baseline))
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "out.jsonl"
-        config = SynthConfig(ops=("translate",), locale="sw-KE", seed=0)
+    out = Path(tmp.name) / "out.jsonl"
+    config = SynthConfig(ops=("translate",), locale="sw-KE", seed=0)
 
-        def file_run() -> None:
-            synth = build_synthesizer(config, [lexicon])
-            synthesize_file(source, out, synth, split="train", overwrite=True)
+    def file_run() -> None:
+        synth = build_synthesizer(config, [lexicon])
+        synthesize_file(source, out, synth, split="train", overwrite=True)
 
-        whole = best_of(args.repeat, file_run)
+    whole = best_of(args.repeat, file_run)
     print(row("file → translate → file (lexi synth)", n, whole, baseline))
+
+    # 1 process against --workers processes: the same file, same run, same output.
+    timings, outputs = {}, {}
+    for workers in (1, args.workers):
+        timings[workers] = workers_best_of(args.repeat, config, lexicon, source, out, workers)
+        outputs[workers] = out.read_bytes()
+        name = f"  {workers} worker{'s' if workers > 1 else ''} (--workers {workers})"
+        print(row(name, n, timings[workers], baseline))
+    ratio = timings[1][0] / timings[args.workers][0]
+    note = ""
+    if args.workers == 2:
+        note = "  goal met" if ratio >= SCALING_TARGET else f"  below the {SCALING_TARGET}x goal"
+    same = "same bytes" if outputs[1] == outputs[args.workers] else "OUTPUT DIFFERS"
+    print(f"  {args.workers} workers / 1, wall time: {ratio:.2f}x ({same}){note}")
+    tmp.cleanup()
 
     words = sorted({t.text for utt in rows for t in tokenize(utt.text) if t.is_word})
     full = best_of(args.repeat, lambda: [analyze_english([w]) for w in words])[1]
