@@ -105,8 +105,8 @@ def input_weights(text: str | None) -> list[float] | None:
                         "e.g. 1,0.5") from None
 
 
-def _checked_weights(mode: str, weights: Sequence[float] | None, count: int) -> list[float]:
-    """One weight multiplier per input (1 when none are given), checked against ``mode``."""
+def _checked_merge(mode: str, weights: Sequence[float] | None, count: int) -> list[float]:
+    """``mode`` checked, and one weight multiplier per input (1 when none are given)."""
     if mode not in MERGE_MODES:
         raise LexiError(f"unknown merge mode {mode!r}", hint=f"one of {', '.join(MERGE_MODES)}")
     if weights is None:
@@ -144,7 +144,7 @@ def write_inputs(
 ) -> list[InputPart]:
     """Write each input's rows, normalised, input after input (``inputs`` is read lazily,
     one at a time); returns what each gave. ``mode`` and ``weights`` were checked
-    (:func:`_checked_weights`); ``on_progress`` gets the running count of rows read."""
+    (:func:`_checked_merge`); ``on_progress`` gets the running count of rows read."""
     parts: list[InputPart] = []
     earlier: set[str] = set()
     for index, (name, rows) in enumerate(inputs):
@@ -184,9 +184,9 @@ def import_lexicon(
 
     Several ``paths`` combine as ``merge`` says: ``union`` (every file's translations) or
     ``priority`` (a word's translations from the first file that has it; see the module's
-    docstring). ``strict`` stops at the first malformed line (``LexiError`` with file:line and the
-    text); otherwise such lines are skipped and counted in the report. ``output`` is
-    written atomically: on any error it is left as it was. An existing ``output`` is
+    docstring). ``strict`` stops at the first malformed line (``LexiError`` with file:line
+    and the text); otherwise such lines are skipped and counted in the report. ``output``
+    is written atomically: on any error it is left as it was. An existing ``output`` is
     replaced only with ``overwrite``, and never when it is one of ``paths``.
     """
     started = time.perf_counter()
@@ -200,7 +200,7 @@ def import_lexicon(
         )
     if reader.needs_path and not paths:
         raise LexiError(f"adapter {adapter!r} needs an input file")
-    _checked_weights(merge, None, len(paths))
+    _checked_merge(merge, None, len(paths))
     check_languages(src, tgt)
     check_output(output, paths, overwrite=overwrite)
     from lexi.resources.languages import code_as_written, language_code
@@ -300,7 +300,7 @@ def merge_lexicons(
     started = time.perf_counter()
     if not paths:
         raise LexiError("nothing to merge", hint="give two or more lexicons")
-    scale = _checked_weights(mode, weights, len(paths))
+    scale = _checked_merge(mode, weights, len(paths))
     check_output(output, paths, overwrite=overwrite)
     sources = [lexicon_entries(p) for p in paths]
     langs = {(s, t) for _, _, s, t in sources if s is not None}

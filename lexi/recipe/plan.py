@@ -55,6 +55,7 @@ class Resources:
 
     @property
     def lexicons(self) -> tuple[Path, ...]:
+        """The lexicons given, in priority order (none: an empty tuple)."""
         if self.lexicon is None:
             return ()
         return tuple(self.lexicon) if isinstance(self.lexicon, tuple | list) else (self.lexicon,)
