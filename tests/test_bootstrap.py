@@ -6,6 +6,7 @@ tests/test_languages.py.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,14 +14,11 @@ import pytest
 
 from lexi.cli.main import main
 from lexi.errors import LexiError
-from lexi.recipe.bootstrap import (
-    Resources,
-    bootstrap,
-    bootstrap_variables,
-    find_language,
-    load_languages,
-    plan_bootstrap,
-)
+from lexi.lexicon import load_lexicon
+from lexi.lexicon.store import read_store_parts
+from lexi.recipe.bootstrap import bootstrap, bootstrap_variables
+from lexi.recipe.plan import Resources, find_language, load_languages, plan_bootstrap
+from lexi.recipe.runner import run_recipe
 
 
 def fake_root(root: Path) -> Path:
@@ -61,7 +59,10 @@ def test_language_without_massive_uses_sib200_and_prefers_gatitos(tmp_path, monk
     task, variables = bootstrap_variables("ln", data_root=root)
     assert task == "sib200"
     assert variables["sib200"] == "lin_Latn"
-    assert variables["lexicon_tsv"] == str(root / "lexicons/gatitos-en-ln.tsv")
+    # Both lists, GATITOS first, merged in priority order.
+    assert variables["lexicon_tsv"] == (f"{root / 'lexicons/gatitos-en-ln.tsv'} "
+                                        f"{root / 'lexicons/wechsel-en-ln.tsv'}")
+    assert variables["lexicon_args"] == "--merge priority"
     assert "morph_args" not in variables and "ops" not in variables
 
 
@@ -71,7 +72,8 @@ def test_given_paths_win_and_missing_resources_are_named(tmp_path, monkeypatch):
     mine = tmp_path / "mine.tsv"
     mine.write_text("x\n")
     _, variables = bootstrap_variables("sw", data_root=root, given=Resources(lexicon=mine))
-    assert variables["lexicon_tsv"] == str(mine)
+    # The list given comes first; the data root's follows it.
+    assert variables["lexicon_tsv"] == f"{mine} {root / 'lexicons/wechsel-en-sw.tsv'}"
     with pytest.raises(LexiError, match="missing source, dev, target, lexicon") as info:
         bootstrap_variables("sw")
     assert "--data-root" in info.value.hint
@@ -149,18 +151,24 @@ def test_data_root_discovery_for_a_language_not_in_the_table(tmp_path, monkeypat
     assert task == "sib200"
     assert variables["lang"] == "ts" and variables["sib200"] == "tso_Latn"
     assert variables["target"] == str(root / "sib200/tso_Latn/test.tsv")
-    assert variables["lexicon_tsv"] == str(root / "lexicons/gatitos-en-ts.tsv")
+    assert variables["lexicon_tsv"] == (f"{root / 'lexicons/gatitos-en-ts.tsv'} "
+                                        f"{root / 'lexicons/wechsel-en-ts.tsv'}")
     assert variables["morph_args"] == f"--morph tso --unimorph {root / 'unimorph/tso'}"
     plan = plan_bootstrap("ts", data_root=root)
     lexicon = plan.get("lexicon")
-    assert lexicon.others == (root / "lexicons/wechsel-en-ts.tsv",)
+    assert lexicon.paths == (root / "lexicons/gatitos-en-ts.tsv",
+                             root / "lexicons/wechsel-en-ts.tsv")
+    assert lexicon.others == ()  # every list found is used
     text = "\n".join(plan.describe())
-    assert "taken: the first of 2 found (GATITOS before WECHSEL)" in text
-    assert "wechsel-en-ts.tsv" in text
-    # Twi: GATITOS files it under the macrolanguage (ak), SIB-200 under twi_Latn.
+    assert "lexicon: 2, merged in priority order (GATITOS before WECHSEL;" in text
+    assert f"1. {root / 'lexicons/gatitos-en-ts.tsv'} (data root)" in text
+    assert f"2. {root / 'lexicons/wechsel-en-ts.tsv'} (data root)" in text
+    # Twi: GATITOS files it under the macrolanguage (ak), SIB-200 under twi_Latn; one list,
+    # imported as before (no merge option).
     _, variables = bootstrap_variables("twi", data_root=root)
     assert variables["lang"] == "ak" and variables["sib200"] == "twi_Latn"
     assert variables["lexicon_tsv"] == str(root / "lexicons/gatitos-en-ak.tsv")
+    assert "lexicon_args" not in variables
     # What is still missing is named with every path tried.
     with pytest.raises(LexiError, match="Ewe .*missing target, lexicon") as info:
         bootstrap_variables("ee", data_root=root)
@@ -169,13 +177,89 @@ def test_data_root_discovery_for_a_language_not_in_the_table(tmp_path, monkeypat
     assert "lexi fetch gatitos --lang ee" in info.value.hint
 
 
-def test_several_lexicons_are_listed_and_the_choice_is_said(tmp_path, monkeypatch):
+def test_several_lexicons_are_all_used_and_the_order_is_said(tmp_path, monkeypatch):
     monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))
     root = fake_root(tmp_path / "data")
     plan = plan_bootstrap("ln", data_root=root)
-    assert plan.get("lexicon").path == root / "lexicons/gatitos-en-ln.tsv"
-    assert plan.get("lexicon").others == (root / "lexicons/wechsel-en-ln.tsv",)
-    assert "languages.yml's order for ln" in "\n".join(plan.describe())
+    assert plan.get("lexicon").paths == (root / "lexicons/gatitos-en-ln.tsv",
+                                         root / "lexicons/wechsel-en-ln.tsv")
+    assert "merged in priority order (languages.yml's order for ln;" in "\n".join(
+        plan.describe())
+
+
+def lexicon_root(root: Path) -> Path:
+    """A data root whose Lingala word lists hold real pairs (fake_root's are one "x")."""
+    fake_root(root)
+    (root / "lexicons/gatitos-en-ln.tsv").write_text("water\tmai\nhouse\tndako\n")
+    (root / "lexicons/wechsel-en-ln.tsv").write_text("water\tmái\ndog\tmbwa\n")
+    return root
+
+
+def test_bootstrap_merges_every_lexicon_into_one_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))
+    root = lexicon_root(tmp_path / "data")
+    mine = tmp_path / "mine.tsv"
+    mine.write_text("water\tmayi\n")
+    work = tmp_path / "ln"
+    result = bootstrap("ln", data_root=root, given=Resources(lexicon=(mine,)), work=work,
+                       dry_run=True)
+    gatitos, wechsel = root / "lexicons/gatitos-en-ln.tsv", root / "lexicons/wechsel-en-ln.tsv"
+    step = result.recipe.step("lexicon")
+    # The list given first, then the data root's in languages.yml's order; each an input.
+    assert step.run == (f"lexi lexicon import tsv {mine} {gatitos} {wechsel} --merge priority "
+                        f"--src en --tgt ln --overwrite -o {work}/lexicon.sqlite")
+    assert step.inputs == (str(mine), str(gatitos), str(wechsel))
+    # The lexicon step alone (nothing trains): one store, each word's senses from the
+    # first list that has it.
+    only = dataclasses.replace(result.recipe, steps=(step,))
+    assert [o.status for o in run_recipe(only)] == ["ran"]
+    view = load_lexicon(work / "lexicon.sqlite")
+    assert [e.target for e in view.translations("water")] == ["mayi"]
+    assert view.translations("house")[0].target == "ndako"
+    assert view.translations("dog")[0].target == "mbwa"
+    assert [name for name, _ in read_store_parts(work / "lexicon.sqlite")] == [
+        str(mine), str(gatitos), str(wechsel)]
+    # A change in any of the lists reruns the step.
+    assert run_recipe(only, dry_run=True)[0].status == "would-skip"
+    wechsel.write_text("water\tmái\ndog\tmbwa\ncat\tpaka\n")
+    assert run_recipe(only, dry_run=True)[0].reason == f"input {wechsel} changed"
+
+
+def test_one_lexicon_is_imported_as_before(tmp_path, monkeypatch):
+    monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))
+    root = other_root(tmp_path / "data")
+    result = bootstrap("twi", data_root=root, work=tmp_path / "ak", dry_run=True)
+    step = result.recipe.step("lexicon")
+    gatitos = root / "lexicons/gatitos-en-ak.tsv"
+    assert step.run == (f"lexi lexicon import tsv {gatitos} --src en --tgt ak --overwrite "
+                        f"-o {tmp_path / 'ak'}/lexicon.sqlite")
+    assert step.inputs == (str(gatitos),)
+    assert "lexicon: " + str(gatitos) + " (data root)" in result.plan.describe()[4]
+
+
+def test_cli_bootstrap_takes_several_lexicons_in_order(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))
+    root = lexicon_root(tmp_path / "data")
+    mine, other = tmp_path / "mine.tsv", tmp_path / "other.tsv"
+    for path in (mine, other):
+        path.write_text("water\tmayi\n")
+    with pytest.raises(SystemExit) as info:
+        main(["bootstrap", "ln", "--data-root", str(root), "--lexicon", str(mine), "-l",
+              str(other), "--lexicon", str(root / "lexicons/wechsel-en-ln.tsv"),
+              "-o", str(tmp_path / "w"), "-n"])
+    assert info.value.code == 0
+    err = " ".join(capsys.readouterr().err.split())
+    # A list both given and found counts once, where it was given.
+    assert ("lexicon: 4, merged in priority order (--lexicon first, then languages.yml's "
+            "order for ln; a word's translations come from the first that has it):") in err
+    assert (f"1. {mine} (--lexicon) 2. {other} (--lexicon) "
+            f"3. {root / 'lexicons/wechsel-en-ln.tsv'} (--lexicon) "
+            f"4. {root / 'lexicons/gatitos-en-ln.tsv'} (data root)") in err
+    assert "--merge priority" in err
+    with pytest.raises(SystemExit) as info:
+        main(["bootstrap", "ln", "tr", "--data-root", str(root), "--lexicon", str(mine), "-n"])
+    assert info.value.code == 2
+    assert "--lexicon would be every language's" in capsys.readouterr().err
 
 
 def test_dry_run_plans_the_whole_chain_with_the_shared_data(shared_data, tmp_path):
@@ -185,6 +269,15 @@ def test_dry_run_plans_the_whole_chain_with_the_shared_data(shared_data, tmp_pat
     assert "--morph swc" in synth.run and "sw-KE.partial.jsonl" in result.recipe.step("eval").run
     assert result.report == tmp_path / "sw" / "report"
     assert not (tmp_path / "sw").exists()
+
+
+def test_lingala_with_the_shared_data_merges_gatitos_then_wechsel(shared_data, tmp_path):
+    result = bootstrap("ln", data_root=shared_data, work=tmp_path / "ln", dry_run=True)
+    lists = [str(shared_data / "lexicons" / f"{name}-en-ln.tsv")
+             for name in ("gatitos", "wechsel")]
+    step = result.recipe.step("lexicon")
+    assert step.inputs == tuple(lists)
+    assert step.run.startswith(f"lexi lexicon import tsv {' '.join(lists)} --merge priority ")
 
 
 def test_cli_bootstrap_dry_run(tmp_path, capsys, monkeypatch):

@@ -21,7 +21,7 @@ from fixtures.tiny_bert import build_tiny_model, toy_rows  # noqa: E402
 from lexi.cli.main import main  # noqa: E402
 from lexi.errors import LexiError  # noqa: E402
 from lexi.recipe import runner  # noqa: E402
-from lexi.recipe.bootstrap import Resources, baseline_key, bootstrap  # noqa: E402
+from lexi.recipe.bootstrap import baseline_key, bootstrap  # noqa: E402
 from lexi.recipe.multilang import (  # noqa: E402
     FAILED,
     NOT_A_RESULT,
@@ -34,6 +34,7 @@ from lexi.recipe.multilang import (  # noqa: E402
     summary_markdown,
     write_summary,
 )
+from lexi.recipe.plan import Resources  # noqa: E402
 
 # Learns the toy intents in a few dozen steps (dev accuracy well above chance), so no run
 # is flagged as degenerate.

@@ -87,6 +87,40 @@ def test_recipe_errors_name_file_and_line(tmp_path, text, message, line):
         assert info.value.line == line
 
 
+def test_a_variable_of_several_paths_lists_each_as_an_input(tmp_path):
+    """${paths:VAR}: the value as shell words in run:, one entry per path in inputs:, so a
+    change in any of the files reruns the step."""
+    files = [tmp_path / "a.txt", tmp_path / "b c.txt"]
+    for path in files:
+        path.write_text(f"{path.name}\n")
+    recipe_path = tmp_path / "paths.yml"
+    recipe_path.write_text(f"""\
+vars:
+  files: {files[0]} '{files[1]}'
+  none: ""
+directory: {tmp_path / "work"}
+steps:
+  - name: join
+    run: cat ${{files}}
+    inputs:
+      - ${{paths:files}}
+      - ${{paths:none}}
+    outputs: []
+""")
+    recipe = load_recipe(recipe_path)
+    step = recipe.step("join")
+    assert step.run == f"cat {files[0]} '{files[1]}'"
+    assert step.argv == ["cat", str(files[0]), str(files[1])]
+    assert step.inputs == (str(files[0]), str(files[1]))  # the empty variable adds none
+    assert statuses(run_recipe(recipe)) == {"join": "ran"}
+    assert statuses(run_recipe(recipe)) == {"join": "skipped"}
+    files[1].write_text("changed\n")
+    assert run_recipe(recipe, dry_run=True)[0].reason == f"input {files[1]} changed"
+    with pytest.raises(LexiError, match=r"\$\{paths:none\}: cannot split") as info:
+        load_recipe(recipe_path, {"none": "'unclosed"})
+    assert info.value.line == 10
+
+
 def test_unknown_override_is_refused(recipe_file):
     with pytest.raises(LexiError, match="no such variable"):
         load_recipe(recipe_file, {"lnag": "tr"})

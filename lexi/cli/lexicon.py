@@ -1,27 +1,20 @@
-"""`lexi lexicon ...`: import, inspect, look up, merge and measure bilingual lexicons;
-`lexi lexicon sources` and the top-level `lexi fetch` find and download public ones."""
+"""`lexi lexicon ...`: import, inspect, look up, merge and measure bilingual lexicons
+(`lexi lexicon sources` and the top-level `lexi fetch`, which find and download public
+ones, are in :mod:`lexi.cli.lexicon_sources`)."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TransferSpeedColumn,
-)
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lexi.cli._util import (
     SPLIT_VALUES,
-    app,
     console,
     deprecated,
     parse_pairs,
@@ -30,16 +23,13 @@ from lexi.cli._util import (
     subgroup,
 )
 from lexi.data.massive import not_utf8
-from lexi.data.outputs import check_output, nothing_selected
-from lexi.data.readers import read_dataset
-from lexi.errors import LexiError
+from lexi.data.outputs import check_output
 from lexi.io import atomic_write
 from lexi.lexicon import ImportReport, import_lexicon, load_lexicon, merge_lexicons
 from lexi.lexicon.adapters import adapter_specs
-from lexi.lexicon.coverage import CoverageReport, lexicon_coverage
+from lexi.lexicon.coverage import CoverageBySource, dataset_coverage
+from lexi.lexicon.importer import input_weights
 from lexi.lexicon.stats import LexiconStats, lexicon_stats
-from lexi.resources import FetchResult, fetch, read_catalog, sources_for
-from lexi.resources.languages import resolve_language
 
 lexicon_app = subgroup(
     "lexicon",
@@ -48,23 +38,12 @@ lexicon_app = subgroup(
 )
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
-Catalog = Annotated[str | None, typer.Option(
-    "--catalog", help="Catalog file (default lexicons/catalog.yml).")]
 Overwrite = Annotated[bool, typer.Option(
     "--overwrite", help="Replace the output store if it exists.")]
 Lexicon = Annotated[str, typer.Argument(help="A store (.sqlite) or a two-column TSV.")]
-
-
-def _catalog_language(lang: str | None, catalog: dict) -> str | None:
-    """``lang`` as the catalog names it: as given where the catalog has that code, else lexi's
-    code for it (Swahili, swa, sw-KE → sw)."""
-    if lang is None:
-        return None
-    from lexi.resources.languages import language_code
-
-    if any(lang in source.languages for source in catalog.values()):
-        return lang
-    return language_code(lang)
+MERGE_HELP = ("union: every input's translations, a pair found twice keeping its highest "
+              "weight; priority: a word's translations come from the first input that has "
+              "it (later inputs only add words).")
 
 
 def _print_import(report: ImportReport, as_json: bool) -> None:
@@ -76,6 +55,12 @@ def _print_import(report: ImportReport, as_json: bool) -> None:
         f"wrote {report.rows:,} entries ({report.skipped:,} lines skipped) to "
         f"{escape(report.output)} in {report.seconds:.2f}s ({rate:,.0f} entries/s)"
     )
+    for number, part in enumerate(report.parts, 1):
+        dropped = (f", {part.dropped:,} left out (words an earlier input has)"
+                   if report.mode == "priority" and number > 1 else "")
+        weight = f", weights × {part.weight:g}" if part.weight != 1.0 else ""
+        console.print(f"  {number}. {escape(part.input)}: {part.rows:,} entries{dropped}"
+                      f"{weight}", highlight=False)
     for example in report.skipped_examples:
         console.print(f"  skipped {escape(example)}", highlight=False)
     if report.skipped > len(report.skipped_examples):
@@ -105,6 +90,8 @@ def import_command(
     fold_diacritics: Annotated[bool, typer.Option(
         "--fold-diacritics", help="Match sources with accents removed (café = cafe).")
     ] = False,
+    merge: Annotated[str, typer.Option(
+        "--merge", help=f"How several input files combine. {MERGE_HELP}")] = "union",
     overwrite: Overwrite = False,
     as_json: AsJson = False,
 ) -> None:
@@ -113,6 +100,9 @@ def import_command(
     Example: `lexi lexicon import tsv wechsel-en-sw.tsv --src en --tgt sw -o en-sw.sqlite`
 
     Offline CLDR names: `lexi lexicon import cldr --src en --tgt sw -o en-sw-cldr.sqlite`
+
+    Several lists, the first preferred: `lexi lexicon import tsv gatitos-en-ln.tsv
+    wechsel-en-ln.tsv --merge priority --tgt ln -o en-ln.sqlite`
 
     An existing store is kept unless `--overwrite` is given; an input is never overwritten.
     """
@@ -127,6 +117,7 @@ def import_command(
             options=parse_pairs(option, "-O", "KEY=VALUE", "header=true"),
             fold_diacritics=fold_diacritics,
             on_progress=lambda n: progress.update(task, completed=n), overwrite=overwrite,
+            merge=merge,
         )
     _print_import(report, as_json)
 
@@ -178,7 +169,7 @@ def stats_command(
     table.add_row("senses per source", f"{stats.senses_per_source:.2f}")
     table.add_row("parts of speech", ", ".join(f"{k}: {v}" for k, v in list(stats.pos.items())[:8]))
     table.add_row("file size", f"{stats.file_bytes:,} bytes")
-    for key in ("adapter", "inputs", "skipped"):
+    for key in ("adapter", "inputs", "mode", "skipped"):
         if key in stats.meta:
             table.add_row(key, escape(str(stats.meta[key])))
     console.print(table)
@@ -229,47 +220,96 @@ def lookup_command(
 @lexicon_app.command("merge")
 def merge_command(
     lexicons: Annotated[list[str], typer.Argument(
-        help="Stores or TSVs to merge (same languages).")],
+        help="Stores or TSVs to merge (same languages), in priority order.")],
     output: Annotated[str, typer.Option("--output", "-o", help="Merged store to write.")],
+    mode: Annotated[str, typer.Option("--mode", help=MERGE_HELP)] = "union",
+    weights: Annotated[str | None, typer.Option(
+        "--weights", help="union: multiply each input's weights by these, one number per "
+        "input, commas (1,0.5 prefers the first input's senses).")] = None,
     overwrite: Overwrite = False,
     as_json: AsJson = False,
 ) -> None:
-    """Merge lexicons into one store; a pair found twice keeps its highest weight.
+    """Merge lexicons into one store, remembering which input each entry came from
+    (`lexi lexicon coverage STORE DATASET` then shows what each adds).
 
     Example: `lexi lexicon merge en-sw.sqlite en-sw-cldr.sqlite -o en-sw-all.sqlite`
 
+    The first list's senses kept, the others adding words:
+    `lexi lexicon merge gatitos-en-ln.tsv wechsel-en-ln.tsv --mode priority -o en-ln.sqlite`
+
     An existing store is kept unless `--overwrite` is given; an input is never overwritten.
     """
-    _print_import(merge_lexicons(lexicons, output, overwrite=overwrite), as_json)
+    _print_import(merge_lexicons(lexicons, output, mode=mode, weights=input_weights(weights),
+                                 overwrite=overwrite), as_json)
 
 
-def _coverage_tables(report: CoverageReport, top: int) -> None:
-    summary = Table(title="lexicon coverage", show_header=False)
-    summary.add_row("utterances", f"{report.utterances:,}")
-    summary.add_row("tokens covered", f"{report.covered_tokens:,} / {report.tokens:,} "
-                    f"({report.token_coverage:.1%})")
-    summary.add_row("types covered", f"{report.covered_types:,} / {report.types:,} "
-                    f"({report.type_coverage:.1%})")
-    summary.add_row("multi-word matches", f"{report.multiword_matches:,}")
+def _coverage_tables(report: CoverageBySource, top: int) -> None:
+    merged = report.merged
+    several = len(report.sources) > 1
+    title = (f"lexicon coverage ({len(report.sources)} lexicons in priority order)"
+             if several else "lexicon coverage")
+    summary = Table(title=title, show_header=False)
+    summary.add_row("utterances", f"{merged.utterances:,}")
+    summary.add_row("tokens covered", f"{merged.covered_tokens:,} / {merged.tokens:,} "
+                    f"({merged.token_coverage:.1%})")
+    summary.add_row("types covered", f"{merged.covered_types:,} / {merged.types:,} "
+                    f"({merged.type_coverage:.1%})")
+    summary.add_row("multi-word matches", f"{merged.multiword_matches:,}")
     console.print(summary)
-    labels = Table(title=f"lowest-covered labels ({len(report.labels)} in all)")
-    for column in ("label", "utterances", "tokens", "coverage"):
+    lowest = sorted(merged.labels.values(), key=lambda c: c.token_coverage)[:top]
+    labels = Table(title=f"lowest-covered labels ({len(merged.labels)} in all)"
+                   + (": tokens each lexicon adds" if several else ""))
+    columns = ["label", "utterances", "tokens",
+               *(f"+{n}" for n in range(1, len(report.sources) + 1) if several), "coverage"]
+    for column in columns:
         labels.add_column(column, justify="left" if column == "label" else "right")
-    for label in sorted(report.labels.values(), key=lambda c: c.token_coverage)[:top]:
-        labels.add_row(label.label, str(label.utterances), str(label.tokens),
+    for label in lowest:
+        added = [f"{report.sources[n].added_labels.get(label.label, 0) / label.tokens:.1%}"
+                 if label.tokens else "-" for n in range(len(report.sources)) if several]
+        labels.add_row(label.label, str(label.utterances), str(label.tokens), *added,
                        f"{label.token_coverage:.1%}")
+    if several:
+        _sources_table(report)
     console.print(labels)
     missing = Table(title="most frequent uncovered words (add these first)")
     missing.add_column("word")
     missing.add_column("count", justify="right")
-    for word, count in report.uncovered.most_common(top):
+    for word, count in merged.uncovered.most_common(top):
         missing.add_row(escape(word), str(count))
     console.print(missing)
 
 
+def _sources_table(report: CoverageBySource) -> None:
+    """What each lexicon adds to the ones before it, and covers on its own."""
+    merged = report.merged
+    table = Table(title="by lexicon, in priority order: what each adds to the ones before")
+    for column in ("", "lexicon", "phrases", "tokens added", "types added", "tokens alone",
+                   "types alone"):
+        table.add_column(column, justify="left" if column in ("", "lexicon") else "right",
+                         overflow="fold")
+
+    def part(count: int, whole: int, sign: str = "") -> str:
+        return f"{count:{sign},} ({count / whole if whole else 0:{sign}.2%})"
+
+    for number, source in enumerate(report.sources, 1):
+        alone = source.alone
+        table.add_row(
+            # The file's name (the JSON has the path as given): the table stays narrow.
+            f"+{number}", escape(Path(source.name).name), f"{source.phrases:,}",
+            part(source.added_tokens, merged.tokens, "+"),
+            part(source.added_types, merged.types, "+"),
+            "-" if alone is None else part(alone.covered_tokens, alone.tokens),
+            "-" if alone is None else part(alone.covered_types, alone.types))
+    table.add_row("", "merged", "", part(merged.covered_tokens, merged.tokens),
+                  part(merged.covered_types, merged.types), "", "")
+    console.print(table)
+
+
 @lexicon_app.command("coverage")
 def coverage_command(
-    lexicon: Lexicon,
+    lexicons: Annotated[list[str], typer.Argument(
+        help="One lexicon, or several in priority order (stores or TSVs); a store merged "
+        "from several inputs shows each of them.", show_default=False)],
     dataset: Annotated[str, typer.Argument(
         help="Dataset: MASSIVE jsonl, JSONL, CSV, TSV; - = stdin.")],
     split: Annotated[str, typer.Option(
@@ -283,20 +323,20 @@ def coverage_command(
     as_json: AsJson = False,
 ) -> None:
     """Share of word tokens and types a lexicon covers, per label, and the most frequent
-    uncovered words.
+    uncovered words; with several lexicons (or a merged store), what each adds to the
+    ones before it.
 
     Example: `lexi lexicon coverage en-sw.sqlite massive/en-US.jsonl --split train`
+
+    Several, the last argument being the dataset:
+    `lexi lexicon coverage gatitos-en-ln.tsv wechsel-en-ln.tsv train.jsonl`
 
     An existing -o file is kept unless `--overwrite` is given; an input is never overwritten.
     """
     if output:
-        check_output(output, [lexicon, dataset], overwrite=overwrite)
-    report = lexicon_coverage(
-        load_lexicon(lexicon, freeze_after_load=True),  # one load per process
-        read_dataset(dataset, format=format, split=split_value(split)),
-    )
-    if not report.utterances:
-        raise nothing_selected(dataset, split_value(split), format=format)
+        check_output(output, [*lexicons, dataset], overwrite=overwrite)
+    report = dataset_coverage(lexicons, dataset, split=split_value(split), format=format,
+                              freeze_after_load=True)  # one load per process
     data = report.as_dict(top=top)
     if output:
         import json
@@ -307,83 +347,3 @@ def coverage_command(
         print_json(data)
     else:
         _coverage_tables(report, top)
-
-
-@lexicon_app.command("sources")
-def sources_command(
-    lang: Annotated[str | None, typer.Option(
-        "--lang", help="Only sources with this language (any code, tag or name: sw, swa, "
-        "sw-KE, Swahili).")] = None,
-    catalog: Catalog = None,
-    as_json: AsJson = False,
-) -> None:
-    """Public lexicon sources from the catalog: name, licence, adapter, size, URL.
-
-    Example: `lexi lexicon sources --lang sw`
-    """
-    sources = read_catalog(catalog)
-    if lang is not None:
-        resolve_language(lang)  # an unknown code is an error, not "any-language sources only"
-    lang = _catalog_language(lang, sources)
-    found = sources_for(lang, sources)
-    rows = []
-    for source in found:
-        file = None if (source.builtin or lang is None) else source.file_for(lang)
-        rows.append({
-            "id": source.id, "name": source.name, "licence": source.licence,
-            "adapter": source.adapter, "size": (file and file.size) or source.size,
-            "url": (file and file.url) or (None if source.builtin else source.homepage),
-            "languages": "any" if source.any_language else sorted(source.languages),
-            "fetch": None if source.builtin else f"lexi fetch {source.id} --lang {lang or 'XX'}",
-        })
-    if as_json:
-        print_json(rows)
-        return
-    table = Table(title=f"lexicon sources{f' for {lang}' if lang else ''}")
-    for column in ("id", "name", "licence", "adapter", "size", "url"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(row["id"], row["name"], row["licence"], row["adapter"],
-                      str(row["size"] or ""), row["url"] or "(built in)")
-    console.print(table)
-
-
-@app.command("fetch")
-def fetch_command(
-    source: Annotated[str, typer.Argument(help="Source id from `lexi lexicon sources`.")],
-    lang: Annotated[str, typer.Option(
-        "--lang", help="Target language (any code, tag or name: sw, swa, sw-KE, Swahili).")],
-    offline: Annotated[bool, typer.Option(
-        "--offline", help="Never use the network: say which file to place where.")] = False,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Download again even if cached.")] = False,
-    retries: Annotated[int, typer.Option(
-        "--retries", help="Retries after a failed attempt.")] = 3,
-    catalog: Catalog = None,
-    as_json: AsJson = False,
-) -> None:
-    """Download a public lexicon into the cache ($LEXI_HOME or ~/.cache/lexi) and print
-    its path; resumes, retries, verifies pinned checksums, writes atomically.
-
-    Example: `lexi lexicon import tsv "$(lexi fetch wechsel --lang sw)" --tgt sw -o en-sw.sqlite`
-    """
-    if retries < 0:
-        raise LexiError(f"--retries must be 0 or more, not {retries}")
-    lang = _catalog_language(lang, read_catalog(catalog))
-    with Progress(
-        TextColumn(f"{source} [{lang}]"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-        console=console, transient=True,
-    ) as progress:
-        task = progress.add_task("fetch", total=None)
-        result: FetchResult = fetch(
-            source, lang, catalog=catalog, offline=offline, force=force, retries=retries,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
-    if as_json:
-        print_json({**result.__dict__, "path": str(result.path)})
-        return
-    state = "downloaded" if result.downloaded else "cached"
-    pin = "verified" if result.pinned else "not pinned in the catalog"
-    console.print(f"{state}: {escape(str(result.path))} ({result.bytes:,} bytes, "
-                  f"sha256 {result.sha256}, {pin})", highlight=False)
-    sys.stdout.write(f"{result.path}\n")

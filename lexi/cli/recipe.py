@@ -154,8 +154,10 @@ def bootstrap_command(
         "SIB-200].")] = None,
     target: Annotated[str | None, typer.Option(
         "--target", help="Target-language test data.")] = None,
-    lexicon: Annotated[str | None, typer.Option(
-        "--lexicon", "-l", help="English→target word list (TSV).")] = None,
+    lexicon: Annotated[list[str] | None, typer.Option(
+        "--lexicon", "-l", help="English→target word list (TSV); repeat for several, in "
+        "priority order. The data root's lists follow; all are merged, a word's "
+        "translations coming from the first list that has it.")] = None,
     unimorph: Annotated[str | None, typer.Option(
         "--unimorph", help="UniMorph table of the language.")] = None,
     data_root: Annotated[str | None, typer.Option(
@@ -188,7 +190,7 @@ def bootstrap_command(
     gain.
 
     First it says which language the argument resolved to, the task and why, and where
-    each resource came from (when several lexicons are found, which one was taken).
+    each resource came from (every lexicon given or found is used, in the order shown).
 
     Several seeds: `-v seeds=13,14,15` trains baseline and augmented once per seed and
     evaluates them as seed groups (mean ± sd, pooled interval, gain of the means).
@@ -212,7 +214,7 @@ def bootstrap_command(
     `lexi bootstrap ewe_Latn --source train.tsv --dev dev.tsv --target test.tsv
     --lexicon en-ee.tsv -n` (any language, every file given)
     """
-    from lexi.recipe.bootstrap import BootstrapPlan, Resources
+    from lexi.recipe.plan import BootstrapPlan, Resources
 
     def path(value: str | None) -> Path | None:
         return Path(value).expanduser() if value else None
@@ -232,7 +234,8 @@ def bootstrap_command(
     if not langs:
         raise LexiError("no language given", hint="e.g. lexi bootstrap demo, lexi bootstrap "
                         "sw, lexi bootstrap ln tr sw, or --langs-from FILE")
-    given = Resources(path(source), path(dev), path(target), path(lexicon), path(unimorph))
+    lexicons = tuple(Path(value).expanduser() for value in lexicon or [])
+    given = Resources(path(source), path(dev), path(target), lexicons or None, path(unimorph))
     if len(langs) == 1 and not langs_from:
         _bootstrap_one(langs[0], task, data_root, given, output, parse_vars(var), force,
                        dry_run, as_json, baselines, show_plan)

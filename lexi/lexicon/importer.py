@@ -1,4 +1,14 @@
-"""Import, merge and load lexicons: adapters → normalised entries → a compiled store."""
+"""Import, merge and load lexicons: adapters → normalised entries → a compiled store.
+
+Several inputs (files of one import, or the lexicons of a merge) combine in one of two
+modes: ``union`` keeps every input's translations (a pair found twice keeps its highest
+weight, when the store is read), ``priority`` takes a source word's translations from the
+first input that has the word, so a later input only adds words the earlier ones lack and
+never changes the senses of a word they cover. A store built from several inputs records
+the mode and, per input in order, the rows it gave (meta ``parts``): rows are written
+input by input, so those counts say which rows came from which input (see
+:func:`~lexi.lexicon.store.read_store_parts`).
+"""
 
 from __future__ import annotations
 
@@ -16,12 +26,26 @@ from lexi.lexicon.store import LexiconWriter, is_store, iter_store, read_store, 
 from lexi.lexicon.view import LexiconView
 
 PROGRESS_EVERY = 20_000
+UNION, PRIORITY = "union", "priority"
+MERGE_MODES = (UNION, PRIORITY)
+
+
+@dataclass
+class InputPart:
+    """What one input gave a store built from several: ``rows`` written, and ``dropped``
+    (priority mode) rows left out because an earlier input has their source word."""
+
+    input: str
+    rows: int = 0
+    dropped: int = 0
+    weight: float = 1.0
 
 
 @dataclass
 class ImportReport:
     """What an import did: rows written (duplicates are merged when the store is read),
-    lines skipped and why."""
+    lines skipped and why; with several inputs, the ``mode`` they were combined in and
+    what each gave (``parts``, in order)."""
 
     output: str
     adapter: str
@@ -30,6 +54,8 @@ class ImportReport:
     skipped: int
     skipped_examples: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    mode: str | None = None
+    parts: list[InputPart] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -68,6 +94,78 @@ def normalized_rows(
         on_progress(count)
 
 
+def input_weights(text: str | None) -> list[float] | None:
+    """``--weights 1,0.5``: one multiplier per input, in order (None when not given)."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return [float(part) for part in text.replace(" ", ",").split(",") if part]
+    except ValueError:
+        raise LexiError(f"--weights {text!r}: expected numbers separated by commas, "
+                        "e.g. 1,0.5") from None
+
+
+def _checked_merge(mode: str, weights: Sequence[float] | None, count: int) -> list[float]:
+    """``mode`` checked, and one weight multiplier per input (1 when none are given)."""
+    if mode not in MERGE_MODES:
+        raise LexiError(f"unknown merge mode {mode!r}", hint=f"one of {', '.join(MERGE_MODES)}")
+    if weights is None:
+        return [1.0] * count
+    if mode == PRIORITY:
+        # A word's senses all come from one input, so scaling an input changes no order.
+        raise LexiError("--weights changes nothing in priority mode (a word's translations "
+                        "all come from one input)", hint="use --mode union to weigh inputs")
+    if len(weights) != count:
+        raise LexiError(f"--weights gives {len(weights)} numbers for {count} inputs",
+                        hint="one weight per input, in the same order")
+    if any(not 0 < w < float("inf") for w in weights):
+        raise LexiError(f"--weights {','.join(f'{w:g}' for w in weights)}: every weight "
+                        "must be a positive number")
+    return list(weights)
+
+
+def _kept(rows: Iterable[RawRow], earlier: set[str], mine: set[str] | None, part: InputPart,
+          weight: float) -> Iterator[RawRow]:
+    """One input's rows less those whose source an earlier input has (``earlier``), their
+    weights scaled; the sources kept are added to ``mine`` (priority mode)."""
+    for row in rows:
+        if row[0] in earlier:
+            part.dropped += 1
+            continue
+        if mine is not None:
+            mine.add(row[0])
+        yield row if weight == 1.0 else (row[0], row[1], row[2], row[3] * weight, row[4])
+
+
+def write_inputs(
+    writer: LexiconWriter, inputs: Iterable[tuple[str, Iterable[RawRow]]],
+    normalizer: Normalizer, context: ImportContext, *, mode: str = UNION,
+    weights: Sequence[float] | None = None, on_progress: Callable[[int], None] | None = None,
+) -> list[InputPart]:
+    """Write each input's rows, normalised, input after input (``inputs`` is read lazily,
+    one at a time); returns what each gave. ``mode`` and ``weights`` were checked
+    (:func:`_checked_merge`); ``on_progress`` gets the running count of rows read."""
+    parts: list[InputPart] = []
+    earlier: set[str] = set()
+    for index, (name, rows) in enumerate(inputs):
+        weight = weights[index] if weights is not None else 1.0
+        part = InputPart(name, weight=weight)
+        before, read = writer.rows_added, sum(p.rows + p.dropped for p in parts)
+        report = None if on_progress is None else (lambda n, base=read: on_progress(base + n))
+        clean = normalized_rows(rows, normalizer, context, report)
+        mine: set[str] | None = set() if mode == PRIORITY else None
+        if mine is not None or weight != 1.0:  # else the plain pipeline: imports stay fast
+            clean = _kept(clean, earlier, mine, part, weight)
+        writer.add_rows(clean)
+        part.rows = writer.rows_added - before
+        earlier |= mine or set()
+        parts.append(part)
+    if len(parts) > 1:  # how the store was built: read_store_parts and coverage use it
+        writer.meta["mode"] = mode
+        writer.meta["parts"] = [asdict(part) for part in parts]
+    return parts
+
+
 def import_lexicon(
     adapter: str,
     paths: Sequence[str | Path],
@@ -80,12 +178,15 @@ def import_lexicon(
     fold_diacritics: bool = False,
     on_progress: Callable[[int], None] | None = None,
     overwrite: bool = False,
+    merge: str = UNION,
 ) -> ImportReport:
     """Read ``paths`` with ``adapter`` and compile them into the store ``output``.
 
-    ``strict`` stops at the first malformed line (``LexiError`` with file:line and the
-    text); otherwise such lines are skipped and counted in the report. ``output`` is
-    written atomically: on any error it is left as it was. An existing ``output`` is
+    Several ``paths`` combine as ``merge`` says: ``union`` (every file's translations) or
+    ``priority`` (a word's translations from the first file that has it; see the module's
+    docstring). ``strict`` stops at the first malformed line (``LexiError`` with file:line
+    and the text); otherwise such lines are skipped and counted in the report. ``output``
+    is written atomically: on any error it is left as it was. An existing ``output`` is
     replaced only with ``overwrite``, and never when it is one of ``paths``.
     """
     started = time.perf_counter()
@@ -99,6 +200,7 @@ def import_lexicon(
         )
     if reader.needs_path and not paths:
         raise LexiError(f"adapter {adapter!r} needs an input file")
+    _checked_merge(merge, None, len(paths))
     check_languages(src, tgt)
     check_output(output, paths, overwrite=overwrite)
     from lexi.resources.languages import code_as_written, language_code
@@ -109,25 +211,26 @@ def import_lexicon(
                             options=dict(options or {}))
     normalizer = Normalizer(fold_diacritics=fold_diacritics)
     inputs = [Path(p) for p in paths] if reader.needs_path else [None]
-
-    def everything() -> Iterator[RawRow]:
-        for path in inputs:
-            yield from adapter_rows(reader, path, context)
-
     meta = {"adapter": adapter, "inputs": [str(p) for p in paths], "options": dict(options or {})}
     with LexiconWriter(output, src=language_code(src), tgt=language_code(tgt),
                        normalizer=normalizer, meta=meta) as writer:
-        writer.add_rows(normalized_rows(everything(), normalizer, context, on_progress))
+        parts = write_inputs(
+            writer, ((str(path or adapter), adapter_rows(reader, path, context))
+                     for path in inputs),
+            normalizer, context, mode=merge, on_progress=on_progress,
+        )
         if writer.rows_added == 0:
             raise LexiError(
                 f"no entries read for {src}→{tgt}", path=paths[0] if paths else None,
                 hint="check --src/--tgt and the adapter's options",
             )
         writer.meta["skipped"] = context.skipped
+    several = len(parts) > 1
     return ImportReport(
         output=str(output), adapter=adapter, inputs=[str(p) for p in paths],
         rows=writer.rows_added, skipped=context.skipped,
         skipped_examples=context.examples, seconds=time.perf_counter() - started,
+        mode=merge if several else None, parts=parts if several else [],
     )
 
 
@@ -179,19 +282,25 @@ def lexicon_entries(path: str | Path) -> tuple[Iterator[Entry], Normalizer, str 
 
 
 def merge_lexicons(
-    paths: Sequence[str | Path], output: str | Path, *, fold_diacritics: bool | None = None,
+    paths: Sequence[str | Path], output: str | Path, *, mode: str = UNION,
+    weights: Sequence[float] | None = None, fold_diacritics: bool | None = None,
     overwrite: bool = False,
 ) -> ImportReport:
-    """Merge stores (or TSVs) into one; duplicate pairs keep their highest weight.
+    """Merge stores (or TSVs) into one, in the order given.
 
+    ``mode``: ``union`` keeps every input's translations, a pair found twice keeping its
+    highest weight; each input's weights are first multiplied by its ``weights`` entry
+    (one positive number per input; union only). ``priority`` takes a source word's
+    translations from the first input that has the word: later inputs only add words.
     Their languages must agree. Sources are normalised again with the output's normaliser
     (the first input's, unless ``fold_diacritics`` says otherwise). ``output`` is written
     atomically, replaces an existing file only with ``overwrite`` and never one of
-    ``paths``; 0 entries in all is a ``LexiError``.
+    ``paths``; an empty input is a ``LexiError``.
     """
     started = time.perf_counter()
     if not paths:
         raise LexiError("nothing to merge", hint="give two or more lexicons")
+    scale = _checked_merge(mode, weights, len(paths))
     check_output(output, paths, overwrite=overwrite)
     sources = [lexicon_entries(p) for p in paths]
     langs = {(s, t) for _, _, s, t in sources if s is not None}
@@ -209,17 +318,16 @@ def merge_lexicons(
     context = ImportContext(src=src, tgt=tgt)
     meta = {"adapter": "merge", "inputs": [str(p) for p in paths]}
     with LexiconWriter(output, src=src, tgt=tgt, normalizer=normalizer, meta=meta) as writer:
-        empty = []
-        for path, (entries, *_) in zip(paths, sources, strict=True):
-            before = writer.rows_added
-            writer.add_rows(normalized_rows(
-                ((e.source, e.target, e.pos, e.weight, e.provenance) for e in entries),
-                normalizer, context,
-            ))
-            if writer.rows_added == before:
-                empty.append(path)
-        # Inside the block: on either error the old output stays.
-        if writer.rows_added == 0:
+        parts = write_inputs(
+            writer, ((str(path), ((e.source, e.target, e.pos, e.weight, e.provenance)
+                                  for e in entries))
+                     for path, (entries, *_) in zip(paths, sources, strict=True)),
+            normalizer, context, mode=mode, weights=scale,
+        )
+        # Inside the block: on either error the old output stays. (An input whose every
+        # word an earlier one has writes nothing in priority mode, and is not empty.)
+        empty = [part.input for part in parts if part.rows + part.dropped == 0]
+        if writer.rows_added == 0 and len(empty) == len(parts):
             raise LexiError("no entries to merge: every input is empty", path=paths[0],
                             hint="nothing was written")
         if empty:
@@ -229,4 +337,5 @@ def merge_lexicons(
         output=str(output), adapter="merge", inputs=[str(p) for p in paths],
         rows=writer.rows_added, skipped=context.skipped,
         skipped_examples=context.examples, seconds=time.perf_counter() - started,
+        mode=mode, parts=parts,
     )

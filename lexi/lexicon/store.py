@@ -2,7 +2,10 @@
 
 Layout: ``entries(source, target, pos, weight, provenance)`` in the order they were read,
 an index on ``source``, and ``meta(key, value)`` holding the languages, the normaliser and
-how the lexicon was built. Sorting senses and dropping duplicate (source, target, pos)
+how the lexicon was built. A store built from several inputs also records the merge mode
+and, in order, the rows each input gave (``parts``); rows are written input by input, so
+the first ``parts[0].rows`` rowids are the first input's, and so on
+(:func:`read_store_parts`). Sorting senses and dropping duplicate (source, target, pos)
 rows (keeping the highest weight) happens when a store is read, per source, where it is
 cheap: doing it at import with a GROUP BY/ORDER BY over millions of rows tripled the
 import time.
@@ -161,16 +164,21 @@ def store_info(path: str | Path) -> StoreInfo:
     return StoreInfo(str(path), meta.get("src"), meta.get("tgt"), Normalizer(**norm), meta)
 
 
-def _grouped_entries(path: str | Path) -> dict[str, tuple[Entry, ...]]:
+def _grouped_entries(
+    path: str | Path, rowids: tuple[int, int] | None = None,
+) -> dict[str, tuple[Entry, ...]]:
     """Normalised source → its entries, best first, without duplicates (see
-    :func:`~lexi.lexicon.view.best_first`). Call it with the GC paused (_collector_paused)."""
+    :func:`~lexi.lexicon.view.best_first`); only rowids ``first < rowid <= last`` with
+    ``rowids = (first, last)``. Call it with the GC paused (_collector_paused)."""
     db = _connect(path)
     grouped: dict[str, tuple[Entry, ...]] = {}
     several: list[str] = []
     new_entry = _new_entry
+    where = "" if rowids is None else " WHERE rowid > ? AND rowid <= ?"
     try:
         cursor = db.execute(
-            "SELECT source, target, pos, weight, provenance FROM entries ORDER BY rowid"
+            f"SELECT source, target, pos, weight, provenance FROM entries{where} ORDER BY rowid",
+            rowids or (),
         )
         while batch := cursor.fetchmany(BATCH):
             for source, target, pos, weight, provenance in batch:
@@ -253,3 +261,35 @@ def read_store(path: str | Path, *, freeze_after_load: bool = False) -> LexiconV
         return LexiconView._of_entries(
             _grouped_entries(path), info.normalizer, src_lang=info.src, tgt_lang=info.tgt
         )
+
+
+def read_store_parts(
+    path: str | Path, *, freeze_after_load: bool = False,
+) -> list[tuple[str, LexiconView]]:
+    """A store built from several inputs as one view per input, in the order they were
+    merged: ``(input, view of the rows it gave)``. In priority mode a later input's view
+    holds only the words earlier inputs lack (``store_info(path).meta["mode"]``). ``[]``
+    for a store built from one input, or by a lexi that did not record its parts.
+    ``freeze_after_load``: see :func:`read_store`."""
+    info = store_info(path)
+    parts = info.meta.get("parts")
+    if not isinstance(parts, list) or len(parts) < 2:
+        return []
+    try:
+        counts = [int(part["rows"]) for part in parts]
+        names = [str(part["input"]) for part in parts]
+    except (KeyError, TypeError, ValueError):
+        counts, names = [], []
+    if not counts or sum(counts) != info.meta.get("rows") or min(counts) < 0:
+        raise LexiError("damaged lexicon: its parts (rows per input) do not add up to its "
+                        f"{info.meta.get('rows')} rows", path=path,
+                        hint="merge or import its inputs again")
+    views: list[tuple[str, LexiconView]] = []
+    first = 0
+    with _collector_paused(info, freeze_after_load=freeze_after_load):
+        for name, count in zip(names, counts, strict=True):
+            grouped = _grouped_entries(path, (first, first + count))
+            views.append((name, LexiconView._of_entries(
+                grouped, info.normalizer, src_lang=info.src, tgt_lang=info.tgt)))
+            first += count
+    return views

@@ -212,6 +212,26 @@ class LexiconView:
         }
         return cls(rows, norm, **langs)
 
+    @classmethod
+    def stacked(cls, views: Sequence[LexiconView]) -> LexiconView:
+        """``views`` as one, in priority order: a phrase's entries are those of the first
+        view that has it (what a priority merge writes), with the first view's normaliser
+        and languages; a later view's phrases are normalised again if its normaliser
+        differs."""
+        if not views:
+            raise ValueError("stacked() needs at least one view")
+        first = views[0]
+        norm = first.normalizer
+        entries: dict[str, tuple[Entry, ...]] = {}
+        for view in views:
+            same = view.normalizer == norm
+            for phrase, found in view._entries.items():
+                key = phrase if same else norm(phrase)
+                if key and key not in entries:
+                    entries[key] = found if key == phrase else tuple(
+                        _new_entry(key, e.target, e.pos, e.weight, e.provenance) for e in found)
+        return cls._of_entries(entries, norm, first.src_lang, first.tgt_lang)
+
     def translations(self, phrase: str) -> tuple[Entry, ...]:
         """Translations of ``phrase`` (normalised here), best first; ``()`` when unknown."""
         return self._entries.get(self.normalizer(phrase), ())

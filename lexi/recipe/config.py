@@ -25,6 +25,9 @@ A step with ``foreach: NAME in LIST`` is expanded into one step per value of ``L
 value in its ``run``, ``inputs``, ``outputs`` and ``help``. ``${outputs:STEP}`` in a later
 step is the outputs of every expansion of ``STEP``, comma-joined in ``run`` (what
 ``lexi eval --run NAME=DIR,DIR`` takes) and one entry each in ``inputs``/``outputs``.
+``${paths:VAR}`` is ``VAR``'s value in ``run`` (shell words: several paths, quoted where
+needed) and one entry per path in ``inputs``/``outputs``, so that a variable holding
+several files (the lexicons ``lexi bootstrap`` found) declares each of them as an input.
 ``state: DIR`` keeps a step's record in ``DIR``'s state file instead of the recipe's, so
 that recipes sharing that step's outputs (one English baseline for many languages) share
 its record too.
@@ -43,9 +46,10 @@ import yaml
 from lexi.data.massive import not_utf8
 from lexi.errors import LexiError
 
-# $${ (a literal "${"), ${var}, and ${outputs:STEP} (the outputs of every expansion of an
-# earlier step).
-SYNTAX = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{outputs:([^}]*)\}")
+# $${ (a literal "${"), ${var}, ${outputs:STEP} (the outputs of every expansion of an
+# earlier step) and ${paths:VAR} (the paths a variable holds, as shell words).
+SYNTAX = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{outputs:([^}]*)\}"
+                    r"|\$\{paths:([A-Za-z_][A-Za-z0-9_]*)\}")
 STEP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # foreach: NAME in LIST
 FOREACH = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.*?)\s*$", re.S)
@@ -204,33 +208,52 @@ class _Substituter:
                             hint=f"earlier steps: {', '.join(self.refs) or 'none'}")
         return self.refs[name]
 
+    def paths_of(self, name: str) -> list[str]:
+        """The paths variable ``name`` holds: its value split as a shell splits it."""
+        value = self.variable(name)
+        try:
+            return shlex.split(value)
+        except ValueError as exc:
+            raise LexiError(f"${{paths:{name}}}: cannot split {value!r} into paths ({exc})",
+                            path=self.path, line=_line_of(self.text, f"${{paths:{name}}}"),
+                            hint="quote a path holding spaces or quotes") from None
+
     def expand(self, value: str, chain: tuple[str, ...] = ()) -> str:
         """``value`` with every ``${var}`` substituted; ``${outputs:STEP}`` is the step's
-        outputs, comma-joined (``lexi eval --run NAME=DIR,DIR`` reads that)."""
-        return self._expand(value, chain, lambda name: ",".join(self.outputs_of(name)))
+        outputs, comma-joined (``lexi eval --run NAME=DIR,DIR`` reads that), and
+        ``${paths:VAR}`` the variable's value as it is (shell words)."""
+        return self._expand(value, chain, lambda name: ",".join(self.outputs_of(name)),
+                            lambda name: self.variable(name, chain))
 
-    def _expand(self, value: str, chain: tuple[str, ...], outputs) -> str:
+    def _expand(self, value: str, chain: tuple[str, ...], outputs, paths) -> str:
         def replace(match: re.Match) -> str:
             if match.group(0) == "$${":
                 return "${"
             if match.group(2) is not None:
                 return outputs(match.group(2))
+            if match.group(3) is not None:
+                return paths(match.group(3))
             return self.variable(match.group(1), chain)
 
         return SYNTAX.sub(replace, value)
 
     def expand_entry(self, value: str) -> list[str]:
-        """An ``inputs``/``outputs`` entry: one entry per output of a ``${outputs:STEP}`` it
-        holds (at most one such reference), else the entry itself."""
-        names = [m.group(2) for m in SYNTAX.finditer(value) if m.group(2) is not None]
-        if not names:
+        """An ``inputs``/``outputs`` entry: one entry per output of a ``${outputs:STEP}``
+        or per path of a ``${paths:VAR}`` it holds (at most one such reference), else the
+        entry itself."""
+        refs = [m for m in SYNTAX.finditer(value)
+                if m.group(2) is not None or m.group(3) is not None]
+        if not refs:
             return [self.expand(value)]
-        if len(names) > 1:
-            raise LexiError(f"{value!r}: at most one ${{outputs:STEP}} per entry",
-                            path=self.path, line=_line_of(self.text, value))
+        if len(refs) > 1:
+            raise LexiError(f"{value!r}: at most one ${{outputs:STEP}} or ${{paths:VAR}} per "
+                            "entry", path=self.path, line=_line_of(self.text, value))
         mark = "\0"
-        template = self._expand(value, (), lambda name: mark)
-        return [template.replace(mark, path) for path in self.outputs_of(names[0])]
+        template = self._expand(value, (), lambda name: mark, lambda name: mark)
+        ref = refs[0]
+        items = (self.outputs_of(ref.group(2)) if ref.group(2) is not None
+                 else self.paths_of(ref.group(3)))
+        return [template.replace(mark, item) for item in items]
 
 
 def _as_str(value: object, what: str, path: Path, text: str) -> str:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from lexi.errors import LexiError
 from lexi.io import atomic_write
-from lexi.recipe.bootstrap import BootstrapPlan, BootstrapResult, Resources, bootstrap
+from lexi.recipe.bootstrap import BootstrapResult, bootstrap
+from lexi.recipe.plan import BootstrapPlan, Resources
 from lexi.resources.languages import resolve_language
 
 DEFAULT_OUT = "lexi-langs"
@@ -136,7 +137,7 @@ def bootstrap_many(
                             "the shared baselines")
     given = given or Resources()
     own = [f"--{name}" for name in ("target", "lexicon", "unimorph")
-           if getattr(given, name) is not None]
+           if getattr(given, name) not in (None, ())]
     if own:
         raise LexiError(f"{', '.join(own)} would be every language's",
                         hint="with several languages their files are found in --data-root "
