@@ -257,14 +257,16 @@ def _load_lean(encoder_path: str, tokenizer_path: str, adapter: Path | None
 
     if not lean.enabled() or not lean.lean_tokenizer_ok(tokenizer_path):
         return None
-    config = lean.lean_config(encoder_path)
-    encoder = lean.load_lean_encoder(encoder_path, config) if config else None
-    if encoder is None or (adapter is not None and not lean.merge_lora(encoder, adapter)):
-        return None
+    # Any failure (a damaged weights or tokenizer file: safetensors' and tokenizers' errors
+    # are bare exceptions) falls back to transformers, whose load says what is wrong.
     try:
+        config = lean.lean_config(encoder_path)
+        encoder = lean.load_lean_encoder(encoder_path, config) if config else None
+        if encoder is None or (adapter is not None and not lean.merge_lora(encoder, adapter)):
+            return None
         return encoder, lean.LeanTokenizer(tokenizer_path)
-    except Exception:  # noqa: BLE001 (tokenizers' errors are bare; transformers' load
-        return None     # that follows says what is wrong with the file)
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _load_head(layer: torch.nn.Linear, path: Path, what: str, size: str) -> None:
