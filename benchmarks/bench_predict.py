@@ -22,7 +22,8 @@ Throughput: ``Predictor.predict_proba`` on ``--rows`` utterances (MASSIVE en-US 
 export, for each thread count (its own process, ``torch.set_num_threads``) and batch
 size, lean and transformers, after one warm-up call; best of ``--repeat``. Baseline:
 transformers, batch 64, all cores (what ``lexi predict`` and ``lexi eval`` ran with),
-always measured whatever ``--threads``/``--batch-sizes`` say.
+always measured whatever ``--threads``/``--batch-sizes`` say. "speed-up" is each row
+against its baseline (baseline time / time, or utt/s / baseline utt/s: above 1 is faster).
 """
 
 from __future__ import annotations
@@ -234,14 +235,14 @@ def report(results: dict, out) -> None:
     print(f"model {results['model']}; {results['cores']} cores; load average "
           f"{results['load_average']}", file=out)
     print(f"\n{'lexi predict, 3 utterances, from the shell':<42} {'wall s':>7} {'CPU s':>7} "
-          f"{'vs baseline':>11}", file=out)
+          f"{'speed-up':>11}", file=out)
     for r in results["startup"]:
         print(f"{r['case']:<42} {r['wall_s']:7.2f} {r['cpu_s']:7.2f} "
               f"{r['vs_baseline']:10.2f}x", file=out)
     print(f"answers agree (lean vs transformers): {results['answers_agree']}", file=out)
     if results["throughput"]:
         print(f"\n{'predict_proba, merged export':<30} {'threads':>7} {'batch':>5} "
-              f"{'utt/s':>9} {'vs baseline':>11}", file=out)
+              f"{'utt/s':>9} {'speed-up':>11}", file=out)
         for r in results["throughput"]:
             print(f"{'lean' if r['lean'] else 'transformers':<30} {r['threads']:>7} "
                   f"{r['batch_size']:>5} {r['utt_per_s']:9.1f} {r['vs_baseline']:10.2f}x",
