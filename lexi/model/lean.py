@@ -3,8 +3,8 @@
 
 Why: ``lexi predict`` from the shell spends most of its time starting up, not predicting.
 Importing transformers' modelling code pulls in ``torch._dynamo``, ``torch.distributed``
-and more (about 3 s of a 7 s ``lexi predict`` with the tiny test model on the 2-core
-machine), and peft imports that same code to merge an adapter. The encoder itself is a
+and more (``python -X importtime``: longer than importing torch itself), and peft
+imports that same code to merge an adapter. The encoder itself is a
 few matrix products; written here in plain torch, with the parameter names of
 transformers' ``BertModel``, it loads the same ``model.safetensors`` and computes the same
 function (``tests/test_lean.py`` compares the two, LoRA merged, padding included).
