@@ -1,6 +1,6 @@
 """Training and prediction throughput of the default model on MASSIVE-length utterances.
 
-    python benchmarks/bench_train.py [--steps 20] [--model default] [--device cpu]
+    python benchmarks/bench_train.py [--steps 20] [--model default] [--device cpu] [--json]
 
 Each configuration trains in its own process (so peak memory is its own) through
 ``lexi.model.train.train`` itself, batch 32, for ``--steps`` optimizer steps on MASSIVE
@@ -13,6 +13,19 @@ en-US train utterances (../shared/data or $LEXI_SHARED_DATA):
 then prediction throughput (utterances/s) of the LoRA run on en-US dev. Samples/s count
 training steps only (forward, backward, optimizer), not model loading, dev evaluation or
 the first step (one-off warm-up costs).
+
+Roofline, in the same run: the machine's matrix-multiply throughput is measured (torch,
+the training's thread count, products shaped like the model's at its batch sizes: tokens
+× 384 by 384 × 1536 and the like, each repeated for ``--peak-seconds``; the best
+sustained GFLOP/s, before and after the configurations, is the peak), and each
+configuration's achieved FLOP/s is counted from the shapes of the batches it really
+trained on (padding included: it is computed), by :func:`lexi.model.flops.step_flops`
+(matmul FLOPs only; backward 2 × forward for full fine-tuning, about 1 × for a frozen
+base with LoRA: the formula and its assumptions are in that module), over the same steps
+and seconds as samples/s. The ratio achieved / peak is the roofline ratio (goal ≥ 0.6).
+Each configuration also counts one real step with torch's ``FlopCounterMode``, as a check
+of the formula (``counted / analytic``; ``--no-flop-check`` skips it). ``--json`` prints
+every figure as one JSON document (the tables then go to stderr).
 """
 
 from __future__ import annotations
@@ -66,6 +79,7 @@ def write_subsets(work: Path, rows: int) -> tuple[Path, Path]:
 
 def run_one(name: str, args: argparse.Namespace, work: Path) -> dict:
     """Train one configuration in this process and print its figures as JSON."""
+    import lexi.model.train as train_module
     from lexi.model.config import TrainConfig
     from lexi.model.train import train
 
@@ -75,14 +89,126 @@ def run_one(name: str, args: argparse.Namespace, work: Path) -> dict:
         max_steps=args.steps, device=args.device, threads=args.threads, overwrite=True,
         **CONFIGS[name],
     )
-    result = train(config)
+    # The shape of every training micro-batch, as the loop pads it (dev evaluation pads
+    # through its own module and is not recorded): what the FLOP count is made of.
+    shapes: list[tuple[int, int, int]] = []
+    real_collate = train_module.collate
+
+    def recording(rows, pad_id, pad_to=None):
+        input_ids, mask = real_collate(rows, pad_id, pad_to)
+        shapes.append((input_ids.shape[0], input_ids.shape[1], int(mask.sum())))
+        return input_ids, mask
+
+    train_module.collate = recording
+    try:
+        result = train(config)
+    finally:
+        train_module.collate = real_collate
+    metrics = result.metrics
+    steady = "train_samples_per_s_steady" in metrics
     figures = {"config": name,
-               "samples_per_s": result.metrics.get("train_samples_per_s_steady",
-                                                   result.metrics["train_samples_per_s"]),
-               "peak_memory_mib": result.peak_memory_bytes / 2**20, "steps": result.steps}
+               "samples_per_s": metrics.get("train_samples_per_s_steady",
+                                            metrics["train_samples_per_s"]),
+               "peak_memory_mib": result.peak_memory_bytes / 2**20, "steps": result.steps,
+               "threads": torch_threads()}
+    figures.update(achieved_flops(config, shapes[1:] if steady else shapes,
+                                  len(result.labels), figures["samples_per_s"]))
+    if args.flop_check:
+        figures.update(flop_check(config, shapes[-1], len(result.labels)))
     if name == "lora-dynamic-bucketed":
         figures.update(predict_throughput(work / name, work / "dev.jsonl", args.device))
     return figures
+
+
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def achieved_flops(config, shapes: list[tuple[int, int, int]], num_labels: int,
+                   samples_per_s: float) -> dict:
+    """FLOP/s over the timed steps: their FLOPs per sample (from the batch shapes) times
+    samples/s (the same steps: the first micro-batch is out of both when the steady rate
+    leaves it out)."""
+    from lexi.model.classifier import resolve_model_path
+    from lexi.model.flops import EncoderShape, step_flops
+
+    encoder = EncoderShape.read(resolve_model_path(config.model))
+    flops = sum(step_flops(encoder, b, s, num_labels, config.method, config.lora_r,
+                           config.target_modules).total for b, s, _ in shapes)
+    samples = sum(b for b, _, _ in shapes)
+    tokens = sum(b * s for b, s, _ in shapes)
+    real = sum(n for _, _, n in shapes)
+    return {"flops_per_sample": flops / samples,
+            "achieved_gflops": flops / samples * samples_per_s / 1e9,
+            "padded_tokens_per_sample": tokens / samples, "tokens_per_sample": real / samples,
+            "non_embedding_weights": encoder.non_embedding_weights()}
+
+
+def flop_check(config, shape: tuple[int, int, int], num_labels: int) -> dict:
+    """One forward and backward pass of a freshly built model (the configuration's, on its
+    device) on a batch of ``shape``, counted by torch: the analytic count's check."""
+    import torch
+
+    from lexi.model.classifier import build_model, resolve_model_path
+    from lexi.model.devices import autocast, resolve_device
+    from lexi.model.flops import EncoderShape, counted_flops, step_flops
+
+    path = resolve_model_path(config.model)
+    device = resolve_device(config.device)
+    model = build_model(config, path, num_labels).to(device).train()
+    batch, length, _ = shape
+    vocab = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))["vocab_size"]
+    input_ids = torch.randint(0, vocab, (batch, length), device=device)
+    mask = torch.ones(batch, length, dtype=torch.long, device=device)
+    gold = torch.randint(0, num_labels, (batch,), device=device)
+
+    def step() -> None:
+        with autocast(device):
+            logits = model(input_ids, mask)
+        torch.nn.functional.cross_entropy(logits.float(), gold).backward()
+
+    counted = counted_flops(step)
+    analytic = step_flops(EncoderShape.read(path), batch, length, num_labels, config.method,
+                          config.lora_r, config.target_modules).total
+    return {"check_shape": [batch, length], "check_counted_flops": counted,
+            "check_analytic_flops": analytic, "check_ratio": counted / analytic}
+
+
+# Products shaped like the model's (hidden 384, feed-forward 1536) at the token counts of
+# a batch of 32: dynamic padding with buckets (~11 tokens per utterance) and fixed 32.
+PEAK_SHAPES = [(tokens, k, n) for tokens in (352, 1024)
+               for k, n in ((384, 1536), (1536, 384), (384, 384))]
+
+
+def matmul_peak(device_name: str, seconds: float) -> dict:
+    """GFLOP/s of each product of :data:`PEAK_SHAPES` (float32 on CPU, bfloat16 on CUDA:
+    what training computes in), each repeated for ``seconds`` after a warm-up; the best
+    is the peak."""
+    import torch
+
+    device = torch.device(device_name)
+    dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    rates = {}
+    for m, k, n in PEAK_SHAPES:
+        a = torch.randn(m, k, device=device, dtype=dtype)
+        b = torch.randn(k, n, device=device, dtype=dtype)
+        out = torch.empty(m, n, device=device, dtype=dtype)
+        for _ in range(3):
+            torch.mm(a, b, out=out)
+        sync()
+        done, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            for _ in range(10):
+                torch.mm(a, b, out=out)
+            sync()
+            done += 10
+        elapsed = time.perf_counter() - started
+        rates[f"{m}x{k}x{n}"] = 2 * m * k * n * done / elapsed / 1e9
+    return {"peak_gflops": max(rates.values()), "by_shape": rates,
+            "threads": torch.get_num_threads()}
 
 
 def predict_throughput(run_dir: Path, dev: Path, device: str) -> dict:
@@ -105,51 +231,97 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--peak-seconds", type=float, default=1.0,
+                        help="seconds each matmul shape of the peak measurement runs")
+    parser.add_argument("--no-flop-check", dest="flop_check", action="store_false",
+                        help="skip counting one real step with FlopCounterMode")
+    parser.add_argument("--json", action="store_true",
+                        help="print the figures as one JSON document (tables to stderr)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--peak", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.one:
         print(json.dumps(run_one(args.one, args, Path(args.work))), flush=True)
         return
+    if args.peak:
+        import torch
 
-    import torch
+        # The thread count training sets (lexi.model.train.train), so that the peak is
+        # what the same cores can do for it.
+        torch.set_num_threads(args.threads or os.cpu_count() or 1)
+        print(json.dumps(matmul_peak(args.device, args.peak_seconds)), flush=True)
+        return
 
+    out = sys.stderr if args.json else sys.stdout
+    common = ["--steps", str(args.steps), "--model", args.model, "--device", args.device,
+              "--peak-seconds", str(args.peak_seconds)]
+    if args.threads:
+        common += ["--threads", str(args.threads)]
+    if not args.flop_check:
+        common.append("--no-flop-check")
+
+    def child(*extra: str) -> dict:
+        done = subprocess.run([sys.executable, __file__, *extra, *common],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"{' '.join(extra)} failed:\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    peaks = [child("--peak")]
+    print(f"matmul peak (before): {peaks[0]['peak_gflops']:.1f} GFLOP/s at "
+          f"{peaks[0]['threads']} threads", file=out, flush=True)
     with tempfile.TemporaryDirectory(prefix="lexi-bench-") as tmp:
         work = Path(tmp)
         write_subsets(work, rows=max(2000, 32 * args.steps * 2))
         results = []
         for name in args.configs.split(","):
-            command = [sys.executable, __file__, "--one", name, "--work", str(work),
-                       "--steps", str(args.steps), "--model", args.model,
-                       "--device", args.device]
-            if args.threads:
-                command += ["--threads", str(args.threads)]
-            done = subprocess.run(command, capture_output=True, text=True)
-            if done.returncode != 0:
-                sys.exit(f"{name} failed:\n{done.stderr[-3000:]}")
-            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            results.append(child("--one", name, "--work", str(work)))
             print(f"{name:24s} {results[-1]['samples_per_s']:7.1f} samples/s  "
-                  f"peak {results[-1]['peak_memory_mib']:7.0f} MiB", flush=True)
+                  f"{results[-1]['achieved_gflops']:7.1f} GFLOP/s  "
+                  f"peak {results[-1]['peak_memory_mib']:7.0f} MiB", file=out, flush=True)
+    peaks.append(child("--peak"))
+    peak = max(p["peak_gflops"] for p in peaks)
+    for r in results:
+        r["peak_gflops"] = peak
+        r["roofline_ratio"] = r["achieved_gflops"] / peak
 
     by_name = {r["config"]: r for r in results}
-    print(f"\nmodel {args.model}, device {args.device}, torch threads "
-          f"{args.threads or torch.get_num_threads()}, batch 32, {args.steps} steps each")
+    threads = results[0]["threads"] if results else peaks[0]["threads"]
+    print(f"\nmodel {args.model}, device {args.device}, torch threads {threads}, batch 32, "
+          f"{args.steps} steps each; load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}", file=out)
+    print(f"matmul peak: {peak:.1f} GFLOP/s (best of before "
+          f"{peaks[0]['peak_gflops']:.1f} and after {peaks[1]['peak_gflops']:.1f}; "
+          f"shapes {', '.join(peaks[0]['by_shape'])})", file=out)
+    print(f"\n{'configuration':<24} {'samples/s':>9} {'GFLOP/s':>8} {'peak':>7} {'ratio':>6} "
+          f"{'tokens/sample':>13} {'counted/analytic':>16}", file=out)
+    for r in results:
+        check = f"{r['check_ratio']:16.3f}" if "check_ratio" in r else f"{'-':>16}"
+        print(f"{r['config']:<24} {r['samples_per_s']:9.1f} {r['achieved_gflops']:8.1f} "
+              f"{peak:7.1f} {r['roofline_ratio']:6.2f} "
+              f"{r['padded_tokens_per_sample']:13.1f} {check}", file=out)
+
     if "lora-fixed32" in by_name and "lora-dynamic-bucketed" in by_name:
         ratio = by_name["lora-dynamic-bucketed"]["samples_per_s"] / by_name["lora-fixed32"][
             "samples_per_s"]
         goal = by_name["lora-dynamic-bucketed"]["samples_per_s"] / BASELINE_OUTSIDE
         print(f"LoRA dynamic+bucketed / fixed-32 (same run): {ratio:.2f}x; "
-              f"vs the {BASELINE_OUTSIDE:.0f} samples/s measured outside: {goal:.2f}x (goal 2x)")
+              f"vs the {BASELINE_OUTSIDE:.0f} samples/s measured outside: {goal:.2f}x "
+              "(goal 2x)", file=out)
     if "full-fixed32" in by_name and "lora-fixed32" in by_name:
         lora, full = by_name["lora-fixed32"], by_name["full-fixed32"]
         speedup = lora["samples_per_s"] / full["samples_per_s"]
-        print(f"LoRA / full fine-tuning at fixed 32: {speedup:.2f}x")
+        print(f"LoRA / full fine-tuning at fixed 32: {speedup:.2f}x", file=out)
     for r in results:
         if "predict_utt_per_s" in r:
             print(f"prediction: {r['predict_utt_per_s']:.1f} utterances/s "
-                  f"({r['predict_n']} en-US dev utterances, batch 64)")
-    print(json.dumps(results))
+                  f"({r['predict_n']} en-US dev utterances, batch 64)", file=out)
+    if args.json:
+        print(json.dumps({"model": args.model, "device": args.device, "steps": args.steps,
+                          "threads": threads, "peak": peaks, "peak_gflops": peak,
+                          "load_average": os.getloadavg(), "configs": results}, indent=2))
 
 
 if __name__ == "__main__":

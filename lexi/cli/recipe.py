@@ -180,14 +180,15 @@ def bootstrap_command(
     dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Say what would run.")
     ] = False,
     as_json: Annotated[bool, typer.Option(
-        "--json", help="Print the final metrics as JSON (with several languages: the "
-        "summary).")] = False,
+        "--json", help="Print the final metrics as JSON, with the wall time of each step "
+        "under `timing` (with several languages: the summary, each language's `timing` "
+        "in it).")] = False,
     work: Annotated[str | None, typer.Option(
         "--work", hidden=True, help="Deprecated spelling of -o.")] = None,
 ) -> None:
     """Run the whole chain for a language (or several): lexicon → synth → baseline and
-    augmented training → evaluation; ends with the report path and baseline / augmented /
-    gain.
+    augmented training → evaluation; ends with each step's wall time, the report path and
+    baseline / augmented / gain.
 
     First it says which language the argument resolved to, the task and why, and where
     each resource came from (every lexicon given or found is used, in the order shown).
@@ -259,8 +260,18 @@ def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run
                        on_recipe=show_folder)
     if dry_run:
         return
+    from lexi.recipe.timing import breakdown_rows, timing
+
+    record = timing(result.outcomes, result.seconds)
     if as_json:
-        print_json(result.metrics)
+        print_json({**result.metrics, "timing": record})
+    table = Table(title=f"wall time by step ({record['wall_seconds']:.0f} s in all)")
+    for column, justify in (("step", "left"), ("status", "left"), ("seconds", "right"),
+                            ("share", "right")):
+        table.add_column(column, justify=justify)
+    for row in breakdown_rows(record):
+        table.add_row(*(escape(cell) for cell in row))
+    console.print(table)
     if result.report:
         console.print(f"\nreport: [bold]{result.report / 'report.html'}[/]")
     problems = result.problems()
@@ -309,6 +320,7 @@ def _bootstrap_many(langs, task, data_root, given, work, variables, force, dry_r
     paths = write_summary(result)
     if as_json:
         print_json(result.as_dict())
+    _print_timing_matrix(result)
     console.rule(f"[bold]{len(result.languages)} languages[/] (accuracy in points: mean ± "
                  "sd over the seeds [pooled 95% CI]; gain [95% CI])")
     for line in summary_lines(result):
@@ -321,3 +333,19 @@ def _bootstrap_many(langs, task, data_root, given, work, variables, force, dry_r
                                                  for r in failed), highlight=False,
                       soft_wrap=True)
         raise typer.Exit(1)
+
+
+def _print_timing_matrix(result) -> None:
+    """Each language's wall time by step, side by side (as in summary.md)."""
+    from lexi.recipe.timing import matrix_rows
+
+    records = {run.label: run.timing for run in result.languages}
+    if not any(records.values()):
+        return
+    table = Table(title="wall time by step (seconds)")
+    table.add_column("step")
+    for label in records:
+        table.add_column(escape(label), justify="right")
+    for row in matrix_rows(records):
+        table.add_row(*(escape(cell) for cell in row))
+    console.print(table)

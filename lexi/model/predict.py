@@ -170,8 +170,14 @@ def _check_weights(path: Path, what: str) -> None:
                         hint="it is empty or truncated; retrain or restore the run") from None
 
 
-def load_predictor(run_dir: str | Path, device: str | None = None) -> Predictor:
-    """Load a finished run directory (or an exported folder) for prediction."""
+def load_predictor(run_dir: str | Path, device: str | None = None, *,
+                   lean: bool = False) -> Predictor:
+    """Load a finished run directory (or an exported folder) for prediction.
+
+    ``lean``: when the model allows it, load the encoder and tokenizer without transformers
+    (:mod:`lexi.model.lean`: the same function, a fraction of the start-up); the predictor
+    then predicts as always, but its encoder is not a transformers model (``lexi export``
+    needs one, so it loads without)."""
     from lexi.model.devices import resolve_device
     from lexi.model.run import ADAPTER_DIR, ENCODER_DIR, HEAD_FILE, RUN_FILE, SLOT_HEAD_FILE
 
@@ -211,11 +217,8 @@ def load_predictor(run_dir: str | Path, device: str | None = None) -> Predictor:
     if adapter is not None and not (adapter / "adapter_model.bin").is_file():
         _check_weights(adapter / ADAPTER_WEIGHTS, "LoRA adapter")  # (older peft wrote .bin)
     torch_device = resolve_device(device or "auto")
-    encoder = load_encoder(encoder_path)
-    if adapter is not None:
-        from peft import PeftModel
-
-        encoder = PeftModel.from_pretrained(encoder, str(adapter)).merge_and_unload()
+    loaded = _load_lean(encoder_path, tokenizer_path, adapter) if lean else None
+    encoder = loaded[0] if loaded else _load_merged(encoder_path, adapter)
     labels = list(info["labels"])
     model = EncoderClassifier(encoder, len(labels), pooling=info["pooling"], dropout=0.0,
                               num_slot_labels=len(slot_labels or []))
@@ -224,13 +227,46 @@ def load_predictor(run_dir: str | Path, device: str | None = None) -> Predictor:
         _load_head(model.slot_head, run_dir / SLOT_HEAD_FILE, "slot head",
                    f"{len(slot_labels or [])} slot tags")
     model.to(torch_device).eval()
-    tokenizer = load_tokenizer(tokenizer_path)
+    tokenizer = loaded[1] if loaded else load_tokenizer(tokenizer_path)
     if slot_labels and not getattr(tokenizer, "is_fast", False):
         raise LexiError("slot prediction needs a fast tokenizer (character offsets)",
                         path=tokenizer_path, hint="the model folder needs a tokenizer.json")
     return Predictor(model=model, tokenizer=tokenizer, labels=labels,
                      max_length=info["max_length"], device=torch_device,
                      slot_labels=slot_labels)
+
+
+def _load_merged(encoder_path: str, adapter: Path | None) -> torch.nn.Module:
+    """The transformers encoder with the run's adapter merged in: by hand for plain LoRA
+    (the same arithmetic as peft, without importing it), else by peft."""
+    from lexi.model.lean import merge_lora
+
+    encoder = load_encoder(encoder_path)
+    if adapter is None or merge_lora(encoder, adapter):
+        return encoder
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(encoder, str(adapter)).merge_and_unload()
+
+
+def _load_lean(encoder_path: str, tokenizer_path: str, adapter: Path | None
+               ) -> tuple[torch.nn.Module, object] | None:
+    """The lean encoder (adapter merged) and tokenizer, or None when the model is not one
+    the lean path computes exactly (the caller then loads through transformers)."""
+    from lexi.model import lean
+
+    if not lean.enabled() or not lean.lean_tokenizer_ok(tokenizer_path):
+        return None
+    # Any failure (a damaged weights or tokenizer file: safetensors' and tokenizers' errors
+    # are bare exceptions) falls back to transformers, whose load says what is wrong.
+    try:
+        config = lean.lean_config(encoder_path)
+        encoder = lean.load_lean_encoder(encoder_path, config) if config else None
+        if encoder is None or (adapter is not None and not lean.merge_lora(encoder, adapter)):
+            return None
+        return encoder, lean.LeanTokenizer(tokenizer_path)
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def _load_head(layer: torch.nn.Linear, path: Path, what: str, size: str) -> None:
@@ -278,7 +314,8 @@ def predict_rows(run: str | Path, texts: list[str], input: str | None = None, to
     for name, value in (("--top-k", top_k), ("--batch-size", batch_size)):
         if value < 1:
             raise LexiError(f"{name} must be at least 1, not {value}")
-    predictor = load_predictor(run, device=device)
+    # A command that loads once to classify a few texts: start-up is most of its time.
+    predictor = load_predictor(run, device=device, lean=True)
     texts = [row["text"] for row in rows]
     if predictor.slot_labels:
         proba, spans = predictor.predict_with_slots(texts, batch_size=batch_size)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,8 @@ class BootstrapResult:
     report: Path | None
     metrics: dict = field(default_factory=dict)
     plan: BootstrapPlan | None = None
+    seconds: float = 0.0
+    """Wall time of the whole bootstrap (by step: :func:`lexi.recipe.timing.timing`)."""
 
     def problems(self) -> list[str]:
         """Why the evaluation is not a result: one line per degenerate run and reason."""
@@ -126,6 +129,7 @@ def bootstrap(
     that runs with the same task, English data, model and training options.
     ``shared_ran`` is handed to :func:`run_recipe` (a shared step forced once per series).
     """
+    started = time.monotonic()
     overrides = dict(overrides or {})
     plan = None
     if lang == "demo":
@@ -156,4 +160,5 @@ def bootstrap(
         metrics_path = recipe.report / "metrics.json"
         if metrics_path.is_file():
             metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-    return BootstrapResult(recipe, outcomes, recipe.report, metrics, plan)
+    return BootstrapResult(recipe, outcomes, recipe.report, metrics, plan,
+                           time.monotonic() - started)

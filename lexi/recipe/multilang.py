@@ -63,6 +63,9 @@ class LanguageRun:
     augmented: dict | None = None
     gain: dict | None = None
     warnings: list[dict] = field(default_factory=list)
+    timing: dict | None = None
+    """Its bootstrap's wall time by step (:func:`lexi.recipe.timing.timing`); None when it
+    failed before its recipe ran."""
 
     @property
     def label(self) -> str:
@@ -183,7 +186,10 @@ def bootstrap_many(
 
 def _record(run: LanguageRun, result: BootstrapResult, dry_run: bool) -> None:
     """Fill ``run`` from a finished (or dry) bootstrap."""
+    from lexi.recipe.timing import timing
+
     recipe, plan = result.recipe, result.plan
+    run.timing = timing(result.outcomes, result.seconds)
     if plan is not None:
         run.task = plan.task
         run.test_set = plan.locale if plan.task == "massive" else plan.sib200
@@ -333,9 +339,25 @@ def summary_markdown(result: MultiResult) -> str:
         lines += ["", "## Not a result", ""]
         lines += [f"- {run.label}: {run.status}: {_md_escape(run.error or '')}"
                   for run in failed]
+    lines += _timing_markdown(result)
     lines += ["", "Per language: the report is `<code>/report/report.html`, the recipe "
               "state `<code>/.lexi-recipe-state.json`.", ""]
     return "\n".join(lines)
+
+
+def _timing_markdown(result: MultiResult) -> list[str]:
+    """Wall time by step, one column per language (seconds; a skipped step says how long
+    it took when it last ran)."""
+    from lexi.recipe.timing import matrix_rows
+
+    records = {run.label: run.timing for run in result.languages}
+    if not any(records.values()):
+        return []
+    lines = ["", "## Wall time by step (seconds)", "",
+             "| step | " + " | ".join(_md_escape(label) for label in records) + " |",
+             "|" + "---|" * (len(records) + 1)]
+    return lines + ["| " + " | ".join(_md_escape(c) for c in row) + " |"
+                    for row in matrix_rows(records)]
 
 
 def summary_html(result: MultiResult) -> str:

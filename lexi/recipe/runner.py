@@ -46,12 +46,20 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """What happened to one step: ``status`` is ran, skipped, would-run or would-skip."""
+    """What happened to one step: ``status`` is ran, skipped, would-run or would-skip.
+
+    ``seconds``: the step's command, start to end (0 when it did not run);
+    ``check_seconds``: the runner's own time on the step (deciding whether it runs:
+    hashing its inputs and outputs, and recording it after); ``last_seconds``: for a
+    step that did not run, how long its command took when it last ran (the state's
+    record; None when unknown)."""
 
     name: str
     status: str
     reason: str
     seconds: float = 0.0
+    check_seconds: float = 0.0
+    last_seconds: float | None = None
 
 
 @dataclass
@@ -328,6 +336,7 @@ def run_recipe(
     outcomes: list[StepOutcome] = []
     changed: set[str] = set()  # outputs a dry run pretends were rewritten
     for step in recipe.steps:
+        began = time.monotonic()
         state = book.of(step)
         shared = book.shared_key(step)
         is_forced = (bool(forced & {step.name, step.group, ALL_STEPS})
@@ -336,12 +345,15 @@ def run_recipe(
         reason = "forced" if is_forced else why_run(step, state, changed)
         if reason is None or dry_run:
             # Nothing is executed: the step is up to date, or this is a dry run.
+            previous = (state.steps.get(step.name) or {}).get("seconds")
+            previous = float(previous) if isinstance(previous, (int, float)) else None
+            checked = time.monotonic() - began
             if reason is None:
                 outcome = StepOutcome(step.name, "would-skip" if dry_run else "skipped",
-                                      "unchanged")
+                                      "unchanged", 0.0, checked, previous)
             else:
                 changed.update(step.outputs)
-                outcome = StepOutcome(step.name, "would-run", reason)
+                outcome = StepOutcome(step.name, "would-run", reason, 0.0, checked, previous)
             outcomes.append(outcome)
             if on_event:
                 on_event(step, outcome, "")
@@ -382,7 +394,8 @@ def run_recipe(
         book.save(step)
         if shared is not None and shared_ran is not None:
             shared_ran.add(shared)
-        outcome = StepOutcome(step.name, "ran", reason, seconds)
+        outcome = StepOutcome(step.name, "ran", reason, seconds,
+                              time.monotonic() - began - seconds)
         outcomes.append(outcome)
         if on_event:
             on_event(step, outcome, "")
