@@ -89,7 +89,8 @@ def _catalog_facts(facts: Table, cat: Catalogued) -> None:
         facts.add_row("catalog test set", escape(f"MASSIVE {locale}: {urls.get('massive', '')}"))
     for code in cat.sib200:
         facts.add_row("catalog test set", escape(
-            f"SIB-200 {code}: " + urls.get("sib200", "{code}").format(code=code)))
+            f"SIB-200 {code}: " + urls.get("sib200", "{code}").format(code=code,
+                                                                        split="test")))
     if not (cat.lexicons or cat.unimorph or cat.massive or cat.sib200):
         facts.add_row("catalog", "nothing listed for this language")
 
