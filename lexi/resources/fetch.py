@@ -272,22 +272,41 @@ def fetch(
             hint=f"lexi lexicon import {sources[source].adapter} --tgt {lang} -o OUT.sqlite",
         )
     file = sources[source].file_for(lang)
+    if file.url is None and not cache_path(file).is_file():
+        entry = sources[source]
+        raise LexiError(
+            f"{source} is a manual download: {entry.manual or 'see ' + entry.homepage}",
+            hint=f"then: lexi lexicon import {entry.adapter} PATH --tgt {lang} -o OUT.sqlite",
+        )
+    return fetch_file(file, offline=offline, force=force, retries=retries, backoff_s=backoff_s,
+                      timeout_s=timeout_s, progress=progress)
+
+
+def fetch_file(
+    file: SourceFile,
+    *,
+    offline: bool = False,
+    force: bool = False,
+    retries: int = 3,
+    backoff_s: float = 1.0,
+    timeout_s: float = 30.0,
+    progress: Progress | None = None,
+) -> FetchResult:
+    """``file`` from the cache (:func:`cache_path`), downloading it when missing; what
+    :func:`fetch` does once the catalog entry is chosen (``lexi bootstrap`` fetches test
+    sets this way too). ``offline``: as for :func:`fetch`."""
     dest = cache_path(file)
     if dest.is_file() and not force:
         actual = file_sha256(dest)
         if file.sha256 and actual != file.sha256.lower():
             if offline:
                 raise _place_by_hand(file.url, dest, file.sha256,
-                                     f"cached {dest} has the wrong checksum {actual}")
+                                    f"cached {dest} has the wrong checksum {actual}")
         else:
             return FetchResult(dest, file.url, actual, dest.stat().st_size, False,
                                bool(file.sha256))
     if file.url is None:
-        entry = sources[source]
-        raise LexiError(
-            f"{source} is a manual download: {entry.manual or 'see ' + entry.homepage}",
-            hint=f"then: lexi lexicon import {entry.adapter} PATH --tgt {lang} -o OUT.sqlite",
-        )
+        raise _place_by_hand(None, dest, file.sha256, f"{file.source} has no URL for {file.lang}")
     if offline:
         raise _place_by_hand(file.url, dest, file.sha256, "offline")
     if force:
