@@ -30,7 +30,8 @@ from lexi.errors import LexiError
 # Python type. A parameter that sets its own metavar keeps it.
 METAVAR_BY_NAME = {
     "data": "FILE", "dev": "FILE", "source": "FILE", "target": "FILE", "pool": "FILE",
-    "lexicon": "FILE", "lexicons": "FILE", "slot_lexicon": "FILE", "dataset": "FILE",
+    "unlabelled": "FILE", "lexicon": "FILE", "lexicons": "FILE", "slot_lexicon": "FILE",
+    "dataset": "FILE",
     "predictions": "FILE", "config_file": "FILE", "synth": "FILE", "summary_json": "FILE",
     "unimorph": "PATH", "table": "PATH", "morph_model": "FILE", "catalog": "FILE",
     "output": "PATH", "run": "DIR", "runs": "DIR", "agree": "DIR", "teacher": "DIR",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
 from lexi.cli._util import app, console, deprecated, parse_pairs, print_json, subgroup
@@ -14,6 +17,10 @@ from lexi.data.demo import DemoFiles, write_demo_data
 from lexi.errors import LexiError
 from lexi.recipe.config import Recipe, Step, load_recipe
 from lexi.recipe.runner import StepOutcome, run_recipe, shell_script, why_run
+
+if TYPE_CHECKING:
+    from lexi.recipe.bootstrap import BootstrapResult
+    from lexi.resources.remote import Remote
 
 recipe_app = subgroup(
     "recipe", "Run recipes: chains of lexi commands that skip steps whose inputs did not change.")
@@ -160,12 +167,24 @@ def bootstrap_command(
         "translations coming from the first list that has it.")] = None,
     unimorph: Annotated[str | None, typer.Option(
         "--unimorph", help="UniMorph table of the language.")] = None,
+    unlabelled: Annotated[str | None, typer.Option(
+        "--unlabelled", help="Unlabelled target-language text (one utterance a line, or a "
+        "dataset file whose labels are ignored) for self-training: the recipe's variable "
+        "`unlabelled`; the run ends with the `lexi selftrain` round to run.")] = None,
     data_root: Annotated[str | None, typer.Option(
         "--data-root", help="Folder laid out like lexi's reference data (massive/, lexicons/, "
         "unimorph/, sib200/) [default: $LEXI_DATA_ROOT].")] = None,
     task: Annotated[str, typer.Option(
-        "--task", help="massive, sib200, or auto (MASSIVE when the language has a MASSIVE "
-        "locale and its test file is given or found).")] = "auto",
+        "--task", help="massive, sib200, or auto: a test set given or local first (MASSIVE, "
+        "then SIB-200), then the catalog's (MASSIVE first), else none: train, not score."
+        )] = "auto",
+    offline: Annotated[bool, typer.Option(
+        "--offline", help="Never use the network: what is not given, in the data root or in "
+        "lexi's cache is an error naming its URL and the cache path to place it at.")
+    ] = False,
+    catalog: Annotated[str | None, typer.Option(
+        "--catalog", help="Catalog to fetch missing resources from [default: $LEXI_CATALOG, "
+        "else lexi's].")] = None,
     output: Annotated[str | None, typer.Option(
         "--output", "-o", help="Folder for everything the chain writes (data, runs, report) "
         "[default: the recipe's, printed first]; with several languages the folder of them "
@@ -192,6 +211,10 @@ def bootstrap_command(
 
     First it says which language the argument resolved to, the task and why, and where
     each resource came from (every lexicon given or found is used, in the order shown).
+    Each resource is taken from its option, else the data root, else lexi's cache, else
+    fetched from the catalog into the cache (word lists, SIB-200 and MASSIVE files);
+    `--offline` fetches nothing, `--dry-run` says what it would fetch. A language with a
+    word list but no test set anywhere is trained and said to be unscored.
 
     Several seeds: `-v seeds=13,14,15` trains baseline and augmented once per seed and
     evaluates them as seed groups (mean ± sd, pooled interval, gain of the means).
@@ -214,6 +237,8 @@ def bootstrap_command(
 
     `lexi bootstrap ewe_Latn --source train.tsv --dev dev.tsv --target test.tsv
     --lexicon en-ee.tsv -n` (any language, every file given)
+
+    `lexi bootstrap ee -n` (nothing local: says what it would fetch from the catalog)
     """
     from lexi.recipe.plan import BootstrapPlan, Resources
 
@@ -236,17 +261,40 @@ def bootstrap_command(
         raise LexiError("no language given", hint="e.g. lexi bootstrap demo, lexi bootstrap "
                         "sw, lexi bootstrap ln tr sw, or --langs-from FILE")
     lexicons = tuple(Path(value).expanduser() for value in lexicon or [])
-    given = Resources(path(source), path(dev), path(target), lexicons or None, path(unimorph))
+    given = Resources(path(source), path(dev), path(target), lexicons or None, path(unimorph),
+                      path(unlabelled))
+    fetching = {"catalog": catalog, "offline": offline, "on_fetch": _show_download}
     if len(langs) == 1 and not langs_from:
         _bootstrap_one(langs[0], task, data_root, given, output, parse_vars(var), force,
-                       dry_run, as_json, baselines, show_plan)
+                       dry_run, as_json, baselines, show_plan, fetching)
     else:
         _bootstrap_many(langs, task, data_root, given, output, parse_vars(var), force,
-                        dry_run, as_json, baselines, show_plan)
+                        dry_run, as_json, baselines, show_plan, fetching)
+
+
+@contextmanager
+def _show_download(remote: Remote) -> Iterator:
+    """A progress bar while ``remote`` downloads, then one line: from where to where."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
+        task = bar.add_task(escape(remote.what), total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+    console.print(f"fetched from {escape(remote.route())}", highlight=False, soft_wrap=True)
+
+
+def _unscored(result: BootstrapResult) -> None:
+    """The end of a run without a test set: what was trained, and that it is not scored."""
+    plan = result.plan
+    runs = result.recipe.directory / "runs"
+    console.print(f"\nno test set for {escape(plan.language.name)} ({plan.language.code}): "
+                  f"trained baseline, augmented and averaged ({escape(str(runs))}) but cannot "
+                  "score them; give --target FILE (a MASSIVE jsonl or SIB-200 TSV test set) "
+                  "to evaluate", highlight=False, soft_wrap=True)
 
 
 def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run, as_json,
-                   baselines, show_plan) -> None:
+                   baselines, show_plan, fetching) -> None:
     """One language: the run's progress, then the report path and three lines."""
     from lexi.recipe.bootstrap import bootstrap
 
@@ -257,7 +305,7 @@ def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run
 
     result = bootstrap(lang, task, data_root, given, work, variables, force, dry_run,
                        _progress, on_plan=show_plan, baselines=baselines,
-                       on_recipe=show_folder)
+                       on_recipe=show_folder, **fetching)
     if dry_run:
         return
     from lexi.recipe.timing import breakdown_rows, timing
@@ -272,6 +320,14 @@ def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run
     for row in breakdown_rows(record):
         table.add_row(*(escape(cell) for cell in row))
     console.print(table)
+    follow_up = result.selftrain_commands()
+    if follow_up:
+        console.print("self-training on --unlabelled, one round (docs/selftraining.md):\n"
+                      + "\n".join(f"  {escape(line)}" for line in follow_up),
+                      highlight=False, soft_wrap=True)
+    if result.plan is not None and result.plan.until is not None:
+        _unscored(result)
+        return
     if result.report:
         console.print(f"\nreport: [bold]{result.report / 'report.html'}[/]")
     problems = result.problems()
@@ -285,7 +341,7 @@ def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run
 
 
 def _bootstrap_many(langs, task, data_root, given, work, variables, force, dry_run,
-                    as_json, baselines, show_plan) -> None:
+                    as_json, baselines, show_plan, fetching) -> None:
     """Several languages, one after the other; one summary table at the end."""
     from lexi.recipe.multilang import (
         DEFAULT_OUT,
@@ -307,7 +363,8 @@ def _bootstrap_many(langs, task, data_root, given, work, variables, force, dry_r
                           f"{escape(run.error or '')}", highlight=False, soft_wrap=True)
 
     result = bootstrap_many(langs, work or DEFAULT_OUT, task, data_root, given, baselines,
-                            variables, force, dry_run, _progress, show_plan, heading, done)
+                            variables, force, dry_run, _progress, show_plan, heading, done,
+                            **fetching)
     failed = result.failed()
     if dry_run:
         # Nothing ran, so no summary; a language that cannot run still fails the command.

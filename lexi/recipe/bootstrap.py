@@ -1,8 +1,10 @@
 """``lexi bootstrap LANG``: pick the default recipe and resources for a language
-(:mod:`lexi.recipe.plan`), run it, and read the evaluation it ends with.
+(:mod:`lexi.recipe.plan`), fetch what the catalog has to supply into lexi's cache, run
+the recipe, and read the evaluation it ends with.
 
 ``demo`` runs ``recipes/demo.yml`` on the demo data lexi writes itself; any other ``LANG``
-runs the recipe of the task its plan chose (``massive.yml`` or ``sib200.yml``).
+runs the recipe of the task its plan chose (``massive.yml`` or ``sib200.yml``; without a
+test set, ``sib200.yml`` up to its averaged model: trained, not scored).
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +23,11 @@ from lexi.errors import LexiError
 from lexi.recipe.config import Recipe, load_recipe
 from lexi.recipe.plan import BootstrapPlan, Resources, plan_bootstrap
 from lexi.recipe.runner import StepOutcome, run_recipe
+from lexi.resources.fetch import Progress
+from lexi.resources.remote import Remote, obtain
+
+# Called around each download: the context yields the progress callback (done, total).
+OnFetch = Callable[[Remote], AbstractContextManager[Progress | None]]
 
 
 @dataclass
@@ -32,6 +41,27 @@ class BootstrapResult:
     plan: BootstrapPlan | None = None
     seconds: float = 0.0
     """Wall time of the whole bootstrap (by step: :func:`lexi.recipe.timing.timing`)."""
+
+    def selftrain_commands(self) -> list[str]:
+        """With ``--unlabelled``: the two commands of one self-training round after the run
+        (pseudo-label the text with the recipe's model, retrain the augmented run with
+        those rows added), or nothing."""
+        pool = self.recipe.variables.get("unlabelled") if self.plan else None
+        trained = self.recipe.steps_of("train-augmented")
+        averaged = self.recipe.steps_of("average")
+        if not pool or not trained or not averaged:
+            return []
+        work, step = self.recipe.directory, trained[0]
+        pseudo = work / f"pseudo-s{step.value}.jsonl"
+        output = f"-o {step.outputs[0]}"
+        if output not in step.run:  # a recipe whose training says its output otherwise
+            return []
+        # The augmented run's own command with the pseudo-labelled rows added: the same
+        # model, data and settings, so the round's gain is the rows'.
+        retrain = step.run.replace(output, f"--data {pseudo} -o "
+                                           f"{work / 'runs' / f'selftrain-s{step.value}'}")
+        return [f"lexi selftrain {shlex.quote(pool)} --run {averaged[0].outputs[0]} "
+                f"-o {pseudo}", retrain]
 
     def problems(self) -> list[str]:
         """Why the evaluation is not a result: one line per degenerate run and reason."""
@@ -89,13 +119,27 @@ def _as_group_score(interval: dict) -> dict:
 def bootstrap_variables(
     lang: str, task: str = "auto", data_root: str | Path | None = None,
     given: Resources | None = None, work: str | Path | None = None,
+    catalog: str | Path | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """The recipe name and its variables for ``lang`` (``demo`` or any language)."""
+    """The task (``demo`` for the demo) and the recipe's variables for ``lang``; nothing
+    is downloaded (a catalog file's variable is its place in the cache)."""
     if lang == "demo":
         return "demo", ({"work": str(work)} if work else {})
-    plan = plan_bootstrap(lang, task, data_root, given or Resources())
+    plan = plan_bootstrap(lang, task, data_root, given or Resources(), catalog)
     plan.check()
     return plan.task, plan.variables(work)
+
+
+def fetch_plan(plan: BootstrapPlan, offline: bool = False,
+               on_fetch: OnFetch | None = None) -> BootstrapPlan:
+    """Bring every catalog file of ``plan`` into the cache (``on_fetch`` shows each
+    download's progress); the plan with those files marked as fetched."""
+    plan.check(offline)
+    pending = plan.pending()
+    for remote in pending:
+        with (on_fetch(remote) if on_fetch else nullcontext(None)) as progress:
+            obtain(remote, offline=offline, progress=progress)
+    return plan.fetched() if pending else plan
 
 
 def baseline_key(task: str, variables: dict[str, str]) -> str:
@@ -118,10 +162,19 @@ def bootstrap(
     on_plan: Callable[[BootstrapPlan], None] | None = None,
     baselines: str | Path | None = None, shared_ran: set[str] | None = None,
     on_recipe: Callable[[Recipe], None] | None = None,
+    catalog: str | Path | None = None, offline: bool = False,
+    on_fetch: OnFetch | None = None,
 ) -> BootstrapResult:
     """Run the default recipe for ``lang`` and read the evaluation it ends with;
-    ``on_plan`` sees the language, task and resources before any step runs, ``on_recipe``
-    the recipe (its folder: ``recipe.directory``).
+    ``on_plan`` sees the language, task and resources before anything is fetched or run,
+    ``on_recipe`` the recipe (its folder: ``recipe.directory``).
+
+    Resources neither given nor in the data root come from lexi's cache or are fetched
+    from ``catalog`` (default ``$LEXI_CATALOG`` or lexi's) before the first step, each
+    download shown through ``on_fetch`` (:func:`fetch_plan`); ``offline`` never touches
+    the network (a file missing from the cache is an error naming its URL and where to
+    put it), and a dry run downloads nothing. Without a test set the recipe runs up to
+    its averaged model and the result has no metrics.
 
     ``baselines`` is a folder for English-only baselines shared between languages: the
     recipe's ``baseline_dir`` becomes ``baselines/<task>-<model>-<digest>`` (see
@@ -138,11 +191,13 @@ def bootstrap(
                             hint="leave out --baselines (and run demo on its own)")
         recipe_name, variables = bootstrap_variables(lang, work=work)
     else:
-        plan = plan_bootstrap(lang, task, data_root, given or Resources())
-        plan.check()
+        plan = plan_bootstrap(lang, task, data_root, given or Resources(), catalog)
+        plan.check(offline)
         if on_plan is not None:
             on_plan(plan)
-        recipe_name, variables = plan.task, plan.variables(work)
+        if not dry_run:
+            plan = fetch_plan(plan, offline, on_fetch)
+        recipe_name, variables = plan.recipe, plan.variables(work)
     variables.update(overrides)
     if baselines is not None:
         if "baseline_dir" in overrides:
@@ -154,8 +209,12 @@ def bootstrap(
     recipe = load_recipe(recipe_name, variables)
     if on_recipe is not None:
         on_recipe(recipe)
-    outcomes = run_recipe(recipe, force or [], dry_run, on_event, shared_ran=shared_ran)
+    until = plan.until if plan is not None else None
+    outcomes = run_recipe(recipe, force or [], dry_run, on_event, until, shared_ran)
     metrics: dict = {}
+    if until is not None:  # no evaluation ran: there is no report to read
+        return BootstrapResult(recipe, outcomes, None, metrics, plan,
+                               time.monotonic() - started)
     if recipe.report and not dry_run:
         metrics_path = recipe.report / "metrics.json"
         if metrics_path.is_file():

@@ -31,6 +31,8 @@ DEFAULT_OUT = "lexi-langs"
 BASELINES_DIR = "baselines"
 SUMMARY_NAME = "summary"
 OK, NOT_A_RESULT, FAILED = "ok", "not a result", "failed"
+# Trained, not scored: the language has no test set anywhere (not a failure).
+NO_TEST = "no test set"
 
 
 @dataclass
@@ -38,7 +40,8 @@ class LanguageRun:
     """One language of a multi-language bootstrap: what it was, what happened, its scores.
 
     ``status`` is ``ok``, ``not a result`` (a run was flagged degenerate by the
-    evaluation) or ``failed`` (``error`` says why: a missing resource, a failing step).
+    evaluation), ``no test set`` (trained, nothing to score it on) or ``failed``
+    (``error`` says why: a missing resource, a failing step).
     ``baseline``/``augmented`` are the seed groups' accuracy (``mean``, ``sd`` (None for
     one seed), ``low``, ``high``, ``runs``, ``name``): the first group and the recipe's
     model (its last group: ``averaged`` in the shipped recipes); ``gain`` the accuracy
@@ -87,7 +90,7 @@ class MultiResult:
 
     def failed(self) -> list[LanguageRun]:
         """The languages that are not a result: failed, or flagged by the evaluation."""
-        return [run for run in self.languages if run.status != OK]
+        return [run for run in self.languages if run.status not in (OK, NO_TEST)]
 
     def as_dict(self) -> dict:
         return {
@@ -123,6 +126,7 @@ def bootstrap_many(
     on_plan: Callable[[BootstrapPlan], None] | None = None,
     on_language: Callable[[int, int, str], None] | None = None,
     on_done: Callable[[LanguageRun], None] | None = None,
+    catalog: str | Path | None = None, offline: bool = False, on_fetch=None,
 ) -> MultiResult:
     """Bootstrap every language of ``langs`` in turn (``OUT/<code>``), sharing one English
     baseline per task, model, training options and seed in ``baselines`` (default
@@ -130,7 +134,8 @@ def bootstrap_many(
 
     A language that fails (unknown, a missing resource, a failing step) is recorded and
     the next one runs; ``KeyboardInterrupt`` stops the series. ``on_language(i, n,
-    query)`` is called before each language, ``on_done(run)`` after it.
+    query)`` is called before each language, ``on_done(run)`` after it. ``catalog``,
+    ``offline`` and ``on_fetch``: as for :func:`lexi.recipe.bootstrap.bootstrap`.
     """
     overrides = dict(overrides or {})
     for name in ("work", "baseline_dir"):
@@ -139,7 +144,7 @@ def bootstrap_many(
                             hint="-o DIR sets the folder of all languages, --baselines DIR "
                             "the shared baselines")
     given = given or Resources()
-    own = [f"--{name}" for name in ("target", "lexicon", "unimorph")
+    own = [f"--{name}" for name in ("target", "lexicon", "unimorph", "unlabelled")
            if getattr(given, name) not in (None, ())]
     if own:
         raise LexiError(f"{', '.join(own)} would be every language's",
@@ -171,7 +176,8 @@ def bootstrap_many(
             seen[language.code] = query
             result = bootstrap(query, task, data_root, given,
                                out / language.code, overrides,
-                               force, dry_run, on_event, on_plan, baselines, shared_ran)
+                               force, dry_run, on_event, on_plan, baselines, shared_ran,
+                               catalog=catalog, offline=offline, on_fetch=on_fetch)
             _record(run, result, dry_run)
         except LexiError as exc:
             run.status, run.error = FAILED, str(exc)
@@ -192,7 +198,7 @@ def _record(run: LanguageRun, result: BootstrapResult, dry_run: bool) -> None:
     run.timing = timing(result.outcomes, result.seconds)
     if plan is not None:
         run.task = plan.task
-        run.test_set = plan.locale if plan.task == "massive" else plan.sib200
+        run.test_set = {"massive": plan.locale, "sib200": plan.sib200}.get(plan.task)
     run.work = str(recipe.directory)
     run.report = str(result.report) if result.report else None
     run.baseline_dir = recipe.variables.get("baseline_dir")
@@ -202,6 +208,9 @@ def _record(run: LanguageRun, result: BootstrapResult, dry_run: bool) -> None:
     metrics = result.metrics
     if dry_run:
         run.status = OK
+        return
+    if plan is not None and plan.until is not None:
+        run.status = NO_TEST
         return
     if not metrics:
         run.status, run.error = FAILED, f"no evaluation found ({result.report}/metrics.json)"
