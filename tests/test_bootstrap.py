@@ -66,7 +66,15 @@ def test_language_without_massive_uses_sib200_and_prefers_gatitos(tmp_path, monk
     assert "morph_args" not in variables and "ops" not in variables
 
 
-def test_given_paths_win_and_missing_resources_are_named(tmp_path, monkeypatch):
+def uncatalogued(tmp_path: Path, monkeypatch) -> Path:
+    """An empty catalog as $LEXI_CATALOG: nothing can come from the cache or be fetched."""
+    catalog = tmp_path / "empty-catalog.yml"
+    catalog.write_text("sources: {}\n")
+    monkeypatch.setenv("LEXI_CATALOG", str(catalog))
+    return catalog
+
+
+def test_given_paths_win_and_missing_resources_are_named(tmp_path, monkeypatch, lexi_home):
     monkeypatch.delenv("LEXI_DATA_ROOT", raising=False)
     root = fake_root(tmp_path / "data")
     mine = tmp_path / "mine.tsv"
@@ -74,14 +82,20 @@ def test_given_paths_win_and_missing_resources_are_named(tmp_path, monkeypatch):
     _, variables = bootstrap_variables("sw", data_root=root, given=Resources(lexicon=mine))
     # The list given comes first; the data root's follows it.
     assert variables["lexicon_tsv"] == f"{mine} {root / 'lexicons/wechsel-en-sw.tsv'}"
-    with pytest.raises(LexiError, match="missing source, dev, target, lexicon") as info:
-        bootstrap_variables("sw")
+    # tr-TR.jsonl exists, but no word list: the catalog's TSV lists are planned, each at
+    # its place in lexi's cache (nothing is downloaded by planning).
+    _, variables = bootstrap_variables("tr", data_root=root)
+    assert variables["lexicon_tsv"] == str(lexi_home / "downloads/wechsel/tr/turkish.txt")
+    assert not (lexi_home / "downloads").exists()
+    uncatalogued(tmp_path, monkeypatch)
+    with pytest.raises(LexiError, match="task none: .* missing source, dev, lexicon") as info:
+        bootstrap_variables("sw")  # no test set anywhere either: it would train, not score
     assert "--data-root" in info.value.hint
     with pytest.raises(LexiError, match="task massive.*missing lexicon") as info:
-        bootstrap_variables("tr", data_root=root)  # tr-TR.jsonl exists, but no lexicon
-    # The error names every path that was tried, and where a lexicon can be fetched.
+        bootstrap_variables("tr", data_root=root)
+    # The error names every path that was tried, the catalog included.
     assert str(root / "lexicons" / "wechsel-en-tr.tsv") in info.value.message
-    assert "lexi fetch wechsel --lang tr" in info.value.hint
+    assert "the catalog" in info.value.message
 
 
 def given_files(root: Path) -> Resources:
@@ -170,11 +184,11 @@ def test_data_root_discovery_for_a_language_not_in_the_table(tmp_path, monkeypat
     assert variables["lexicon_tsv"] == str(root / "lexicons/gatitos-en-ak.tsv")
     assert "lexicon_args" not in variables
     # What is still missing is named with every path tried.
+    uncatalogued(tmp_path, monkeypatch)
     with pytest.raises(LexiError, match="Ewe .*missing target, lexicon") as info:
-        bootstrap_variables("ee", data_root=root)
+        bootstrap_variables("ee", data_root=root, task="sib200")
     assert str(root / "sib200/ewe_Latn/test.tsv") in info.value.message
     assert str(root / "lexicons/gatitos-en-ee.tsv") in info.value.message
-    assert "lexi fetch gatitos --lang ee" in info.value.hint
 
 
 def test_several_lexicons_are_all_used_and_the_order_is_said(tmp_path, monkeypatch):

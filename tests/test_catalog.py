@@ -15,6 +15,8 @@ from lexi.errors import LexiError
 from lexi.resources import build_catalog as bc
 from lexi.resources import catalog_download, catalog_indexes, fetch, read_catalog
 from lexi.resources.catalog import read_language_catalog
+from lexi.resources.languages import resolve_language
+from lexi.resources.remote import load_remote_catalog
 
 
 def test_the_committed_catalog_is_what_the_generator_writes():
@@ -207,3 +209,27 @@ def read_catalog_text_size(text: str, tmp_path: Path) -> str | None:
 def test_a_truncated_tree_listing_is_refused():
     with pytest.raises(LexiError, match="truncated"):
         catalog_download.tree_files({"truncated": True, "tree": []}, "dicts/data", r".+\.txt")
+
+
+def test_bootstrap_takes_test_sets_and_word_lists_from_downloadable_files(lexi_home):
+    """What `lexi bootstrap` fetches for a language with nothing local (issue 12, item 3):
+    raw files, not the repository's web pages, each at a fixed place in the cache."""
+    remote = load_remote_catalog()
+    ln = remote.sib200(remote.sib200_code(resolve_language("ln")), "test")
+    assert ln.url == ("https://raw.githubusercontent.com/dadelani/sib-200/main/data/"
+                      "annotated/lin_Latn/test.tsv")
+    assert ln.path == lexi_home / "downloads" / "sib200" / "lin_Latn" / "test.tsv"
+    assert remote.sib200(None, "train").url.endswith("/data/annotated/eng_Latn/train.tsv")
+    # Akan's SIB-200 text is Twi's; its train split is the public unlabelled text.
+    assert remote.unlabelled(resolve_language("ak")).url.endswith("/twi_Latn/train.tsv")
+    sw = remote.massive(resolve_language("sw"))
+    assert sw.url == ("https://amazon-massive-nlu-dataset.s3.amazonaws.com/"
+                      "amazon-massive-dataset-1.1.tar.gz")
+    assert sw.member == "data/sw-KE.jsonl" and remote.massive(None).member == "data/en-US.jsonl"
+    assert remote.massive(resolve_language("ee")) is None
+    # Word lists the recipes can import (TSV), in lexi's order: languages.yml's, else
+    # GATITOS before WECHSEL; MUSE and kaikki need their own adapters.
+    order = {code: [r.download.source for r in remote.lexicons(resolve_language(code))]
+             for code in ("sw", "ln", "ee", "tr")}
+    assert order == {"sw": ["wechsel"], "ln": ["gatitos", "wechsel"],
+                     "ee": ["gatitos", "wechsel"], "tr": ["wechsel"]}

@@ -27,7 +27,11 @@ class FixtureServer(http.server.ThreadingHTTPServer):
     """Serves ``payload`` (PAYLOAD unless a test changes it) at every path, honouring Range;
     ``/truncated/...`` drops the first response halfway, ``/busy/...`` answers 503 once,
     ``/missing/...`` 404; paths with ``/etag/`` send ``etag`` and honour If-Range. Logs
-    each request's Range, If-Range and User-Agent."""
+    each request's Range, If-Range and User-Agent.
+
+    A mirror instead: when ``files`` (path → bytes) is set, only those paths are served
+    (each with ``etag``; any other is 404), and a path in ``truncate`` drops its first
+    response halfway."""
 
     daemon_threads = True
 
@@ -38,6 +42,8 @@ class FixtureServer(http.server.ThreadingHTTPServer):
         self.agents: list[str] = []
         self.payload = PAYLOAD
         self.etag = '"v1"'
+        self.files: dict[str, bytes] = {}
+        self.truncate: set[str] = set()
         self.lock = threading.Lock()
 
     @property
@@ -58,7 +64,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.server.agents.append(self.headers.get("User-Agent", ""))
             seen = sum(1 for p, _ in self.server.requests if p == self.path)
         payload, with_etag = self.server.payload, "/etag/" in self.path
-        if self.path.startswith("/missing/"):
+        if self.server.files:
+            payload, with_etag = self.server.files.get(self.path), True
+        if self.path.startswith("/missing/") or payload is None:
             self.send_error(404)
             return
         if self.path.startswith("/busy/") and seen == 1:
@@ -83,7 +91,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
-        if "/truncated/" in self.path and seen == 1:
+        truncated = "/truncated/" in self.path or self.path in self.server.truncate
+        if truncated and seen == 1:
             self.wfile.write(body[: len(body) // 2])  # then hang up: a dropped connection
             self.wfile.flush()
             self.close_connection = True
