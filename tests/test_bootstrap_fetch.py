@@ -29,7 +29,7 @@ from fixtures.tiny_bert import build_tiny_model, toy_rows  # noqa: E402
 
 from lexi.cli.main import main  # noqa: E402
 from lexi.recipe.bootstrap import fetch_plan  # noqa: E402
-from lexi.recipe.plan import plan_bootstrap  # noqa: E402
+from lexi.recipe.plan import Resources, plan_bootstrap  # noqa: E402
 from lexi.resources.build_catalog import CATALOG_FILE  # noqa: E402
 
 # Fixtures shared with those files: the local HTTP server, and the recipe's `lexi` steps
@@ -206,7 +206,6 @@ def massive_archive(locales: list[str]) -> bytes:
 def test_massive_locales_come_from_one_archive_downloaded_once(mirror, lexi_home):
     mirror.server.files[MASSIVE] = massive_archive(["en-US", "sw-KE", "tr-TR"])
     mirror.server.files[f"{WECHSEL}/swahili.txt"] = b"water\tmaji\n"
-    mirror.server.files[f"{WECHSEL}/turkish.txt"] = b"water\tsu\n"
     plan = plan_bootstrap("sw", catalog=mirror.catalog)
     assert plan.task == "massive" and "from the catalog" in plan.why
     assert mirror.server.requests == []  # planning fetches nothing
@@ -220,8 +219,11 @@ def test_massive_locales_come_from_one_archive_downloaded_once(mirror, lexi_home
     assert (f"  target: fetched from {mirror.url(MASSIVE)} → "
             f"{cache / 'archive/amazon-massive-dataset-1.1.tar.gz'}, data/sw-KE.jsonl → "
             f"{cache / 'data/sw-KE.jsonl'}") in plan.describe()
-    # Another locale comes out of the archive already in the cache.
-    fetch_plan(plan_bootstrap("tr", catalog=mirror.catalog))
+    # Another locale comes out of the archive already in the cache, even offline.
+    words = lexi_home / "en-tr.tsv"
+    words.write_text("water\tsu\n")
+    tr = plan_bootstrap("tr", catalog=mirror.catalog, given=Resources(lexicon=words))
+    fetch_plan(tr, offline=True)
     assert (cache / "data/tr-TR.jsonl").is_file()
     assert mirror.fetched().count(MASSIVE) == 1
 
@@ -243,6 +245,15 @@ def test_a_word_list_without_a_test_set_trains_and_says_it_cannot_score(
     assert (work / "runs" / "averaged-s13").is_dir() and not (work / "report").exists()
     assert (f"no test set for Afar (aa): trained baseline, augmented and averaged "
             f"({work / 'runs'}) but cannot score them") in err
+    # A test set given later scores the runs already trained: only the evaluation runs.
+    test_set = tmp_path / "aar_Latn" / "test.tsv"  # its split is the file's name
+    test_set.parent.mkdir()
+    test_set.write_bytes(FILES[f"{SIB}/ewe_Latn/test.tsv"])
+    code = run_bootstrap("aa", "--catalog", str(mirror.catalog), "-o", str(work),
+                         "--target", str(test_set), model=tiny_model)
+    assert code == 0, capsys.readouterr().err
+    assert [argv[0] for argv in inprocess[7:]] == ["eval"]
+    assert (work / "report" / "metrics.json").is_file()
 
 
 def test_explicit_files_for_an_uncatalogued_language_need_no_network(

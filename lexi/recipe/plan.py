@@ -171,7 +171,7 @@ class BootstrapPlan:
                                         f", or --data-root DIR (or ${DATA_ROOT_ENV})")
             raise LexiError(f"{self.heading()} — missing {', '.join(names)} ({detail})",
                             hint=hint)
-        pending = self.pending()
+        pending = [r for r in self.pending() if not r.local]
         if offline and pending:
             lang = self.language
             files = f"{len(pending)} file{'s' * (len(pending) > 1)}"

@@ -57,6 +57,11 @@ class Remote:
     def cached(self) -> bool:
         return self.path.is_file()
 
+    @property
+    def local(self) -> bool:
+        """Whether it can be had without the network: cached, or its archive is."""
+        return self.cached or (self.member is not None and cache_path(self.download).is_file())
+
     def route(self) -> str:
         """``URL → PATH`` (through the archive, for an archive's member)."""
         if self.member is None:
@@ -198,10 +203,10 @@ def obtain(remote: Remote, *, offline: bool = False, progress: Progress | None =
     the network: a missing file is a ``LexiError`` saying what to place where."""
     if remote.cached:
         return remote.path
-    if offline:
+    if offline and not remote.local:
         raise LexiError(f"offline: {remote.what} is not in lexi's cache: {remote.by_hand()}")
-    fetched = fetch_file(remote.download, progress=progress, retries=retries,
-                         backoff_s=backoff_s)
+    fetched = fetch_file(remote.download, offline=offline, progress=progress,
+                         retries=retries, backoff_s=backoff_s)
     if remote.member is not None:
         extract_member(fetched.path, remote.member, remote.path)
     return remote.path
