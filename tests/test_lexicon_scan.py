@@ -1,4 +1,4 @@
-"""``LexiconView.scan``: a whole sentence at once, the same matches as ``match`` word by word."""
+"""``LexiconView.scan``: a whole sentence at once, the matches ``match`` gives word by word."""
 
 from __future__ import annotations
 
@@ -74,11 +74,14 @@ def test_scan_returns_matches_in_order_and_skips_covered_words():
     ])
     words = ["Please", "TURN", "off", "the", "Alarm", "clock", "at", "the", "Cafe\u0301"]
     found = view.scan(words)
-    assert [(m.start, m.length, m.source) for m in found] == [
+    assert [span[:3] for span in found] == [
         (1, 2, "turn off"), (4, 2, "alarm clock"), (8, 1, "café"),
     ]
-    assert all(type(m) is Match for m in found)
-    assert found[1].entries == view.translations("alarm clock")
+    # Plain tuples (start, length, source, entries), equal to match's Match objects.
+    assert all(type(span) is tuple for span in found)
+    assert found[1][3] == view.translations("alarm clock")
+    assert found == [view.match(words, 1), view.match(words, 4), view.match(words, 8)]
+    assert type(view.match(words, 1)) is Match  # match still builds Match objects
     assert view.scan([]) == []
     assert view.scan(["zz", "yy"]) == []
 
