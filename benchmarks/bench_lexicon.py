@@ -13,14 +13,17 @@ sources, several senses per word), then measures in the same run:
   (MASSIVE's utterances are about that long), two ways over the same sentences: ``match``
   called at each uncovered position (as synthesis and coverage walk a sentence) and
   ``scan``, one call per sentence. Sentences draw lexicon phrases with Zipf frequencies
-  (rank r has weight 1/r), as words occur in real text, plus 20 % unknown words. Each
-  first pass starts from a freshly loaded view; the second (warm) pass reuses its
-  per-word memo (as synthesis does when it makes several variants of each utterance),
-  ``match`` and ``scan`` taking turns on one view ``--repeat`` times, best of each. A
-  second corpus draws phrases uniformly, the worst case for the memo. Baselines: a naive
-  lookup that asks the SQLite store for every candidate phrase length at each position
-  (timed on a subset), and the "machine ceiling", the least any per-token lookup can do
-  (a method call and one dict probe) over the same sentences, best of ``--repeat``.
+  (rank r has weight 1/r), as words occur in real text, plus 20 % unknown words. A first
+  pass starts from a freshly loaded view (``match`` and ``scan`` take turns going first,
+  ``--repeat`` times each); the second (warm) pass reuses the view's per-word memo (as
+  synthesis does when it makes several variants of each utterance), ``match`` and
+  ``scan`` taking turns on one view ``--repeat`` times. Each row is the best of its
+  passes, all of which are printed. A second corpus draws phrases uniformly, the worst
+  case for the memo (first passes only). Baselines on the same sentences: a naive lookup
+  that asks the SQLite store for every candidate phrase length at each position (timed
+  on a subset), and the "machine ceiling", the least any per-token lookup can do (a
+  method call and one dict probe), best of ``--repeat``; every lookup row is also given
+  as a multiple of each.
 
 Rates are given by wall time and per CPU-second of this process: on a shared machine other
 processes stretch wall time, and only ratios within one run compare. The load line gives
@@ -222,40 +225,52 @@ def rate(work, view, *args) -> tuple[float, float, float]:
     return walked / seconds, seconds, walked / cpu
 
 
-def lookup_pass(name: str, work, view, sentences: list[list[str]]) -> float:
-    """Time one pass of ``work`` over ``sentences``, print its row, return tokens/s."""
-    with GcTimer() as gc_time:
-        tokens_per_s, seconds, per_cpu = rate(work, view, sentences)
-    print(f"  {name}: {tokens_per_s:,.0f} tokens/s ({seconds:.2f}s), {per_cpu:,.0f} per "
-          f"CPU-second (target >= 1,000,000); {gc_time.seconds:.2f}s in Python's garbage "
-          "collector")
+LOOKUPS = (("match", walk), ("scan", scan))
+
+
+def best_row(name: str, passes: list[tuple[float, float, float]]) -> float:
+    """Print the row of the best of ``passes`` ((tokens/s, per CPU-second, seconds in the
+    GC) each) and return its tokens/s."""
+    tokens_per_s, per_cpu, gc_seconds = max(passes)
+    print(f"  {name}, best of {len(passes)}: {tokens_per_s:,.0f} tokens/s, {per_cpu:,.0f} per "
+          f"CPU-second (target >= 1,000,000); {gc_seconds:.2f}s of it in Python's garbage "
+          f"collector (passes: {', '.join(f'{p[0]:,.0f}' for p in passes)})")
     return tokens_per_s
 
 
+def timed_pass(work, view, sentences: list[list[str]]) -> tuple[float, float, float]:
+    """One pass of ``work``: tokens/s, tokens per CPU-second, seconds in the GC."""
+    with GcTimer() as gc_time:
+        tokens_per_s, _, per_cpu = rate(work, view, sentences)
+    return tokens_per_s, per_cpu, gc_time.seconds
+
+
 def lookup_rows(
-    store: Path, label: str, sentences: list[list[str]], repeat: int
+    store: Path, label: str, sentences: list[list[str]], repeat: int, warm: bool
 ) -> tuple[LexiconView, dict[str, float]]:
-    """The lookup rows for one corpus: first pass of ``match`` and of ``scan``, each from a
-    freshly loaded view, then ``repeat`` warm passes of each, taking turns on one view
-    (best of each). Returns the last view and each row's tokens/s."""
+    """The lookup rows for one corpus: ``repeat`` first passes of ``match`` and of ``scan``,
+    each from a freshly loaded view (taking turns, which goes first), then when ``warm``
+    ``repeat`` warm passes of each, taking turns on one view; best of each. Returns the
+    last view and each row's tokens/s."""
     tokens = sum(map(len, sentences))
     print(f"lookup, {label}: {tokens:,} tokens in {len(sentences):,} sentences of 5-12 words")
-    rates = {}
-    for name, work in (("match", walk), ("scan", scan)):
-        view = load_lexicon(store, freeze_after_load=True)  # fresh view: memo empty
-        rates[f"{name} first"] = lookup_pass(f"{name}, first pass", work, view, sentences)
-        if name == "match":
-            del view
+    first: dict[str, list] = {"match": [], "scan": []}
+    view = None
+    for turn in range(repeat):
+        for name, work in LOOKUPS if turn % 2 == 0 else LOOKUPS[::-1]:
+            view = None  # the previous view goes before the next one loads
+            view = load_lexicon(store, freeze_after_load=True)  # fresh view: memo empty
+            first[name].append(timed_pass(work, view, sentences))
+    rates = {f"{name} first": best_row(f"{name}, first pass", passes)
+             for name, passes in first.items()}
     print(f"  first pass, scan / match: {rates['scan first'] / rates['match first']:.2f}x")
-    if repeat:
-        warm: dict[str, list[float]] = {"match": [], "scan": []}
+    if warm:
+        again: dict[str, list] = {"match": [], "scan": []}
         for _ in range(repeat):
-            for name, work in (("match", walk), ("scan", scan)):
-                warm[name].append(rate(work, view, sentences)[0])
-        for name, passes in warm.items():
-            rates[f"{name} warm"] = max(passes)
-            print(f"  {name}, second pass (warm), best of {repeat}: {max(passes):,.0f} "
-                  f"tokens/s (passes: {', '.join(f'{r:,.0f}' for r in passes)})")
+            for name, work in LOOKUPS:
+                again[name].append(timed_pass(work, view, sentences))
+        for name, passes in again.items():
+            rates[f"{name} warm"] = best_row(f"{name}, second pass (warm)", passes)
         print(f"  warm, scan / match: {rates['scan warm'] / rates['match warm']:.2f}x")
     return view, rates
 
@@ -313,11 +328,13 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--repeat", type=int, default=3,
-                        help="warm passes of each lookup (and ceiling passes): best of these")
+                        help="passes of each lookup row (first passes each from a fresh "
+                        "view) and of the ceiling: best of these")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep the synthetic lexicon and its store here, and reuse them "
                         "when they are already there (the import is then not timed again)")
     args = parser.parse_args()
+    args.repeat = max(args.repeat, 1)
     with tempfile.TemporaryDirectory(prefix="lexi-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -338,8 +355,8 @@ def main() -> None:
         for label, zipf in (("Zipf-distributed words", True), ("uniform words", False)):
             sentences = massive_lengths(rng, make_sentences(rng, sources, args.tokens, zipf))
             del view
-            view, rates = lookup_rows(store, label, sentences, args.repeat if zipf else 0)
-            baselines(store, view, sources, sentences, rates, max(args.repeat, 1))
+            view, rates = lookup_rows(store, label, sentences, args.repeat, warm=zipf)
+            baselines(store, view, sources, sentences, rates, args.repeat)
         print(f"load average while running: {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
               f" on {os.cpu_count()} CPUs")
 
