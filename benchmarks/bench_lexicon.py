@@ -1,6 +1,7 @@
 """Lexicon store benchmark: import rate (entries/s) and lookup rate (tokens/s).
 
-    python benchmarks/bench_lexicon.py [--entries 1000000] [--tokens 1000000] [--workdir DIR]
+    python benchmarks/bench_lexicon.py [--entries 1000000] [--tokens 1000000] [--repeat 3]
+        [--workdir DIR]
 
 Generates a synthetic English→target TSV of ``--entries`` lines (about 10 % multi-word
 sources, several senses per word), then measures in the same run:
@@ -8,15 +9,21 @@ sources, several senses per word), then measures in the same run:
 - import: ``import_lexicon("tsv", ...)`` (parse, normalise, SQLite bulk load, dedupe, index)
   against a naive baseline (parse, normalise, one INSERT per row into an indexed table),
   the baseline timed on a subset;
-- lookup: greedy longest match over ``--tokens`` word tokens with ``LexiconView.match`` (as
-  synthesis walks a sentence), starting from a freshly loaded view, against a naive
-  baseline that asks the SQLite store for every candidate phrase length at each position
-  (timed on a subset). Sentences draw lexicon phrases with Zipf frequencies (rank r has
-  weight 1/r), as words occur in real text, plus 20 % unknown words; the first pass
-  starts from a fresh view, the second reuses its per-word memo (as synthesis does when
-  it makes several variants of each utterance). A second corpus draws phrases
-  uniformly, the worst case for the memo. The "machine ceiling" lines time the least any
-  lookup can do per token (a method call and one dict probe) over the same sentences.
+- lookup: greedy longest match over ``--tokens`` word tokens, in sentences of 5–12 words
+  (MASSIVE's utterances are about that long), two ways over the same sentences: ``match``
+  called at each uncovered position (as synthesis and coverage walk a sentence) and
+  ``scan``, one call per sentence. Sentences draw lexicon phrases with Zipf frequencies
+  (rank r has weight 1/r), as words occur in real text, plus 20 % unknown words. A first
+  pass starts from a freshly loaded view (``match`` and ``scan`` take turns going first,
+  ``--repeat`` times each); the second (warm) pass reuses the view's per-word memo (as
+  synthesis does when it makes several variants of each utterance), ``match`` and
+  ``scan`` taking turns on one view ``--repeat`` times. Each row is the best of its
+  passes, all of which are printed. A second corpus draws phrases uniformly, the worst
+  case for the memo (first passes only). Baselines on the same sentences: a naive lookup
+  that asks the SQLite store for every candidate phrase length at each position (timed
+  on a subset), and the "machine ceiling", the least any per-token lookup can do (a
+  method call and one dict probe), best of ``--repeat``; every lookup row is also given
+  as a multiple of each.
 
 Rates are given by wall time and per CPU-second of this process: on a shared machine other
 processes stretch wall time, and only ratios within one run compare. The load line gives
@@ -40,7 +47,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lexi.lexicon import Normalizer, import_lexicon, load_lexicon
+from lexi.lexicon import LexiconView, Normalizer, import_lexicon, load_lexicon
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -112,8 +119,20 @@ def make_sentences(
     return sentences
 
 
+def massive_lengths(rng: random.Random, sentences: list[list[str]]) -> list[list[str]]:
+    """The same tokens, in the same order, cut into sentences of 5–12 words."""
+    tokens = [word for words in sentences for word in words]
+    cut, start = [], 0
+    while start < len(tokens):
+        size = rng.randint(5, 12)
+        cut.append(tokens[start : start + size])
+        start += size
+    return cut
+
+
 def walk(view, sentences: list[list[str]]) -> int:
-    """Greedy longest match over every sentence, as synthesis does; returns tokens walked."""
+    """Greedy longest match over every sentence with one ``match`` call per uncovered
+    position, as synthesis does; returns tokens walked."""
     match, total = view.match, 0
     for words in sentences:
         i, n = 0, len(words)
@@ -155,6 +174,15 @@ class _DictProbe:
         self.words.get(words[start])
 
 
+def scan(view, sentences: list[list[str]]) -> int:
+    """The same walk with one ``scan`` call per sentence; returns tokens walked."""
+    scan_sentence, total = view.scan, 0
+    for words in sentences:
+        scan_sentence(words)
+        total += len(words)
+    return total
+
+
 def naive_walk(db: sqlite3.Connection, norm: Normalizer, longest: int,
                sentences: list[list[str]]) -> int:
     total = 0
@@ -191,6 +219,82 @@ def timed(work, *args) -> tuple:
     return result, time.perf_counter() - wall, time.process_time() - cpu
 
 
+def rate(work, view, *args) -> tuple[float, float, float]:
+    """Tokens per wall second, the seconds, and tokens per CPU-second of ``work(view, ...)``."""
+    walked, seconds, cpu = timed(work, view, *args)
+    return walked / seconds, seconds, walked / cpu
+
+
+LOOKUPS = (("match", walk), ("scan", scan))
+
+
+def best_row(name: str, passes: list[tuple[float, float, float]]) -> float:
+    """Print the row of the best of ``passes`` ((tokens/s, per CPU-second, seconds in the
+    GC) each) and return its tokens/s."""
+    tokens_per_s, per_cpu, gc_seconds = max(passes)
+    print(f"  {name}, best of {len(passes)}: {tokens_per_s:,.0f} tokens/s, {per_cpu:,.0f} per "
+          f"CPU-second (target >= 1,000,000); {gc_seconds:.2f}s of it in Python's garbage "
+          f"collector (passes: {', '.join(f'{p[0]:,.0f}' for p in passes)})")
+    return tokens_per_s
+
+
+def timed_pass(work, view, sentences: list[list[str]]) -> tuple[float, float, float]:
+    """One pass of ``work``: tokens/s, tokens per CPU-second, seconds in the GC."""
+    with GcTimer() as gc_time:
+        tokens_per_s, _, per_cpu = rate(work, view, sentences)
+    return tokens_per_s, per_cpu, gc_time.seconds
+
+
+def lookup_rows(
+    store: Path, label: str, sentences: list[list[str]], repeat: int, warm: bool
+) -> tuple[LexiconView, dict[str, float]]:
+    """The lookup rows for one corpus: ``repeat`` first passes of ``match`` and of ``scan``,
+    each from a freshly loaded view (taking turns, which goes first), then when ``warm``
+    ``repeat`` warm passes of each, taking turns on one view; best of each. Returns the
+    last view and each row's tokens/s."""
+    tokens = sum(map(len, sentences))
+    print(f"lookup, {label}: {tokens:,} tokens in {len(sentences):,} sentences of 5-12 words")
+    first: dict[str, list] = {"match": [], "scan": []}
+    view = None
+    for turn in range(repeat):
+        for name, work in LOOKUPS if turn % 2 == 0 else LOOKUPS[::-1]:
+            view = None  # the previous view goes before the next one loads
+            view = load_lexicon(store, freeze_after_load=True)  # fresh view: memo empty
+            first[name].append(timed_pass(work, view, sentences))
+    rates = {f"{name} first": best_row(f"{name}, first pass", passes)
+             for name, passes in first.items()}
+    print(f"  first pass, scan / match: {rates['scan first'] / rates['match first']:.2f}x")
+    if warm:
+        again: dict[str, list] = {"match": [], "scan": []}
+        for _ in range(repeat):
+            for name, work in LOOKUPS:
+                again[name].append(timed_pass(work, view, sentences))
+        for name, passes in again.items():
+            rates[f"{name} warm"] = best_row(f"{name}, second pass (warm)", passes)
+        print(f"  warm, scan / match: {rates['scan warm'] / rates['match warm']:.2f}x")
+    return view, rates
+
+
+def baselines(store: Path, view: LexiconView, sources: list[str],
+              sentences: list[list[str]], rates: dict[str, float], repeat: int) -> None:
+    """The naive SQLite lookup and the machine ceiling on ``sentences``, and each lookup
+    row (``rates``) against them."""
+    # The naive lookup is far slower: time it on a slice of the same sentences.
+    part = sentences[: max(1, len(sentences) // 50)]
+    db = sqlite3.connect(store)
+    naive = rate(naive_walk, db, view.normalizer, view.max_phrase_words, part)[0]
+    db.close()
+    print(f"  naive baseline (SQLite query per candidate phrase), {len(part):,} sentences: "
+          f"{naive:,.0f} tokens/s")
+    probe = _DictProbe({p: 1 for p in sources})
+    ceiling = max(rate(walk, probe, sentences) for _ in range(repeat))
+    print(f"  machine ceiling on these sentences (a method call + one dict probe per token), "
+          f"best of {repeat}: {ceiling[0]:,.0f} tokens/s, {ceiling[2]:,.0f} per CPU-second")
+    for against, base in (("naive", naive), ("ceiling", ceiling[0])):
+        print(f"  against the {against}: " + ", ".join(
+            f"{name} {value / base:.2f}x" for name, value in rates.items()))
+
+
 def prepare(workdir: Path, entries: int, seed: int) -> tuple[Path, Path, list[str], bool]:
     """The synthetic TSV, its store and the source phrases; made again only when
     ``workdir`` does not already hold them for these ``entries`` and ``seed``."""
@@ -223,10 +327,14 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--tokens", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="passes of each lookup row (first passes each from a fresh "
+                        "view) and of the ceiling: best of these")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep the synthetic lexicon and its store here, and reuse them "
                         "when they are already there (the import is then not timed again)")
     args = parser.parse_args()
+    args.repeat = max(args.repeat, 1)
     with tempfile.TemporaryDirectory(prefix="lexi-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -245,33 +353,10 @@ def main() -> None:
               f"{seconds:.2f}s ({cpu:.2f} CPU-s){memory}")
 
         for label, zipf in (("Zipf-distributed words", True), ("uniform words", False)):
-            sentences = make_sentences(rng, sources, args.tokens, zipf)
+            sentences = massive_lengths(rng, make_sentences(rng, sources, args.tokens, zipf))
             del view
-            view = load_lexicon(store, freeze_after_load=True)  # fresh view: memos empty
-            passes = ("first pass", "second pass") if zipf else ("first pass",)
-            for name in passes:
-                with GcTimer() as gc_time:
-                    walked, seconds, cpu = timed(walk, view, sentences)
-                lookup_rate = walked / seconds
-                print(f"lookup, {label}, {name}: {walked:,} tokens in {seconds:.2f}s = "
-                      f"{lookup_rate:,.0f} tokens/s, {walked / cpu:,.0f} per CPU-second "
-                      f"(target >= 1,000,000); {gc_time.seconds:.2f}s of it in Python's "
-                      "garbage collector")
-            # The baseline is far slower: time it on a slice of the same sentences.
-            part = sentences[: max(1, len(sentences) // 50)]
-            db = sqlite3.connect(store)
-            started = time.perf_counter()
-            naive_tokens = naive_walk(db, view.normalizer, view.max_phrase_words, part)
-            naive_rate = naive_tokens / (time.perf_counter() - started)
-            db.close()
-            print(f"  naive baseline (SQLite query per candidate phrase), {naive_tokens:,} "
-                  f"tokens: {naive_rate:,.0f} tokens/s; ratio {lookup_rate / naive_rate:.1f}x")
-            probe = _DictProbe({p: 1 for p in sources})
-            walked, seconds, cpu = timed(walk, probe, sentences)
-            print(f"  machine ceiling on these sentences (a method call + one dict probe per "
-                  f"token): {walked / seconds:,.0f} tokens/s, {walked / cpu:,.0f} per "
-                  "CPU-second")
-            del probe
+            view, rates = lookup_rows(store, label, sentences, args.repeat, warm=zipf)
+            baselines(store, view, sources, sentences, rates, args.repeat)
         print(f"load average while running: {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
               f" on {os.cpu_count()} CPUs")
 
