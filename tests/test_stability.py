@@ -82,6 +82,17 @@ def test_guard_thresholds_and_grace_period():
     assert g.check_window(70, 3.0) is None and g.check_window(80, 3.0).kind == "exploded"
 
 
+def test_warn_only_logs_loss_and_dev_findings_but_not_a_non_finite_loss(caplog):
+    g = guard(warn_only=True)
+    stuck = g.label_entropy + 0.01
+    with caplog.at_level(logging.WARNING, logger="lexi"):
+        assert g.check_window(60, stuck) is None
+        assert g.check_dev(60, 0.5) is None
+    assert [w["kind"] for w in g.warnings] == ["stuck", "dev-at-majority"]
+    assert "--on-divergence warn" in caplog.text and "label frequencies" in caplog.text
+    assert g.check_window(61, float("nan")).kind == "non-finite"
+
+
 # --------------------------------------------------------------------------- training
 
 

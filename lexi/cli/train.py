@@ -96,8 +96,9 @@ def train_cmd(
     ] = _D["max_grad_norm"],
     on_divergence: Annotated[str, typer.Option(
         "--on-divergence", help="When the loss blows up or the model stops learning: `retry` "
-        "(once, from the last good state at half the learning rate) or `stop` (the run is "
-        "written as failed).")] = _D["on_divergence"],
+        "(once, from the last good state at half the learning rate), `stop` (the run is "
+        "written as failed) or `warn` (log it and train on; a non-finite loss still "
+        "stops).")] = _D["on_divergence"],
     patience: Annotated[int, typer.Option(
         "--patience", help="Epochs without dev gain before stopping.")] = _D["patience"],
     seed: Annotated[int, typer.Option(

@@ -15,12 +15,16 @@ watches the training loss and the dev accuracy and names the first sign of such 
 
 The trainer then stops (``on_divergence="stop"``: the run is written as failed) or goes
 back once to the last state that passed every check and continues at half the learning
-rate (``"retry"``). :class:`Snapshot` holds such a state.
+rate (``"retry"``). :class:`Snapshot` holds such a state. ``"warn"`` only logs the loss and
+dev findings and trains on: for runs cut short on purpose (a throughput benchmark's few
+steps cannot get below the label entropy), where "stuck" says nothing; a non-finite loss
+still stops such a run.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from collections import Counter
 from collections.abc import Sequence
@@ -28,7 +32,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-ON_DIVERGENCE = ("retry", "stop")
+logger = logging.getLogger("lexi")
+
+ON_DIVERGENCE = ("retry", "stop", "warn")
 # How far above a fresh head's loss (ln K) a window's mean must be to count as exploded.
 EXPLODED_FACTOR = 1.5
 # Learning-rate factor of a retry: halving is the usual first remedy for a blown-up run.
@@ -111,6 +117,10 @@ class DivergenceGuard:
     losses: list[float] = field(default_factory=list)
     resume_checks_at: int = 0
     """No loss check before this step (after a retry: one window to settle)."""
+    warn_only: bool = False
+    """``on_divergence="warn"``: a loss or dev finding is logged and kept in ``warnings``,
+    not returned (a non-finite loss is still returned)."""
+    warnings: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.window <= 0:
@@ -152,6 +162,10 @@ class DivergenceGuard:
         if not math.isfinite(mean_loss):
             return Divergence(step, f"the training loss is {mean_loss} at step {step}",
                               "non-finite")
+        return self._warned(self._judge_window(step, mean_loss))
+
+    def _judge_window(self, step: int, mean_loss: float) -> Divergence | None:
+        """The finding for a finite window mean, if any: exploded, then stuck."""
         if step <= self.warmup_steps or step < self.resume_checks_at:
             return None
         if mean_loss > EXPLODED_FACTOR * self.uniform_loss:
@@ -167,15 +181,24 @@ class DivergenceGuard:
                 f"({self.label_entropy:.3f})", "stuck")
         return None
 
+    def _warned(self, found: Divergence | None) -> Divergence | None:
+        """``found``, or with ``warn_only`` None after logging it."""
+        if found is None or not self.warn_only:
+            return found
+        logger.warning("training looks diverged (--on-divergence warn: training on): %s",
+                       found.reason)
+        self.warnings.append(found.as_dict())
+        return None
+
     def check_dev(self, step: int, accuracy: float) -> Divergence | None:
         """Judge dev accuracy measured at ``step`` (the end of an epoch)."""
         if self.dev_majority_rate is None or step < self.checks_from:
             return None
         if accuracy <= self.dev_majority_rate:
-            return Divergence(
+            return self._warned(Divergence(
                 step, f"dev accuracy {accuracy:.4f} at step {step} is no better than always "
                 f"predicting the most frequent dev label ({self.dev_majority_rate:.4f})",
-                "dev-at-majority")
+                "dev-at-majority"))
         return None
 
     def after_retry(self, step: int) -> None:

@@ -200,8 +200,8 @@ class _Loop:
         self.guard = DivergenceGuard(
             num_labels=len(labels), label_entropy=label_entropy([u.label for u in train_rows]),
             dev_majority_rate=majority_rate([u.label for u in dev_rows]) if dev_rows else None,
-            warmup_steps=warmup_steps, total_steps=total_steps)
-
+            warmup_steps=warmup_steps, total_steps=total_steps,
+            warn_only=config.on_divergence == "warn")
         # A slot run selects on (exact match, accuracy): see selection_score.
         self.state = LoopState(best_accuracy=(-1.0, -1.0) if data.dev_slots is not None
                                else -1.0)
