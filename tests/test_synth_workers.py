@@ -275,16 +275,21 @@ def test_cli_workers_stdout_and_summary(demo, tmp_path):
 
 
 def test_ctrl_c_stops_every_process_and_leaves_no_file(demo, tmp_path):
-    source = _many_rows(demo, tmp_path / "en.jsonl", 150)  # 34,050 rows: seconds of work
+    # The rows come through stdin, which stays open: the run cannot finish before the
+    # Ctrl-C, however fast the machine (a file of rows raced the signal on an idle one).
+    source = _many_rows(demo, tmp_path / "en.jsonl", 20)  # 4,540 rows: several chunks
     out = tmp_path / "out" / "sw.jsonl"
     out.parent.mkdir()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lexi.cli.main", "synth", "--source", str(source),
+        [sys.executable, "-m", "lexi.cli.main", "synth", "--source", "-",
          "--lexicon", str(demo.lexicon), "--locale", "sw-KE", "-o", str(out), "--workers",
          "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     try:
+        proc.stdin.write(source.read_bytes())
+        proc.stdin.flush()
         # The temporary output appears once the workers run; then Ctrl-C, which the
         # terminal sends to the whole process group.
         deadline = time.monotonic() + 60
@@ -292,10 +297,12 @@ def test_ctrl_c_stops_every_process_and_leaves_no_file(demo, tmp_path):
             assert proc.poll() is None, proc.stderr.read().decode()
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)
-        _, stderr = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
+        stderr = proc.stderr.read()
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+        proc.stdin.close()
     assert proc.returncode == 130, stderr.decode()  # lexi's exit status for Ctrl-C
     assert b"Traceback" not in stderr  # nor from a worker
     assert list(out.parent.iterdir()) == []
