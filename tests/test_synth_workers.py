@@ -297,12 +297,13 @@ def test_ctrl_c_stops_every_process_and_leaves_no_file(demo, tmp_path):
             assert proc.poll() is None, proc.stderr.read().decode()
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGINT)
+        # In a shell the Ctrl-C also ends the process feeding the pipe: its end closes.
+        proc.stdin.close()
         proc.wait(timeout=30)
         stderr = proc.stderr.read()
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.stdin.close()
     assert proc.returncode == 130, stderr.decode()  # lexi's exit status for Ctrl-C
     assert b"Traceback" not in stderr  # nor from a worker
     assert list(out.parent.iterdir()) == []
