@@ -286,6 +286,9 @@ def test_ctrl_c_stops_every_process_and_leaves_no_file(demo, tmp_path):
          "2"],
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         start_new_session=True,
+        # A shell runs background jobs with SIGINT ignored, and the child would inherit
+        # that (then Python installs no KeyboardInterrupt): give it a terminal's default.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         proc.stdin.write(source.read_bytes())
