@@ -1,11 +1,11 @@
 """`lexi lexicon ...`: import, inspect, look up, merge and measure bilingual lexicons
-(`lexi lexicon sources` and the top-level `lexi fetch`, which find and download public
-ones, are in :mod:`lexi.cli.lexicon_sources`)."""
+(`lexi lexicon coverage` is in :mod:`lexi.cli.lexicon_coverage`; `lexi lexicon sources`
+and the top-level `lexi fetch`, which find and download public ones, are in
+:mod:`lexi.cli.lexicon_sources`)."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,21 +13,10 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lexi.cli._util import (
-    SPLIT_VALUES,
-    console,
-    deprecated,
-    parse_pairs,
-    print_json,
-    split_value,
-    subgroup,
-)
+from lexi.cli._util import console, deprecated, parse_pairs, print_json, subgroup
 from lexi.data.massive import not_utf8
-from lexi.data.outputs import check_output
-from lexi.io import atomic_write
 from lexi.lexicon import ImportReport, import_lexicon, load_lexicon, merge_lexicons
 from lexi.lexicon.adapters import adapter_specs
-from lexi.lexicon.coverage import CoverageBySource, dataset_coverage
 from lexi.lexicon.importer import input_weights
 from lexi.lexicon.stats import LexiconStats, lexicon_stats
 
@@ -241,109 +230,3 @@ def merge_command(
     """
     _print_import(merge_lexicons(lexicons, output, mode=mode, weights=input_weights(weights),
                                  overwrite=overwrite), as_json)
-
-
-def _coverage_tables(report: CoverageBySource, top: int) -> None:
-    merged = report.merged
-    several = len(report.sources) > 1
-    title = (f"lexicon coverage ({len(report.sources)} lexicons in priority order)"
-             if several else "lexicon coverage")
-    summary = Table(title=title, show_header=False)
-    summary.add_row("utterances", f"{merged.utterances:,}")
-    summary.add_row("tokens covered", f"{merged.covered_tokens:,} / {merged.tokens:,} "
-                    f"({merged.token_coverage:.1%})")
-    summary.add_row("types covered", f"{merged.covered_types:,} / {merged.types:,} "
-                    f"({merged.type_coverage:.1%})")
-    summary.add_row("multi-word matches", f"{merged.multiword_matches:,}")
-    console.print(summary)
-    lowest = sorted(merged.labels.values(), key=lambda c: c.token_coverage)[:top]
-    labels = Table(title=f"lowest-covered labels ({len(merged.labels)} in all)"
-                   + (": tokens each lexicon adds" if several else ""))
-    columns = ["label", "utterances", "tokens",
-               *(f"+{n}" for n in range(1, len(report.sources) + 1) if several), "coverage"]
-    for column in columns:
-        labels.add_column(column, justify="left" if column == "label" else "right")
-    for label in lowest:
-        added = [f"{report.sources[n].added_labels.get(label.label, 0) / label.tokens:.1%}"
-                 if label.tokens else "-" for n in range(len(report.sources)) if several]
-        labels.add_row(label.label, str(label.utterances), str(label.tokens), *added,
-                       f"{label.token_coverage:.1%}")
-    if several:
-        _sources_table(report)
-    console.print(labels)
-    missing = Table(title="most frequent uncovered words (add these first)")
-    missing.add_column("word")
-    missing.add_column("count", justify="right")
-    for word, count in merged.uncovered.most_common(top):
-        missing.add_row(escape(word), str(count))
-    console.print(missing)
-
-
-def _sources_table(report: CoverageBySource) -> None:
-    """What each lexicon adds to the ones before it, and covers on its own."""
-    merged = report.merged
-    table = Table(title="by lexicon, in priority order: what each adds to the ones before")
-    for column in ("", "lexicon", "phrases", "tokens added", "types added", "tokens alone",
-                   "types alone"):
-        table.add_column(column, justify="left" if column in ("", "lexicon") else "right",
-                         overflow="fold")
-
-    def part(count: int, whole: int, sign: str = "") -> str:
-        return f"{count:{sign},} ({count / whole if whole else 0:{sign}.2%})"
-
-    for number, source in enumerate(report.sources, 1):
-        alone = source.alone
-        table.add_row(
-            # The file's name (the JSON has the path as given): the table stays narrow.
-            f"+{number}", escape(Path(source.name).name), f"{source.phrases:,}",
-            part(source.added_tokens, merged.tokens, "+"),
-            part(source.added_types, merged.types, "+"),
-            "-" if alone is None else part(alone.covered_tokens, alone.tokens),
-            "-" if alone is None else part(alone.covered_types, alone.types))
-    table.add_row("", "merged", "", part(merged.covered_tokens, merged.tokens),
-                  part(merged.covered_types, merged.types), "", "")
-    console.print(table)
-
-
-@lexicon_app.command("coverage")
-def coverage_command(
-    lexicons: Annotated[list[str], typer.Argument(
-        help="One lexicon, or several in priority order (stores or TSVs); a store merged "
-        "from several inputs shows each of them.", show_default=False)],
-    dataset: Annotated[str, typer.Argument(
-        help="Dataset: MASSIVE jsonl, JSONL, CSV, TSV; - = stdin.")],
-    split: Annotated[str, typer.Option(
-        "--split", help=f"Only rows of this split: {SPLIT_VALUES}.")] = "all",
-    format: Annotated[str, typer.Option("--format", "-f", help="Dataset format.")] = "auto",
-    top: Annotated[int, typer.Option("--top", help="Labels and uncovered words to list.")] = 20,
-    output: Annotated[str | None, typer.Option(
-        "--output", "-o", help="Also write the JSON here.")] = None,
-    overwrite: Annotated[bool, typer.Option(
-        "--overwrite", help="Replace the -o file if it exists.")] = False,
-    as_json: AsJson = False,
-) -> None:
-    """Share of word tokens and types a lexicon covers, per label, and the most frequent
-    uncovered words; with several lexicons (or a merged store), what each adds to the
-    ones before it.
-
-    Example: `lexi lexicon coverage en-sw.sqlite massive/en-US.jsonl --split train`
-
-    Several, the last argument being the dataset:
-    `lexi lexicon coverage gatitos-en-ln.tsv wechsel-en-ln.tsv train.jsonl`
-
-    An existing -o file is kept unless `--overwrite` is given; an input is never overwritten.
-    """
-    if output:
-        check_output(output, [*lexicons, dataset], overwrite=overwrite)
-    report = dataset_coverage(lexicons, dataset, split=split_value(split), format=format,
-                              freeze_after_load=True)  # one load per process
-    data = report.as_dict(top=top)
-    if output:
-        import json
-
-        with atomic_write(output) as handle:
-            handle.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    if as_json:
-        print_json(data)
-    else:
-        _coverage_tables(report, top)

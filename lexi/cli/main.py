@@ -17,6 +17,7 @@ from lexi.cli import (  # noqa: E402,F401,I001
     evaluate,
     languages,
     lexicon,
+    lexicon_coverage,
     lexicon_sources,
     morph,
     recipe,

@@ -23,6 +23,21 @@ SLOT_MODES = ("keep", "translate", "localise")
 PHONETIC_STYLES = ("ipa", "ascii")
 
 
+def function_word_list(function_words: str | None, unknown: str) -> tuple[str, ...]:
+    """The words ``--unknown drop-function-words`` drops, from ``--function-words`` (comma
+    separated; ``None``: :data:`FUNCTION_WORDS`). Given with another ``--unknown`` it is an
+    error rather than ignored: the user expects it to change something."""
+    if function_words is not None and unknown != "drop-function-words":
+        raise LexiError(
+            f"--function-words is only read by --unknown drop-function-words "
+            f"(--unknown is {unknown!r})",
+            hint="add --unknown drop-function-words, or leave --function-words out",
+        )
+    if function_words is None:
+        return FUNCTION_WORDS
+    return tuple(word.strip() for word in function_words.split(",") if word.strip())
+
+
 @dataclass(frozen=True)
 class SynthConfig:
     """Parameters of a synthesis run.

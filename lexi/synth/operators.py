@@ -201,6 +201,20 @@ class Synthesizer:
             )
         return found
 
+    def dropped(self, chunk: Chunk, unknown: Sequence[int]) -> Sequence[int]:
+        """The positions among ``unknown`` (the chunk's words with no translation) that
+        ``--unknown`` drops from a ``translate`` or ``phonetic`` row: none under ``keep``
+        or in a slot value (a slot is never shortened), all under ``drop``, those in the
+        function words under ``drop-function-words``. ``lexi lexicon coverage`` counts
+        drops with this too, so that its figures are what synthesis writes."""
+        if not unknown or self.config.unknown == "keep" or chunk.slot is not None:
+            return ()
+        drops = self._drops  # None: every untranslated word
+        if drops is None:
+            return unknown
+        words = chunk.words
+        return [k for k in unknown if words[k].lower() in drops]
+
     # -- making rows ----------------------------------------------------------------------
 
     def stream(self, utt_id: str, op: str, index: int) -> SeededStream:
@@ -378,13 +392,10 @@ class Synthesizer:
             replaced.append(record)
             replaced_words += site.words
         if main is not None and config.unknown != "keep":
-            drops = self._drops  # None: every untranslated word
             for ci, (_, unknown) in enumerate(prep.matches[main]):
-                chunk = prep.chunks[ci]
-                if chunk.slot is None:  # a slot value is never shortened
-                    for k in unknown:
-                        if drops is None or chunk.words[k].lower() in drops:
-                            outputs[ci][k] = None
+                out = outputs[ci]
+                for k in self.dropped(prep.chunks[ci], unknown):
+                    out[k] = None
         text, slots = render(prep.chunks, outputs, prep.utt.text)
         metadata = dict(prep.metadata)
         provenance: dict[str, Any] = {

@@ -19,6 +19,7 @@ from lexi.data.records import Utterance
 from lexi.errors import LexiError
 from lexi.io import atomic_write
 from lexi.synth.config import SynthConfig
+from lexi.synth.matcher import LexiconLike
 from lexi.synth.operators import Synthesizer
 from lexi.synth.parallel import (
     SynthFactory,
@@ -36,7 +37,7 @@ __all__ = ["SynthSummary", "build_synthesizer", "synthesize_file", "synthesize_s
 
 def build_synthesizer(
     config: SynthConfig,
-    lexicons: Sequence[str | Path],
+    lexicons: Sequence[str | Path | LexiconLike],
     *,
     slot_lexicon: str | Path | None = None,
     morph: str | None = None,
@@ -46,9 +47,10 @@ def build_synthesizer(
     lemma_fallback: bool = True,
     freeze_after_load: bool = False,
 ) -> Synthesizer:
-    """A :class:`Synthesizer` over lexicon files (SQLite store or TSV) and, when asked
-    for, a morphology (``morph`` = target language code, ``unimorph`` = its paradigm
-    table) and an epitran transcriber (``phonetic_lang``, default: the config's locale).
+    """A :class:`Synthesizer` over lexicon files (SQLite store or TSV; or lexicons
+    already loaded, as ``lexi lexicon coverage`` passes them) and, when asked for, a
+    morphology (``morph`` = target language code, ``unimorph`` = its paradigm table) and
+    an epitran transcriber (``phonetic_lang``, default: the config's locale).
     ``freeze_after_load``: large stores' entries go to ``gc.freeze()`` once loaded (see
     :func:`~lexi.lexicon.store.read_store`); process-wide, so only for a process that
     builds one synthesizer and then works with it (``lexi synth``, ``lexi train --synth``).
@@ -56,7 +58,10 @@ def build_synthesizer(
     # Imported here so that the operators stay usable with any lexicon-like object.
     from lexi.lexicon import load_lexicon
 
-    views = [load_lexicon(path, freeze_after_load=freeze_after_load) for path in lexicons]
+    views = [load_lexicon(lexicon, freeze_after_load=freeze_after_load)
+             if isinstance(lexicon, (str, Path)) else lexicon for lexicon in lexicons]
+    names = [Path(lexicon).name if isinstance(lexicon, (str, Path)) else f"lexicon{index}"
+             for index, lexicon in enumerate(lexicons)]
     slot_view = (None if slot_lexicon is None
                  else load_lexicon(slot_lexicon, freeze_after_load=freeze_after_load))
     analyze = lemmatize = None
@@ -85,7 +90,7 @@ def build_synthesizer(
         transcribe = EpitranTranscriber(lang, config.phonetic_style)
     return Synthesizer(
         config, views, slot_lexicon=slot_view, analyze=analyze, morphology=morphology,
-        transcribe=transcribe, lexicon_names=[Path(p).name for p in lexicons],
+        transcribe=transcribe, lexicon_names=names,
         lemmatize=lemmatize,
     )
 

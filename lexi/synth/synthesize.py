@@ -6,8 +6,7 @@ from __future__ import annotations
 import functools
 
 from lexi.data.outputs import check_output
-from lexi.errors import LexiError
-from lexi.synth.config import FUNCTION_WORDS, SynthConfig
+from lexi.synth.config import SynthConfig, function_word_list
 from lexi.synth.numbers import NUMBERS_DEFAULT
 from lexi.synth.parallel import resolve_workers
 from lexi.synth.pipeline import SynthSummary, build_synthesizer, synthesize_file
@@ -63,15 +62,7 @@ def synthesize(
         resolve_language(locale)  # every row records it: a typo would stay in the data
     if summary_json is not None:
         check_output(summary_json, [*inputs, output], overwrite=overwrite)
-    if function_words is not None and unknown != "drop-function-words":
-        raise LexiError(
-            f"--function-words is only read by --unknown drop-function-words "
-            f"(--unknown is {unknown!r})",
-            hint="add --unknown drop-function-words, or leave --function-words out",
-        )
-    words = FUNCTION_WORDS if function_words is None else tuple(
-        word.strip() for word in function_words.split(",") if word.strip()
-    )
+    words = function_word_list(function_words, unknown)
     # Languages in any form (sw, swa, Swahili): the row locale, the table's UniMorph code.
     from lexi.resources.languages import locale_code, unimorph_code
 
