@@ -4,11 +4,13 @@ shared state folder (`state:`): cheap commands, a real runner, real subprocesses
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 
 import pytest
 
+from lexi.cli.main import main
 from lexi.errors import LexiError
 from lexi.recipe.config import load_recipe
 from lexi.recipe.runner import STATE_FILE, run_recipe, shell_script
@@ -206,3 +208,94 @@ def test_builtin_recipes_take_seeds_and_a_baseline_folder(tmp_path, name, shared
     alone = load_recipe(name, {"work": str(tmp_path / "w")})
     assert all(s.state in (None, tmp_path / "w") for s in alone.steps)
     assert alone.step("train-baseline").outputs == (f"{tmp_path}/w/runs/baseline-s13",)
+
+
+# A pool-dependent step (`when:`) between the training and the report, as the built-in
+# recipes' self-training steps are.
+OPTIONAL = RECIPE.replace('''  - name: report
+    run: ${tool} ${work}/report.txt --run base=${outputs:train}
+    inputs:
+      - ${outputs:train}
+''', '''  - name: extra
+    foreach: train_seed in ${seeds}
+    when: ${pool}
+    run: ${tool} ${work}/runs/extra-s${train_seed} from ${pool}
+    inputs:
+      - ${outputs:train}
+    outputs:
+      - ${work}/runs/extra-s${train_seed}
+  - name: report
+    run: >
+      ${tool} ${work}/report.txt --run base=${outputs:train} --run=extra=${outputs:extra}
+      "--note=extra runs: ${outputs:extra}" --end
+    inputs:
+      - ${outputs:train}
+      - ${outputs:extra}
+''').replace('  seeds: "13"\n', '  seeds: "13"\n  pool: ""\n')
+
+
+@pytest.mark.parametrize("pool, kept", [
+    ("", False), ("pool.txt", True), ("No", False), ("off", False), ("0", False),
+    ("FALSE", False), ("yes", True)])
+def test_when_leaves_a_step_and_every_expansion_out(tmp_path, pool, kept):
+    recipe = load_recipe(write_recipe(tmp_path, OPTIONAL), {"seeds": "13,14", "pool": pool})
+    work = tmp_path / "work"
+    extra = [f"{work}/runs/extra-s{seed}" for seed in (13, 14)]
+    report = recipe.step("report")
+    if kept:
+        assert [s.name for s in recipe.steps_of("extra")] == ["extra@13", "extra@14"]
+        assert recipe.left_out == ()
+        assert f" --run=extra={','.join(extra)} " in report.run
+        assert f"'--note=extra runs: {','.join(extra)}'" in shlex.join(report.argv)
+        assert report.inputs[-2:] == tuple(extra)
+        return
+    assert recipe.names() == ["data", "train", "report"]
+    assert [(s.name, s.reason) for s in recipe.left_out] == [
+        ("extra", "when: ${pool} is " + (repr(pool) if pool else "empty"))]
+    # Every shell word naming it goes, quoted or not, option and all; the rest stays.
+    runs = ",".join(f"{work}/runs/base-s{seed}" for seed in (13, 14))
+    assert report.argv[-4:] == [f"{work}/report.txt", "--run", f"base={runs}", "--end"]
+    assert report.inputs == tuple(f"{work}/runs/base-s{seed}" for seed in (13, 14))
+
+
+def test_a_left_out_step_is_said_and_the_rest_runs(tmp_path, capsys):
+    path = write_recipe(tmp_path, OPTIONAL)
+    work = tmp_path / "work"
+    recipe = load_recipe(path)
+    assert statuses(run_recipe(recipe)) == dict.fromkeys(("data", "train@13", "report"), "ran")
+    assert (work / "report.txt").read_text() == f"--run base={work}/runs/base-s13 --end\n"
+    # Listings show it in its place; --force names it harmlessly, --until says why not.
+    assert [getattr(s, "reason", s.name) for s in recipe.listing()] == [
+        "data", "train@13", "when: ${pool} is empty", "report"]
+    script = shell_script(recipe)
+    assert script.index("# train@13") < script.index(
+        "# extra: left out (when: ${pool} is empty)") < script.index("# report")
+    assert set(statuses(run_recipe(recipe, force=["extra"])).values()) == {"skipped"}
+    with pytest.raises(LexiError, match=r"'extra' is left out of this run \(when: "):
+        run_recipe(recipe, until="extra")
+    with pytest.raises(SystemExit) as info:
+        main(["recipe", "show", str(path)])
+    assert info.value.code == 0
+    assert "│ extra    │ left out: when: ${pool} is" in capsys.readouterr().err
+    # Given a pool, the step runs and the report (new command) reruns.
+    with_pool = load_recipe(path, {"pool": "pool.txt"})
+    assert statuses(run_recipe(with_pool)) == {"data": "skipped", "train@13": "skipped",
+                                               "extra@13": "ran", "report": "ran"}
+    assert "--run=extra=" in (work / "report.txt").read_text()
+
+
+@pytest.mark.parametrize("change, message", [
+    # A step that never existed stays an error, with a step left out or not.
+    (("--run=extra=${outputs:extra}", "--run=extra=${outputs:nope}"),
+     "no earlier step is named 'nope'"),
+    # A step left out later in the file is not an earlier step either.
+    (("${tool} ${work}/runs/extra-s${train_seed} from ${pool}",
+      "${tool} ${work}/runs/extra-s${train_seed} ${outputs:report}"),
+     "no earlier step is named 'report'"),
+    (("    when: ${pool}", "    when: ${train_seed}"), r"undefined variable \$\{train_seed\}"),
+    (("  - name: report", "  - name: extra"), "two steps are named 'extra'"),
+])
+def test_when_errors(tmp_path, change, message):
+    with pytest.raises(LexiError, match=message):
+        load_recipe(write_recipe(tmp_path, OPTIONAL.replace(*change)))
+

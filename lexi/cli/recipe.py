@@ -49,12 +49,21 @@ def _progress(step: Step, outcome: StepOutcome | None, reason: str) -> None:
                       f"{escape(step.run)}", highlight=False, soft_wrap=True)
 
 
+def _left_out(recipe: Recipe) -> None:
+    """One line per step this run does not have (its ``when:`` is off), before the steps."""
+    for absent in recipe.left_out:
+        console.print(f"[dim]· {absent.name} left out ({escape(absent.reason)})[/]",
+                      highlight=False)
+
+
 def recipe_run(
     recipe: str, variables: dict[str, str] | None = None, force: list[str] | None = None,
     dry_run: bool = False, progress: bool = True, until: str | None = None,
 ) -> tuple[Recipe, list[StepOutcome]]:
     """Load a recipe (file or built-in name) and run it; returns it and what each step did."""
     loaded = load_recipe(recipe, variables)
+    if progress:
+        _left_out(loaded)
     outcomes = run_recipe(loaded, force or [], dry_run, _progress if progress else None,
                           until)
     return loaded, outcomes
@@ -112,7 +121,10 @@ def show_command(
     steps = Table(title=f"steps (state in {loaded.directory})")
     for column in ("step", "status", "command"):
         steps.add_column(column)
-    for step in loaded.steps:
+    for step in loaded.listing():
+        if not isinstance(step, Step):  # its `when:` is off: not run, and said why
+            steps.add_row(step.name, f"left out: {step.reason}", "")
+            continue
         reason = why_run(step, book.of(step), set())
         status = "up to date" if reason is None else f"runs: {reason}"
         if book.shared_key(step) is not None:

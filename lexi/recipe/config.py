@@ -31,6 +31,11 @@ several files (the lexicons ``lexi bootstrap`` found) declares each of them as a
 ``state: DIR`` keeps a step's record in ``DIR``'s state file instead of the recipe's, so
 that recipes sharing that step's outputs (one English baseline for many languages) share
 its record too.
+
+``when: ${var}`` (substituted before ``foreach``) leaves the step and every expansion of it
+out when empty or ``false``/``no``/``off``/``0`` (:attr:`Recipe.left_out`); a later
+``${outputs:STEP}`` naming it is dropped with its ``inputs``/``outputs`` entry, or in ``run``
+with its whole shell word (``--run=soup=${outputs:soup}``): :mod:`lexi.recipe.optional`.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ import yaml
 
 from lexi.data.massive import not_utf8
 from lexi.errors import LexiError
+from lexi.recipe.optional import LeftOut, drop_words, is_off, off_reason
 
 # $${ (a literal "${"), ${var}, ${outputs:STEP} (the outputs of every expansion of an
 # earlier step) and ${paths:VAR} (the paths a variable holds, as shell words).
@@ -56,7 +62,7 @@ FOREACH = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.*?)\s*$", re.S)
 FOREACH_VALUE = re.compile(r"^[A-Za-z0-9_.+-]+$")
 # Separates a step's name from its foreach value in the expanded step's name.
 EXPANSION_MARK = "@"
-STEP_FIELDS = ("name", "help", "run", "inputs", "outputs", "foreach", "state")
+STEP_FIELDS = ("name", "help", "run", "inputs", "outputs", "foreach", "state", "when")
 BUILTIN_DIR = Path(__file__).with_name("recipes")
 
 
@@ -97,8 +103,8 @@ class Recipe:
     """A recipe with every variable substituted.
 
     ``directory`` holds the state file (which steps succeeded, with which inputs);
-    ``report`` is the evaluation output folder, when the recipe makes one.
-    """
+    ``report`` is the evaluation output folder, when the recipe makes one; ``left_out``:
+    the steps whose ``when:`` is off in this run."""
 
     path: Path
     title: str
@@ -108,12 +114,17 @@ class Recipe:
     steps: tuple[Step, ...]
     report: Path | None = None
     defaults: dict[str, str] = field(default_factory=dict)
+    left_out: tuple[LeftOut, ...] = ()
 
     def step(self, name: str) -> Step:
         """The step named ``name`` (an expanded ``GROUP@VALUE``, or a step expanded once)."""
         for step in self.steps:
             if step.name == name:
                 return step
+        absent = next((s for s in self.left_out if s.name == name), None)
+        if absent is not None:
+            raise LexiError(f"step {name!r} is left out of this run ({absent.reason})",
+                            path=self.path)
         expansions = self.steps_of(name)
         if len(expansions) == 1:
             return expansions[0]
@@ -131,6 +142,13 @@ class Recipe:
     def names(self) -> list[str]:
         """Step names as the recipe writes them, each once (before ``foreach`` expansion)."""
         return list(dict.fromkeys(step.group for step in self.steps))
+
+    def listing(self) -> list[Step | LeftOut]:
+        """Every step in recipe order, the ones left out (``when:``) in their places."""
+        entries: list[Step | LeftOut] = list(self.steps)
+        for absent in reversed(self.left_out):  # the last first: the positions still hold
+            entries.insert(absent.position, absent)
+        return entries
 
 
 def builtin_recipes() -> dict[str, Path]:
@@ -175,11 +193,13 @@ class _Substituter:
         self.text = text
         self.refs = refs
         self.resolved: dict[str, str] = {}
+        self.left_out: set[str] = set()  # earlier steps left out by `when:`
 
     def with_value(self, name: str, value: str) -> _Substituter:
         """The same table plus a loop variable (``foreach``) bound to ``value``."""
         child = _Substituter({**self.raw, name: value}, self.path, self.text, self.refs)
         child.resolved = {**self.resolved, name: value}
+        child.left_out = self.left_out
         return child
 
     def variable(self, name: str, chain: tuple[str, ...] = ()) -> str:
@@ -202,6 +222,8 @@ class _Substituter:
         if self.refs is None:
             raise LexiError(f"${{outputs:{name}}} is only allowed in a step", path=self.path,
                             line=where, hint="use it in run:, inputs: or outputs:")
+        if name in self.left_out:
+            return []  # the step is left out: it has no outputs to refer to
         if name not in self.refs:
             raise LexiError(f"${{outputs:{name}}}: no earlier step is named {name!r}",
                             path=self.path, line=where,
@@ -303,11 +325,27 @@ def _foreach(spec: object, name: str, sub: _Substituter, path: Path, text: str,
     return loop, values
 
 
+def _check_refs(entry: dict, sub: _Substituter) -> None:
+    """A step left out must name existing variables and steps too: a typo is an error."""
+    loop = FOREACH.match(str(entry.get("foreach", "")))
+    fields = " ".join(str(entry.get(key) or "") for key in ("run", "inputs", "outputs", "help"))
+    for match in SYNTAX.finditer(fields):
+        if match.group(2) is not None:
+            sub.outputs_of(match.group(2))
+        elif (match.group(1) or match.group(3)) not in (None, loop and loop.group(1)):
+            sub.variable(match.group(1) or match.group(3))
+
+
 def _step(entry: dict, name: str, value: str | None, sub: _Substituter, path: Path, text: str,
           line: int | None) -> Step:
     """One step of the recipe (one expansion of a ``foreach`` step), substituted."""
     full = name if value is None else f"{name}{EXPANSION_MARK}{value}"
-    run = " ".join(sub.expand(_as_str(entry["run"], "run", path, text)).split())
+
+    def names_left_out(word: str) -> bool:  # ${outputs:STEP} of a step `when:` left out
+        return any(m.group(2) in sub.left_out for m in SYNTAX.finditer(word) if m.group(2))
+
+    written = drop_words(_as_str(entry["run"], "run", path, text), names_left_out)
+    run = " ".join(sub.expand(written).split())
     try:
         shlex.split(run)
     except ValueError as exc:
@@ -361,6 +399,7 @@ def load_recipe(name_or_path: str | Path, overrides: Mapping[str, str] | None = 
 
     sub.refs = {}  # step name -> outputs of all its expansions, for ${outputs:STEP}
     steps: list[Step] = []
+    left_out: list[LeftOut] = []
     for index, entry in enumerate(data["steps"], 1):
         if not isinstance(entry, dict) or "name" not in entry or "run" not in entry:
             raise LexiError(f"step {index} needs at least name: and run:", path=path)
@@ -369,13 +408,21 @@ def load_recipe(name_or_path: str | Path, overrides: Mapping[str, str] | None = 
         if not STEP_NAME.match(name):
             raise LexiError(f"bad step name {name!r}", path=path, line=line,
                             hint="letters, digits, '-', '_' and '.'")
-        if name in sub.refs:
+        if name in sub.refs or name in sub.left_out:
             raise LexiError(f"two steps are named {name!r}", path=path,
                             line=_line_of(text, f"name: {name}", 2))
         unknown = set(entry) - set(STEP_FIELDS)
         if unknown:
             raise LexiError(f"step {name}: unknown field(s) {', '.join(sorted(unknown))}",
                             path=path, line=line, hint=f"fields: {', '.join(STEP_FIELDS)}")
+        if "when" in entry:
+            written = _as_str(entry["when"], "when", path, text)
+            value = sub.expand(written)
+            if is_off(value):
+                _check_refs(entry, sub)
+                left_out.append(LeftOut(name, off_reason(written, value), len(steps)))
+                sub.left_out.add(name)
+                continue
         expansions = [(sub, None)]
         if "foreach" in entry:
             loop, values = _foreach(entry["foreach"], name, sub, path, text, line)
@@ -399,4 +446,5 @@ def load_recipe(name_or_path: str | Path, overrides: Mapping[str, str] | None = 
         report=None if report is None else Path(sub.expand(_as_str(report, "report", path,
                                                                      text))),
         defaults=defaults,
+        left_out=tuple(left_out),
     )

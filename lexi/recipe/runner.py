@@ -207,7 +207,9 @@ class StateBook:
 
 
 def _check_names(recipe: Recipe, names: Iterable[str], option: str) -> None:
-    known = {s.name for s in recipe.steps} | {s.group for s in recipe.steps} | {ALL_STEPS}
+    # A step left out by `when:` is a known name: forcing it is no error, it is not there.
+    known = ({s.name for s in recipe.steps} | {s.group for s in recipe.steps} | {ALL_STEPS}
+             | {s.name for s in recipe.left_out})
     unknown = set(names) - known
     if unknown:
         raise LexiError(f"{option}: no step named {', '.join(sorted(unknown))}",
@@ -408,10 +410,10 @@ def shell_script(recipe: Recipe) -> str:
     """The same chain as a plain shell script (what the recipe runs, without the skipping)."""
     lines = ["#!/usr/bin/env bash", f"# {recipe.title}", f"# generated from {recipe.path}",
              "set -euo pipefail", ""]
-    for step in recipe.steps:
-        if step.help:
-            lines.append(f"# {step.name}: {step.help}")
-        else:
-            lines.append(f"# {step.name}")
+    for step in recipe.listing():
+        if not isinstance(step, Step):  # left out by its `when:`: said, not run
+            lines += [f"# {step.name}: left out ({step.reason})", ""]
+            continue
+        lines.append(f"# {step.name}: {step.help}" if step.help else f"# {step.name}")
         lines += [step.run, ""]
     return "\n".join(lines)
