@@ -114,9 +114,11 @@ def test_any_language_runs_when_every_resource_is_given(tmp_path, monkeypatch):
     given = given_files(tmp_path)
     task, variables = bootstrap_variables("ee", task="sib200", given=given)
     assert task == "sib200"
+    # A test set given: no self-training pool is looked for (give --unlabelled for one).
     assert variables == {
         "lang": "ee", "sib200": "ewe_Latn", "source": str(given.source),
         "dev": str(given.dev), "target": str(given.target), "lexicon_tsv": str(given.lexicon),
+        "unlabelled": "", "unlabelled_args": "",
     }
     # Any spelling of Ewe; auto picks SIB-200 (no MASSIVE locale, and the target is a TSV).
     for lang in ("ewe", "ewe_Latn", "Ewe"):
@@ -201,6 +203,48 @@ def test_several_lexicons_are_all_used_and_the_order_is_said(tmp_path, monkeypat
         plan.describe())
 
 
+def test_the_self_training_pool_is_found_given_or_left_out(tmp_path, monkeypatch, lexi_home):
+    monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))
+    root = fake_root(tmp_path / "data")
+    uncatalogued(tmp_path, monkeypatch)  # nothing from the catalog: only what is local
+    # SIB-200: the language's train split beside its test split.
+    train = root / "sib200/lin_Latn/train.tsv"
+    train.write_text("index_id\tcategory\ttext\n1\tscience\tmai\n")
+    _, variables = bootstrap_variables("ln", data_root=root)
+    assert (variables["unlabelled"], variables["unlabelled_args"]) == (str(train), "")
+    plan = plan_bootstrap("ln", data_root=root)
+    assert (f"  unlabelled: {train} (data root): one self-training round (its labels are "
+            "never read)") in plan.describe()
+    # --no-selftrain: none, and the recipe leaves its steps out.
+    _, variables = bootstrap_variables("ln", data_root=root, selftrain=False)
+    assert variables["unlabelled"] == ""
+    result = bootstrap("ln", data_root=root, work=tmp_path / "ln", dry_run=True,
+                       selftrain=False)
+    assert [s.name for s in result.recipe.left_out] == ["selftrain", "train-selftrained",
+                                                        "soup"]
+    assert "  unlabelled: none (--no-selftrain: no self-training round)" in \
+        result.plan.describe()
+    # No train split and nothing catalogued: no pool (not the recipe's default path).
+    train.unlink()
+    assert bootstrap_variables("ln", data_root=root)[1]["unlabelled"] == ""
+    # MASSIVE: the locale file, read for its train rows; a file without any is no pool.
+    assert bootstrap_variables("sw", data_root=root)[1]["unlabelled"] == ""
+    locale = root / "massive/sw-KE.partial.jsonl"
+    locale.write_text('{"id": "1", "partition": "test"}\n{"id": "2", "partition": "train"}\n')
+    _, variables = bootstrap_variables("sw", data_root=root)
+    assert (variables["unlabelled"], variables["unlabelled_args"]) == (str(locale),
+                                                                       "--split train")
+    # --unlabelled FILE: read as it is (a path with a space is one shell word).
+    pool = tmp_path / "my pool.txt"
+    pool.write_text("habari\n")
+    _, variables = bootstrap_variables("sw", data_root=root, given=Resources(unlabelled=pool))
+    assert (variables["unlabelled"], variables["unlabelled_args"]) == (f"'{pool}'", "")
+    result = bootstrap("sw", data_root=root, given=Resources(unlabelled=pool),
+                       work=tmp_path / "sw", dry_run=True)
+    assert result.recipe.step("selftrain").argv[2] == str(pool)
+    assert result.recipe.step("selftrain").inputs == (str(pool), f"{tmp_path}/sw/runs/averaged-s13")
+
+
 def lexicon_root(root: Path) -> Path:
     """A data root whose Lingala word lists hold real pairs (fake_root's are one "x")."""
     fake_root(root)
@@ -278,9 +322,14 @@ def test_cli_bootstrap_takes_several_lexicons_in_order(tmp_path, capsys, monkeyp
 
 def test_dry_run_plans_the_whole_chain_with_the_shared_data(shared_data, tmp_path):
     result = bootstrap("sw", data_root=shared_data, work=tmp_path / "sw", dry_run=True)
-    assert [o.status for o in result.outcomes] == ["would-run"] * 6
+    assert [o.status for o in result.outcomes] == ["would-run"] * 9
     synth = result.recipe.step("synth")
     assert "--morph swc" in synth.run and "sw-KE.partial.jsonl" in result.recipe.step("eval").run
+    # The locale file's train split is the self-training pool; the test split is scored.
+    pool = shared_data / "massive/sw-KE.partial.jsonl"
+    assert result.recipe.step("selftrain").run.startswith(
+        f"lexi selftrain {pool} --split train --run {tmp_path}/sw/runs/averaged-s13 ")
+    assert f"--run=soup={tmp_path}/sw/runs/soup-s13 " in result.recipe.step("eval").run
     assert result.report == tmp_path / "sw" / "report"
     assert not (tmp_path / "sw").exists()
 

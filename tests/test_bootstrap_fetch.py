@@ -1,6 +1,6 @@
 """`lexi bootstrap` for a language with nothing local (issue 12, items 3-4): resources from
-lexi's cache or fetched from the catalog, `--offline`, `--dry-run`, no test set, and
-`--unlabelled`.
+lexi's cache or fetched from the catalog, `--offline`, `--dry-run`, no test set, and the
+self-training pool (the language's SIB-200 train split, `--unlabelled`, `--no-selftrain`).
 
 Never the internet: the catalog is lexi's own with every ``https://`` turned into a local
 HTTP server (tests/test_fetch.py's ``server``) that mirrors the catalog's URL layout
@@ -63,14 +63,20 @@ def translated(rows: list[dict]) -> list[dict]:
 
 
 ENGLISH = toy_rows()
+# Every pool row's gold label is one no model predicts: none may reach the pseudo-labels.
+GOLD_ONLY = "gold_only_label"
+POOL = f"{SIB}/ewe_Latn/train.tsv"
 FILES = {
     f"{GATITOS}/en_ee.tsv": GATITOS_EE.encode(), f"{WECHSEL}/ewe.txt": WECHSEL_EE.encode(),
     f"{GATITOS}/en_aa.tsv": GATITOS_EE.encode(), f"{WECHSEL}/afar.txt": WECHSEL_EE.encode(),
     f"{SIB}/eng_Latn/train.tsv": sib200_tsv([r for r in ENGLISH if r["partition"] == "train"]),
     f"{SIB}/eng_Latn/dev.tsv": sib200_tsv([r for r in ENGLISH if r["partition"] == "dev"]),
     f"{SIB}/ewe_Latn/test.tsv": sib200_tsv(translated(toy_rows(seed=1))),
+    POOL: sib200_tsv([dict(r, intent=GOLD_ONLY) for r in translated(toy_rows(seed=2))
+                      if r["partition"] == "train"]),
 }
-# What Ewe (ee) needs, where it lands in the cache (under $LEXI_HOME/downloads).
+# What Ewe (ee) needs, where it lands in the cache (under $LEXI_HOME/downloads); its
+# train split (POOL), optional, is fetched too unless --offline or --no-selftrain.
 EWE = {f"{GATITOS}/en_ee.tsv": "gatitos/ee/en_ee.tsv", f"{WECHSEL}/ewe.txt": "wechsel/ee/ewe.txt",
        f"{SIB}/eng_Latn/train.tsv": "sib200/eng_Latn/train.tsv",
        f"{SIB}/eng_Latn/dev.tsv": "sib200/eng_Latn/dev.tsv",
@@ -123,6 +129,14 @@ def test_a_language_only_in_the_catalog_is_fetched_and_runs_end_to_end(
     code = run_bootstrap("ee", "--catalog", str(mirror.catalog), "-o", str(work),
                          model=tiny_model)
     err = " ".join(capsys.readouterr().err.split())
+    # The tiny model is sure of no pool row: the round stops the run and says what to do.
+    assert code == 2
+    assert "step selftrain@13 failed (exit code 2): " in err and "no row kept of 36" in err
+    assert "(keep more rows with -v 'selftrain_args=--threshold 0.5" in err
+    assert not (work / "report").exists()
+    code = run_bootstrap("ee", "--catalog", str(mirror.catalog), "-o", str(work),
+                         "-v", "selftrain_args=--threshold 0.4", model=tiny_model)
+    err += " ".join(capsys.readouterr().err.split())
     assert code == 0, err
     cache = lexi_home / "downloads"
     # Nothing local: the word lists (GATITOS before WECHSEL, both used), SIB-200's English
@@ -134,26 +148,41 @@ def test_a_language_only_in_the_catalog_is_fetched_and_runs_end_to_end(
     for path, cached in EWE.items():
         assert f"fetched from {mirror.url(path)} → {cache / cached}" in err
         assert (cache / cached).read_bytes() == FILES[path]
-    # ... the truncated one resumed where it stopped, not downloaded again.
-    assert sorted(mirror.fetched()) == sorted([*EWE, test_split])
+    # ... and Ewe's train split, the self-training pool; the truncated one resumed where
+    # it stopped, not downloaded again.
+    assert f"fetched from {mirror.url(POOL)} → {cache / 'sib200/ewe_Latn/train.tsv'}" in err
+    assert sorted(mirror.fetched()) == sorted([*EWE, test_split, POOL])
     ranges = [rng for path, rng in mirror.server.requests if path == test_split]
     assert ranges == [None, f"bytes={len(FILES[test_split]) // 2}-"]
     assert not list(cache.rglob("*.part*"))
-    # The whole chain ran on them: both lists imported, three groups scored.
+    # The whole chain ran on them: both lists imported, one self-training round, five
+    # groups scored, the soup the recipe's model.
     lexicon = next(argv for argv in inprocess if argv[:2] == ["lexicon", "import"])
     assert lexicon[3:5] == [str(cache / "gatitos/ee/en_ee.tsv"), str(cache / "wechsel/ee/ewe.txt")]
+    assert [argv[0] for argv in inprocess[-4:]] == ["selftrain", "train", "average", "eval"]
     metrics = json.loads((work / "report" / "metrics.json").read_text())
-    assert [g["name"] for g in metrics["groups"]] == ["baseline", "augmented", "averaged"]
-    assert "gain (averaged − baseline):" in err
+    assert [g["name"] for g in metrics["groups"]] == ["baseline", "augmented", "averaged",
+                                                      "selftrained", "soup"]
+    assert "gain (averaged − baseline):" in err and "gain (soup − baseline):" in err
+    # The pseudo-labelled rows handed to training: the averaged model's labels, never the
+    # pool's gold ones.
+    pseudo = work / "pseudo-s13.jsonl"
+    assert ["--data", str(pseudo)] == next(
+        argv for argv in inprocess if argv[0] == "train" and str(pseudo) in argv)[5:7]
+    rows = [json.loads(line) for line in pseudo.read_text().splitlines()]
+    assert rows and GOLD_ONLY not in pseudo.read_text()
+    assert {row["intent"] for row in rows} <= {r["intent"] for r in ENGLISH}
+    assert all(row["lexi"]["run"] == str(work / "runs/averaged-s13") for row in rows)
 
     # Again, offline: every file from the cache, no request, every step up to date.
     code = run_bootstrap("ee", "--catalog", str(mirror.catalog), "-o", str(work),
-                         "--offline", model=tiny_model)
+                         "--offline", "-v", "selftrain_args=--threshold 0.4", model=tiny_model)
     err = " ".join(capsys.readouterr().err.split())
     assert code == 0, err
     assert f"target: {cache / 'sib200/ewe_Latn/test.tsv'} (cache)" in err
     assert f"1. {cache / 'gatitos/ee/en_ee.tsv'} (cache)" in err and "fetched" not in err
-    assert len(mirror.server.requests) == 6
+    assert f"unlabelled: {cache / 'sib200/ewe_Latn/train.tsv'} (cache)" in err
+    assert len(mirror.server.requests) == 7
     assert "would-run" not in err and "▶" not in err
 
 
@@ -168,6 +197,7 @@ def test_offline_with_a_cold_cache_fails_with_one_line(mirror, lexi_home, tmp_pa
     for path, cached in EWE.items():
         assert f"download {mirror.url(path)} and place it at {lexi_home / 'downloads' / cached}" \
             in line
+    assert "train.tsv" not in line.replace("eng_Latn/train.tsv", "")  # the pool is optional
     assert mirror.server.requests == []
     assert not (lexi_home / "downloads").exists() and not work.exists()
 
@@ -183,10 +213,18 @@ def test_dry_run_says_what_it_would_fetch_and_downloads_nothing(mirror, lexi_hom
     assert (f"source: fetch from {mirror.url(f'{SIB}/eng_Latn/train.tsv')} → "
             f"{cache / 'sib200/eng_Latn/train.tsv'}") in err
     assert "would-run eval" in err and "fetched" not in err
-    # The catalog's public unlabelled text is named, not fetched.
-    assert (f"unlabelled: none (--unlabelled FILE for self-training; public text: SIB-200 "
-            f"ewe_Latn train split, {mirror.url(f'{SIB}/ewe_Latn/train.tsv')})") in err
+    # The language's train split is the self-training pool: named, not fetched.
+    assert (f"unlabelled: fetch from {mirror.url(POOL)} → "
+            f"{cache / 'sib200/ewe_Latn/train.tsv'}: one self-training round") in err
+    assert "would-run soup@13" in err
     assert mirror.server.requests == []
+    # With --no-selftrain there is none; the public text is still named.
+    assert run_bootstrap("ee", "--catalog", str(mirror.catalog), "-n", "-o", str(work),
+                         "--no-selftrain") == 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "unlabelled: none (--no-selftrain: no self-training round)" in err
+    assert "· selftrain left out (when: ${unlabelled} is empty)" in err
+    assert "would-run soup" not in err
     assert not cache.exists() and not work.exists()
 
 
@@ -279,15 +317,18 @@ def test_explicit_files_for_an_uncatalogued_language_need_no_network(
     code = run_bootstrap("haw", "--source", str(files["train.tsv"]), "--dev",
                          str(files["dev.tsv"]), "--target", str(files["test.tsv"]),
                          "--lexicon", str(files["en-haw.tsv"]), "--unlabelled",
-                         str(files["pool.txt"]), "-o", str(work), model=tiny_model)
+                         str(files["pool.txt"]), "--no-selftrain", "-o", str(work),
+                         model=tiny_model)
     err = " ".join(capsys.readouterr().err.split())
     assert code == 0, err
     assert attempts == [] and mirror.server.requests == []
     assert "Hawaiian (haw), task sib200" in err and "fetch" not in err
     assert (work / "report" / "metrics.json").is_file()
-    # --unlabelled is the recipe's variable, and the run ends with the self-training round.
-    assert f"unlabelled: {files['pool.txt']} (--unlabelled)" in err
-    pseudo = work / "pseudo-s13.jsonl"
-    assert (f"lexi selftrain {files['pool.txt']} --run {work / 'runs/averaged-s13'} "
-            f"-o {pseudo}") in err
-    assert f"--data {pseudo} -o {work / 'runs/selftrain-s13'}" in err
+    # --no-selftrain: the pool given is named and not used; the round is left out.
+    assert (f"unlabelled: {files['pool.txt']} (--unlabelled), not used: --no-selftrain"
+            in err)
+    assert "· soup left out (when: ${unlabelled} is empty)" in err
+    assert "selftrain" not in [argv[0] for argv in inprocess]
+    groups = json.loads((work / "report" / "metrics.json").read_text())["groups"]
+    assert [g["name"] for g in groups] == ["baseline", "augmented", "averaged"]
+    assert not (work / "pseudo-s13.jsonl").exists()

@@ -21,13 +21,15 @@ from fixtures.tiny_bert import build_tiny_model, toy_rows  # noqa: E402
 from lexi.cli.main import main  # noqa: E402
 from lexi.errors import LexiError  # noqa: E402
 from lexi.recipe import runner  # noqa: E402
-from lexi.recipe.bootstrap import baseline_key, bootstrap  # noqa: E402
+from lexi.recipe.bootstrap import BootstrapResult, baseline_key, bootstrap  # noqa: E402
+from lexi.recipe.config import load_recipe  # noqa: E402
 from lexi.recipe.multilang import (  # noqa: E402
     FAILED,
     NOT_A_RESULT,
     OK,
     LanguageRun,
     MultiResult,
+    _record,
     bootstrap_many,
     read_langs_file,
     summary_lines,
@@ -271,3 +273,75 @@ def test_summary_flags_degenerate_runs_and_failures(tmp_path):
     paths = write_summary(result)
     assert json.loads(paths["json"].read_text())["failed"] == ["ln", "xx"]
     assert "NOT A RESULT" in paths["html"].read_text()
+
+
+def _score(mean: float) -> dict:
+    return {"mean": mean, "sd": None, "low": mean - 0.03, "high": mean + 0.03,
+            "per_run": [mean]}
+
+
+def _groups(*names_means: tuple[str, float]) -> list[dict]:
+    base = names_means[0][1]
+    return [{"name": name, "runs": [f"{name}-s13"], "metrics": {"accuracy": _score(mean)},
+             "vs_baseline": [] if name == "baseline" else [
+                 {"metric": "accuracy", "estimate": mean - base, "low": mean - base - 0.02,
+                  "high": mean - base + 0.02}]}
+            for name, mean in names_means]
+
+
+def test_the_soup_is_the_recipes_model_beside_the_averaged_one(tmp_path):
+    recipe = load_recipe("sib200", {"work": str(tmp_path / "ln")})
+    groups = _groups(("baseline", 0.721), ("augmented", 0.691), ("averaged", 0.740),
+                     ("selftrained", 0.716), ("soup", 0.765))
+    metrics = {"runs": [{"name": g["runs"][0], "warnings": []} for g in groups],
+               "groups": groups}
+    result = BootstrapResult(recipe, [], tmp_path / "ln" / "report", metrics)
+    assert result.model() == "soup"
+    lines = result.summary()
+    assert lines[-2:] == ["gain (averaged − baseline): +1.9 points [95% CI -0.1 to +3.9]",
+                          "gain (soup − baseline): +4.4 points [95% CI +2.4 to +6.4]"]
+    run = LanguageRun("ln", "ln", "Lingala")
+    _record(run, result, dry_run=False)
+    # `augmented` and `gain` keep what they held (the averaged model); the soup is added.
+    assert (run.augmented["name"], run.soup["name"], run.model) == ("averaged", "soup", "soup")
+    assert round(run.gain["estimate"], 3) == 0.019 and round(run.soup_gain["estimate"], 3) == 0.044
+    assert set(run.as_dict()) >= {"baseline", "augmented", "gain", "soup", "soup_gain", "model"}
+    # Without a round: no soup, the averaged model is the recipe's, the table as before.
+    plain = LanguageRun("sw", "sw", "Swahili")
+    without = dict(metrics, groups=groups[:3], runs=metrics["runs"][:3])
+    _record(plain, BootstrapResult(recipe, [], None, without), dry_run=False)
+    assert (plain.soup, plain.model) == (None, "averaged")
+    assert "soup accuracy" not in summary_markdown(MultiResult(tmp_path, tmp_path, [plain]))
+    both = MultiResult(tmp_path, tmp_path / "baselines", [run, plain])
+    text = summary_markdown(both)
+    assert ("| baseline accuracy | averaged accuracy | gain (points) | soup accuracy | "
+            "soup gain (points) |") in text
+    assert "| 74.0 [71.0, 77.0] | +1.9 [-0.1, +3.9] | 76.5 [73.5, 79.5] | +4.4 [+2.4, +6.4] |" \
+        in text
+    assert "| +1.9 [-0.1, +3.9] | — | — |" in text  # Swahili: no round, no soup
+    assert summary_lines(both)[1].endswith("; soup 76.5 [73.5, 79.5], gain +4.4 [+2.4, +6.4]")
+
+
+def test_each_language_self_trains_on_its_own_pool(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    for rel in ("sib200/eng_Latn/train.tsv", "sib200/eng_Latn/dev.tsv",
+                "sib200/lin_Latn/test.tsv", "sib200/lin_Latn/train.tsv",
+                "sib200/tso_Latn/test.tsv", "lexicons/gatitos-en-ln.tsv",
+                "lexicons/gatitos-en-ts.tsv"):
+        (data / rel).parent.mkdir(parents=True, exist_ok=True)
+        (data / rel).write_text("x\n")
+    catalog = tmp_path / "empty-catalog.yml"  # nothing fetched: only the data root's files
+    catalog.write_text("sources: {}\n")
+    monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))
+    recipes = {}
+    result = bootstrap_many(["ln", "ts"], tmp_path / "out", data_root=data, dry_run=True,
+                            catalog=catalog,
+                            on_recipe=lambda r: recipes.setdefault(r.variables["lang"], r))
+    assert [r.status for r in result.languages] == [OK, OK]
+    assert recipes["ln"].step("selftrain").argv[2] == str(data / "sib200/lin_Latn/train.tsv")
+    assert "soup@13" in result.languages[0].ran
+    assert [s.name for s in recipes["ts"].left_out] == ["selftrain", "train-selftrained", "soup"]
+    assert not any(name.startswith("soup") for name in result.languages[1].ran)
+    quiet = bootstrap_many(["ln"], tmp_path / "out", data_root=data, dry_run=True,
+                           catalog=catalog, selftrain=False)
+    assert not any(name.startswith("selftrain") for name in quiet.languages[0].ran)

@@ -299,3 +299,40 @@ def test_when_errors(tmp_path, change, message):
     with pytest.raises(LexiError, match=message):
         load_recipe(write_recipe(tmp_path, OPTIONAL.replace(*change)))
 
+
+@pytest.mark.parametrize("name", ["massive", "sib200"])
+def test_builtin_recipes_self_train_only_with_a_pool(tmp_path, name):
+    variables = {"seeds": "13,14", "work": str(tmp_path / "w")}
+    without = load_recipe(name, {**variables, "unlabelled": ""})
+    assert [s.name for s in without.left_out] == ["selftrain", "train-selftrained", "soup"]
+    evaluation = without.step("eval")
+    assert "selftrained" not in evaluation.run and "soup" not in evaluation.run
+    assert [s.group for s in without.steps][-2:] == ["average", "eval"]
+    pooled = load_recipe(name, {**variables, "unlabelled": "pool.tsv"})
+    assert pooled.left_out == ()
+    names = pooled.names()
+    assert names[names.index("average"):] == [
+        "average", "selftrain", "train-selftrained", "soup", "eval"]
+    work = tmp_path / "w"
+    selftrain = pooled.step("selftrain@14")
+    assert selftrain.argv[:2] == ["lexi", "selftrain"] and selftrain.argv[2] == "pool.tsv"
+    assert f"--run {work}/runs/averaged-s14 --threshold 0.9 --max-per-label 100" \
+        in selftrain.run
+    assert selftrain.outputs == (f"{work}/pseudo-s14.jsonl",)
+    # The augmented run's command, plus the pseudo-labelled rows.
+    augmented = pooled.step("train-augmented@14").argv
+    retrained = pooled.step("train-selftrained@14").argv
+    pseudo = retrained.index(f"{work}/pseudo-s14.jsonl")
+    assert retrained[pseudo - 1] == "--data"
+    assert retrained[:pseudo - 1] + retrained[pseudo + 1:] == [
+        a.replace("augmented-s14", "selftrained-s14") for a in augmented]
+    soup = pooled.step("soup@14").argv
+    assert "--weights" not in soup  # uniform
+    assert [soup[i + 1].rsplit("/", 1)[-1] for i, a in enumerate(soup) if a == "-r"] == [
+        "selftrained-s14", "augmented-s14", "baseline-s14"]
+    # The evaluation adds two groups; without a pool it is the command it was before.
+    runs = ",".join(f"{work}/runs/soup-s{seed}" for seed in (13, 14))
+    assert f" --run=soup={runs} " in pooled.step("eval").run
+    assert pooled.step("eval").run.replace(
+        f" --run=selftrained={runs.replace('soup', 'selftrained')} --run=soup={runs}",
+        "") == evaluation.run

@@ -181,8 +181,12 @@ def bootstrap_command(
         "--unimorph", help="UniMorph table of the language.")] = None,
     unlabelled: Annotated[str | None, typer.Option(
         "--unlabelled", help="Unlabelled target-language text (one utterance a line, or a "
-        "dataset file whose labels are ignored) for self-training: the recipe's variable "
-        "`unlabelled`; the run ends with the `lexi selftrain` round to run.")] = None,
+        "dataset file whose labels are ignored) for the self-training round [default: the "
+        "test set's train split (SIB-200's train.tsv, MASSIVE's train rows) when the test "
+        "set was found or fetched].")] = None,
+    no_selftrain: Annotated[bool, typer.Option(
+        "--no-selftrain", help="Leave out the self-training round (selftrain, "
+        "train-selftrained, soup): the averaged model is the recipe's.")] = False,
     data_root: Annotated[str | None, typer.Option(
         "--data-root", help="Folder laid out like lexi's reference data (massive/, lexicons/, "
         "unimorph/, sib200/) [default: $LEXI_DATA_ROOT].")] = None,
@@ -218,8 +222,9 @@ def bootstrap_command(
         "--work", hidden=True, help="Deprecated spelling of -o.")] = None,
 ) -> None:
     """Run the whole chain for a language (or several): lexicon → synth → baseline and
-    augmented training → evaluation; ends with each step's wall time, the report path and
-    baseline / augmented / gain.
+    augmented training → their average → one self-training round when there is unlabelled
+    text (pseudo-labels → self-trained run → soup of the three runs) → evaluation; ends
+    with each step's wall time, the report path, each group's accuracy and the gains.
 
     First it says which language the argument resolved to, the task and why, and where
     each resource came from (every lexicon given or found is used, in the order shown).
@@ -231,13 +236,21 @@ def bootstrap_command(
     Several seeds: `-v seeds=13,14,15` trains baseline and augmented once per seed and
     evaluates them as seed groups (mean ± sd, pooled interval, gain of the means).
 
+    Self-training: the averaged model labels unlabelled target text (`--unlabelled FILE`,
+    else the test set's own train split: SIB-200's train.tsv, MASSIVE's train rows, found
+    or fetched like the test set), the confident rows are added to the augmented run's
+    data, and the retrained run is averaged with the augmented and baseline runs into the
+    soup, the recipe's model. Without such text, or with `--no-selftrain`, those steps are
+    left out and the averaged model is the recipe's.
+
     Several languages (`lexi bootstrap ln tr sw`, or `--langs-from FILE`): each runs its
     default recipe in `OUT/<code>`; the English-only baseline is trained once per task,
     model, training options and seed, in `OUT/baselines`, and reused by every language. A
     language that fails does not stop the others. The end is one table across languages
-    (`OUT/summary.md`, `summary.json`, `summary.html`): baseline and augmented accuracy
-    (mean ± sd), the gain with its interval, warnings, wall time; the exit code is 1 when
-    any language failed or is not a result.
+    (`OUT/summary.md`, `summary.json`, `summary.html`): baseline and averaged accuracy
+    (mean ± sd), the gain with its interval, the soup's beside them after a self-training
+    round, warnings, wall time; the exit code is 1 when any language failed or is not a
+    result.
 
     Examples:
 
@@ -275,7 +288,8 @@ def bootstrap_command(
     lexicons = tuple(Path(value).expanduser() for value in lexicon or [])
     given = Resources(path(source), path(dev), path(target), lexicons or None, path(unimorph),
                       path(unlabelled))
-    fetching = {"catalog": catalog, "offline": offline, "on_fetch": _show_download}
+    fetching = {"catalog": catalog, "offline": offline, "on_fetch": _show_download,
+                "selftrain": not no_selftrain}
     if len(langs) == 1 and not langs_from:
         _bootstrap_one(langs[0], task, data_root, given, output, parse_vars(var), force,
                        dry_run, as_json, baselines, show_plan, fetching)
@@ -299,10 +313,12 @@ def _unscored(result: BootstrapResult) -> None:
     """The end of a run without a test set: what was trained, and that it is not scored."""
     plan = result.plan
     runs = result.recipe.directory / "runs"
+    trained = ("baseline, augmented, averaged, selftrained and soup"
+               if result.recipe.steps_of("soup") else "baseline, augmented and averaged")
     console.print(f"\nno test set for {escape(plan.language.name)} ({plan.language.code}): "
-                  f"trained baseline, augmented and averaged ({escape(str(runs))}) but cannot "
-                  "score them; give --target FILE (a MASSIVE jsonl or SIB-200 TSV test set) "
-                  "to evaluate", highlight=False, soft_wrap=True)
+                  f"trained {trained} ({escape(str(runs))}) but cannot score them; give "
+                  "--target FILE (a MASSIVE jsonl or SIB-200 TSV test set) to evaluate",
+                  highlight=False, soft_wrap=True)
 
 
 def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run, as_json,
@@ -314,6 +330,7 @@ def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run
         where = "" if work else " (choose another with -o DIR)"
         console.print(f"writing into [bold]{escape(str(recipe.directory.resolve()))}[/]{where}",
                       highlight=False, soft_wrap=True)
+        _left_out(recipe)
 
     result = bootstrap(lang, task, data_root, given, work, variables, force, dry_run,
                        _progress, on_plan=show_plan, baselines=baselines,
@@ -324,7 +341,8 @@ def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run
 
     record = timing(result.outcomes, result.seconds)
     if as_json:
-        print_json({**result.metrics, "timing": record})
+        # `model`: the group that is the recipe's model (soup after a self-training round).
+        print_json({**result.metrics, "model": result.model(), "timing": record})
     table = Table(title=f"wall time by step ({record['wall_seconds']:.0f} s in all)")
     for column, justify in (("step", "left"), ("status", "left"), ("seconds", "right"),
                             ("share", "right")):
@@ -332,11 +350,6 @@ def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run
     for row in breakdown_rows(record):
         table.add_row(*(escape(cell) for cell in row))
     console.print(table)
-    follow_up = result.selftrain_commands()
-    if follow_up:
-        console.print("self-training on --unlabelled, one round (docs/selftraining.md):\n"
-                      + "\n".join(f"  {escape(line)}" for line in follow_up),
-                      highlight=False, soft_wrap=True)
     if result.plan is not None and result.plan.until is not None:
         _unscored(result)
         return
@@ -376,7 +389,7 @@ def _bootstrap_many(langs, task, data_root, given, work, variables, force, dry_r
 
     result = bootstrap_many(langs, work or DEFAULT_OUT, task, data_root, given, baselines,
                             variables, force, dry_run, _progress, show_plan, heading, done,
-                            **fetching)
+                            on_recipe=_left_out, **fetching)
     failed = result.failed()
     if dry_run:
         # Nothing ran, so no summary; a language that cannot run still fails the command.

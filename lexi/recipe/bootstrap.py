@@ -4,7 +4,11 @@ the recipe, and read the evaluation it ends with.
 
 ``demo`` runs ``recipes/demo.yml`` on the demo data lexi writes itself; any other ``LANG``
 runs the recipe of the task its plan chose (``massive.yml`` or ``sib200.yml``; without a
-test set, ``sib200.yml`` up to its averaged model: trained, not scored).
+test set, ``sib200.yml`` up to its averaged model, or its soup: trained, not scored).
+
+The recipe's model is the soup (the self-trained, augmented and baseline runs averaged)
+when the run had an unlabelled pool (:mod:`lexi.recipe.pool`), else the averaged model:
+:func:`model_group`.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shlex
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -28,6 +31,20 @@ from lexi.resources.remote import Remote, obtain
 
 # Called around each download: the context yields the progress callback (done, total).
 OnFetch = Callable[[Remote], AbstractContextManager[Progress | None]]
+SELFTRAIN_STEP = "selftrain"
+SELFTRAIN_HINT = ("keep more rows with -v 'selftrain_args=--threshold 0.5 --max-per-label 100', "
+                  "or leave the round out with --no-selftrain; then rerun: finished steps "
+                  "are skipped")
+# The seed groups that can be the recipe's model, the one preferred last: the soup exists
+# only when the recipe ran its self-training round.
+MODELS = ("averaged", "soup")
+
+
+def model_group(groups: list[dict]) -> dict:
+    """The recipe's model among the evaluation's seed groups: ``soup`` when there is one,
+    else ``averaged``, else the last group (a recipe of other names)."""
+    named = {group["name"]: group for group in groups}
+    return next((named[name] for name in reversed(MODELS) if name in named), groups[-1])
 
 
 @dataclass
@@ -42,36 +59,22 @@ class BootstrapResult:
     seconds: float = 0.0
     """Wall time of the whole bootstrap (by step: :func:`lexi.recipe.timing.timing`)."""
 
-    def selftrain_commands(self) -> list[str]:
-        """With ``--unlabelled``: the two commands of one self-training round after the run
-        (pseudo-label the text with the recipe's model, retrain the augmented run with
-        those rows added), or nothing."""
-        pool = self.recipe.variables.get("unlabelled") if self.plan else None
-        trained = self.recipe.steps_of("train-augmented")
-        averaged = self.recipe.steps_of("average")
-        if not pool or not trained or not averaged:
-            return []
-        work, step = self.recipe.directory, trained[0]
-        pseudo = work / f"pseudo-s{step.value}.jsonl"
-        output = f"-o {step.outputs[0]}"
-        if output not in step.run:  # a recipe whose training says its output otherwise
-            return []
-        # The augmented run's own command with the pseudo-labelled rows added: the same
-        # model, data and settings, so the round's gain is the rows'.
-        retrain = step.run.replace(output, f"--data {pseudo} -o "
-                                           f"{work / 'runs' / f'selftrain-s{step.value}'}")
-        return [f"lexi selftrain {shlex.quote(pool)} --run {averaged[0].outputs[0]} "
-                f"-o {pseudo}", retrain]
-
     def problems(self) -> list[str]:
         """Why the evaluation is not a result: one line per degenerate run and reason."""
         return [f"{run['name']}: {w['message']}" for run in self.metrics.get("runs", [])
                 for w in run.get("warnings", []) if w.get("degenerate")]
 
+    def model(self) -> str | None:
+        """The name of the recipe's model's group (:func:`model_group`); None before an
+        evaluation."""
+        groups = self.metrics.get("groups") or self.metrics.get("runs") or []
+        return model_group(groups)["name"] if groups else None
+
     def summary(self) -> list[str]:
-        """One line per run group (baseline, augmented, averaged: accuracy, 95% intervals;
-        with several seeds the groups' mean ± sd and pooled interval), then the gain of the
-        recipe's model (the last group) over the baseline."""
+        """One line per run group (baseline, augmented, averaged, and selftrained and soup
+        after a self-training round: accuracy, 95% intervals; with several seeds the groups'
+        mean ± sd and pooled interval), then the gain over the baseline of the averaged
+        model and of the soup, the recipe's model when there is one (:func:`model_group`)."""
         runs = self.metrics.get("runs", [])
         if len(runs) < 2 or self.problems():
             return []
@@ -79,7 +82,10 @@ class BootstrapResult:
             {"name": run["name"], "runs": [run["name"]], "vs_baseline": run["vs_baseline"],
              "metrics": {"accuracy": _as_group_score(run["metrics"]["accuracy"])}}
             for run in runs]
-        base, final = groups[0], groups[-1]
+        base = groups[0]
+        final = model_group(groups)
+        # The averaged model's gain stays beside the soup's: what the round added.
+        gains = [g for g in groups if g["name"] in MODELS and g is not final] + [final]
 
         def acc(group: dict) -> str:
             score = group["metrics"]["accuracy"]
@@ -95,17 +101,18 @@ class BootstrapResult:
                     f"{len(group['runs'])} seeds [pooled 95% CI {100 * score['low']:.1f}–"
                     f"{100 * score['high']:.1f}]{also}")
 
-        def gain_line(metric: str, what: str) -> list[str]:
-            gain = next((d for d in final["vs_baseline"] if d["metric"] == metric), None)
+        def gain_line(group: dict, metric: str, what: str) -> list[str]:
+            gain = next((d for d in group["vs_baseline"] if d["metric"] == metric), None)
             return [] if gain is None else [
-                f"{what} ({final['name']} − {base['name']}): {100 * gain['estimate']:+.1f} "
+                f"{what} ({group['name']} − {base['name']}): {100 * gain['estimate']:+.1f} "
                 f"points [95% CI {100 * gain['low']:+.1f} to {100 * gain['high']:+.1f}]"]
 
         width = max(len(group["name"]) for group in groups)
         return [
             *(f"{group['name']:<{width}} ({', '.join(group['runs'])}): {acc(group)}"
               for group in groups),
-            *gain_line("accuracy", "gain"), *gain_line("slot_f1", "slot F1 gain"),
+            *(line for group in gains for line in gain_line(group, "accuracy", "gain")),
+            *(line for group in gains for line in gain_line(group, "slot_f1", "slot F1 gain")),
         ]
 
 
@@ -119,13 +126,14 @@ def _as_group_score(interval: dict) -> dict:
 def bootstrap_variables(
     lang: str, task: str = "auto", data_root: str | Path | None = None,
     given: Resources | None = None, work: str | Path | None = None,
-    catalog: str | Path | None = None,
+    catalog: str | Path | None = None, selftrain: bool = True,
 ) -> tuple[str, dict[str, str]]:
     """The task (``demo`` for the demo) and the recipe's variables for ``lang``; nothing
     is downloaded (a catalog file's variable is its place in the cache)."""
     if lang == "demo":
         return "demo", ({"work": str(work)} if work else {})
-    plan = plan_bootstrap(lang, task, data_root, given or Resources(), catalog)
+    plan = plan_bootstrap(lang, task, data_root, given or Resources(), catalog,
+                          selftrain=selftrain)
     plan.check()
     return plan.task, plan.variables(work)
 
@@ -136,9 +144,18 @@ def fetch_plan(plan: BootstrapPlan, offline: bool = False,
     download's progress); the plan with those files marked as fetched."""
     plan.check(offline)
     pending = plan.pending()
+    pool = plan.get("unlabelled").remotes
     for remote in pending:
-        with (on_fetch(remote) if on_fetch else nullcontext(None)) as progress:
-            obtain(remote, offline=offline, progress=progress)
+        try:
+            with (on_fetch(remote) if on_fetch else nullcontext(None)) as progress:
+                obtain(remote, offline=offline, progress=progress)
+        except LexiError as exc:
+            if remote not in pool:
+                raise
+            # The pool is optional: say how to run without it.
+            raise LexiError(f"{exc.message} (the self-training pool)", path=exc.path,
+                            hint=f"{exc.hint + '; ' if exc.hint else ''}or --no-selftrain "
+                            "to run without a self-training round") from exc
     return plan.fetched() if pending else plan
 
 
@@ -163,7 +180,7 @@ def bootstrap(
     baselines: str | Path | None = None, shared_ran: set[str] | None = None,
     on_recipe: Callable[[Recipe], None] | None = None,
     catalog: str | Path | None = None, offline: bool = False,
-    on_fetch: OnFetch | None = None,
+    on_fetch: OnFetch | None = None, selftrain: bool = True,
 ) -> BootstrapResult:
     """Run the default recipe for ``lang`` and read the evaluation it ends with;
     ``on_plan`` sees the language, task and resources before anything is fetched or run,
@@ -174,7 +191,9 @@ def bootstrap(
     download shown through ``on_fetch`` (:func:`fetch_plan`); ``offline`` never touches
     the network (a file missing from the cache is an error naming its URL and where to
     put it), and a dry run downloads nothing. Without a test set the recipe runs up to
-    its averaged model and the result has no metrics.
+    its averaged model (its soup, with a pool) and the result has no metrics.
+    ``selftrain=False`` (``--no-selftrain``) leaves out the self-training round even when
+    there is an unlabelled pool.
 
     ``baselines`` is a folder for English-only baselines shared between languages: the
     recipe's ``baseline_dir`` becomes ``baselines/<task>-<model>-<digest>`` (see
@@ -191,7 +210,8 @@ def bootstrap(
                             hint="leave out --baselines (and run demo on its own)")
         recipe_name, variables = bootstrap_variables(lang, work=work)
     else:
-        plan = plan_bootstrap(lang, task, data_root, given or Resources(), catalog)
+        plan = plan_bootstrap(lang, task, data_root, given or Resources(), catalog,
+                              selftrain=selftrain, offline=offline)
         plan.check(offline)
         if on_plan is not None:
             on_plan(plan)
@@ -210,7 +230,15 @@ def bootstrap(
     if on_recipe is not None:
         on_recipe(recipe)
     until = plan.until if plan is not None else None
-    outcomes = run_recipe(recipe, force or [], dry_run, on_event, until, shared_ran)
+    if until is not None and recipe.steps_of("soup"):
+        until = "soup"  # no evaluation, but a pool (--unlabelled): the round still runs
+    try:
+        outcomes = run_recipe(recipe, force or [], dry_run, on_event, until, shared_ran)
+    except LexiError as exc:
+        if not exc.message.startswith(f"step {SELFTRAIN_STEP}@"):
+            raise
+        # The round is optional: say how to keep more rows, or to go without it.
+        raise LexiError(exc.message, path=exc.path, hint=SELFTRAIN_HINT) from None
     metrics: dict = {}
     if until is not None:  # no evaluation ran: there is no report to read
         return BootstrapResult(recipe, outcomes, None, metrics, plan,

@@ -6,8 +6,9 @@ at ``BASELINES/<task>-<model>-<digest>`` (:func:`lexi.recipe.bootstrap.baseline_
 so the English-only baseline of each seed is trained by the first language that needs it
 and skipped (unchanged) by every other. A language that fails is recorded and the next
 one runs. The summary (``summary.md``, ``summary.json``, ``summary.html`` in ``OUT``) has
-one row per language: baseline and augmented accuracy (mean ± sd over the seeds, pooled
-interval), the gain with its interval, the evaluation's warnings and the wall time.
+one row per language: baseline and averaged accuracy (mean ± sd over the seeds, pooled
+interval), the gain with its interval, the soup's after a self-training round (each
+language on its own pool, :mod:`lexi.recipe.pool`), the warnings and the wall time.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pathlib import Path
 
 from lexi.errors import LexiError
 from lexi.io import atomic_write
-from lexi.recipe.bootstrap import BootstrapResult, bootstrap
+from lexi.recipe.bootstrap import BootstrapResult, bootstrap, model_group
+from lexi.recipe.config import Recipe
 from lexi.recipe.plan import BootstrapPlan, Resources
 from lexi.resources.languages import resolve_language
 
@@ -43,9 +45,11 @@ class LanguageRun:
     evaluation), ``no test set`` (trained, nothing to score it on) or ``failed``
     (``error`` says why: a missing resource, a failing step).
     ``baseline``/``augmented`` are the seed groups' accuracy (``mean``, ``sd`` (None for
-    one seed), ``low``, ``high``, ``runs``, ``name``): the first group and the recipe's
-    model (its last group: ``averaged`` in the shipped recipes); ``gain`` the accuracy
-    difference of their means with its interval.
+    one seed), ``low``, ``high``, ``runs``, ``name``): the first group and the averaged
+    model (``averaged``; in a recipe without one, its last group); ``gain`` the accuracy
+    difference of their means with its interval. After a self-training round ``soup`` and
+    ``soup_gain`` are the same for the soup (None without one); ``model`` names the group
+    that is the recipe's model (``soup`` when there is one, else ``averaged``).
     """
 
     query: str
@@ -65,6 +69,9 @@ class LanguageRun:
     baseline: dict | None = None
     augmented: dict | None = None
     gain: dict | None = None
+    soup: dict | None = None
+    soup_gain: dict | None = None
+    model: str | None = None
     warnings: list[dict] = field(default_factory=list)
     timing: dict | None = None
     """Its bootstrap's wall time by step (:func:`lexi.recipe.timing.timing`); None when it
@@ -127,6 +134,7 @@ def bootstrap_many(
     on_language: Callable[[int, int, str], None] | None = None,
     on_done: Callable[[LanguageRun], None] | None = None,
     catalog: str | Path | None = None, offline: bool = False, on_fetch=None,
+    selftrain: bool = True, on_recipe: Callable[[Recipe], None] | None = None,
 ) -> MultiResult:
     """Bootstrap every language of ``langs`` in turn (``OUT/<code>``), sharing one English
     baseline per task, model, training options and seed in ``baselines`` (default
@@ -135,7 +143,8 @@ def bootstrap_many(
     A language that fails (unknown, a missing resource, a failing step) is recorded and
     the next one runs; ``KeyboardInterrupt`` stops the series. ``on_language(i, n,
     query)`` is called before each language, ``on_done(run)`` after it. ``catalog``,
-    ``offline`` and ``on_fetch``: as for :func:`lexi.recipe.bootstrap.bootstrap`.
+    ``offline``, ``on_fetch``, ``selftrain`` and ``on_recipe``: as for
+    :func:`lexi.recipe.bootstrap.bootstrap` (each language finds its own unlabelled pool).
     """
     overrides = dict(overrides or {})
     for name in ("work", "baseline_dir"):
@@ -174,10 +183,10 @@ def bootstrap_many(
                 raise LexiError(f"{query!r} is {language.name} ({language.code}), already "
                                 f"run as {seen[language.code]!r}")
             seen[language.code] = query
-            result = bootstrap(query, task, data_root, given,
-                               out / language.code, overrides,
+            result = bootstrap(query, task, data_root, given, out / language.code, overrides,
                                force, dry_run, on_event, on_plan, baselines, shared_ran,
-                               catalog=catalog, offline=offline, on_fetch=on_fetch)
+                               on_recipe, catalog=catalog, offline=offline, on_fetch=on_fetch,
+                               selftrain=selftrain)
             _record(run, result, dry_run)
         except LexiError as exc:
             run.status, run.error = FAILED, str(exc)
@@ -217,9 +226,16 @@ def _record(run: LanguageRun, result: BootstrapResult, dry_run: bool) -> None:
         return
     groups = metrics.get("groups") or []
     if len(groups) >= 2:
-        run.baseline, run.augmented = _group(groups[0]), _group(groups[-1])
-        run.gain = next((d for d in groups[-1]["vs_baseline"] if d["metric"] == "accuracy"),
-                        None)
+        named = {group["name"]: group for group in groups}
+        soup = named.get("soup")
+        # `augmented` keeps what it always held: the averaged model (a recipe without
+        # one: its last group that is not the soup).
+        averaged = named.get("averaged") or [g for g in groups if g is not soup][-1]
+        run.baseline, run.augmented = _group(groups[0]), _group(averaged)
+        run.gain = _accuracy_gain(averaged)
+        if soup is not None:
+            run.soup, run.soup_gain = _group(soup), _accuracy_gain(soup)
+        run.model = model_group(groups)["name"]
     run.warnings = [{"run": r["name"], **w} for r in metrics.get("runs", [])
                     for w in r.get("warnings", [])]
     problems = result.problems()
@@ -227,6 +243,10 @@ def _record(run: LanguageRun, result: BootstrapResult, dry_run: bool) -> None:
         run.status, run.error = NOT_A_RESULT, "; ".join(problems)
     else:
         run.status = OK
+
+
+def _accuracy_gain(group: dict) -> dict | None:
+    return next((d for d in group["vs_baseline"] if d["metric"] == "accuracy"), None)
 
 
 def _group(group: dict) -> dict:
@@ -282,18 +302,29 @@ def status_cell(run: LanguageRun) -> str:
 
 COLUMNS = ("language", "task (test set)", "seeds", "baseline accuracy",
            "recipe's model accuracy", "gain (points)", "warnings", "wall time", "status")
+# With a self-training round in any language: the averaged model and the soup side by side.
+SOUP_COLUMNS = ("language", "task (test set)", "seeds", "baseline accuracy",
+                "averaged accuracy", "gain (points)", "soup accuracy", "soup gain (points)",
+                "warnings", "wall time", "status")
+
+
+def columns(result: MultiResult) -> tuple[str, ...]:
+    """:data:`SOUP_COLUMNS` when some language has a soup, else :data:`COLUMNS`."""
+    return SOUP_COLUMNS if any(run.soup for run in result.languages) else COLUMNS
 
 
 def summary_rows(result: MultiResult) -> list[list[str]]:
-    """One row of :data:`COLUMNS` per language (plain text)."""
+    """One row of :func:`columns` per language (plain text)."""
+    soups = columns(result) == SOUP_COLUMNS
     rows = []
     for run in result.languages:
         task = run.task or "—"
         if run.test_set:
             task += f" ({run.test_set})"
+        soup = [score_cell(run.soup), gain_cell(run.soup_gain)] if soups else []
         rows.append([run.label, task, str(len(run.seeds)) if run.seeds else "—",
                      score_cell(run.baseline), score_cell(run.augmented), gain_cell(run.gain),
-                     warnings_cell(run), format_seconds(run.seconds), status_cell(run)])
+                     *soup, warnings_cell(run), format_seconds(run.seconds), status_cell(run)])
     return rows
 
 
@@ -310,7 +341,9 @@ def summary_lines(result: MultiResult) -> list[str]:
         if run.baseline or run.augmented:
             final = (run.augmented or {}).get("name", "augmented")
             lines.append(f"  baseline {score_cell(run.baseline)}, {final} "
-                         f"{score_cell(run.augmented)}, gain {gain_cell(run.gain)}")
+                         f"{score_cell(run.augmented)}, gain {gain_cell(run.gain)}"
+                         + (f"; soup {score_cell(run.soup)}, gain {gain_cell(run.soup_gain)}"
+                            if run.soup else ""))
         lines += [f"  {'NOT A RESULT' if w.get('degenerate') else 'note'}: {w['run']}: "
                   f"{w['message']}" for w in sorted(run.warnings,
                                                     key=lambda w: not w.get("degenerate"))]
@@ -325,9 +358,10 @@ def _preamble(result: MultiResult) -> list[str]:
         f"seed{'s' * (len(seeds) != 1)} ({', '.join(seeds) or '—'}); total wall time "
         f"{format_seconds(result.seconds)}.",
         "Accuracy on each language's test set in points: mean ± sd over the seeds "
-        "[pooled 95% bootstrap interval]; the recipe's model is its last run group "
-        "(averaged: augmented and baseline averaged in weight space); gain = that model − "
-        "baseline, paired on the same "
+        "[pooled 95% bootstrap interval]; the recipe's model is the soup (the self-trained, "
+        "augmented and baseline runs averaged in weight space) where the language had "
+        "unlabelled text for a self-training round, else the averaged model (augmented and "
+        "baseline averaged); gain = model − baseline, paired on the same "
         "test rows [95% interval]. The English-only baselines are in "
         f"{result.baselines}, trained once per task, model, training options and seed and "
         "shared by every language.",
@@ -340,7 +374,8 @@ def _md_escape(text: str) -> str:
 
 def summary_markdown(result: MultiResult) -> str:
     lines = ["# lexi bootstrap: summary", "", *_preamble(result), "",
-             "| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+             "| " + " | ".join(columns(result)) + " |",
+             "|" + "---|" * len(columns(result))]
     lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |"
               for row in summary_rows(result)]
     failed = result.failed()
@@ -371,7 +406,7 @@ def _timing_markdown(result: MultiResult) -> list[str]:
 
 def summary_html(result: MultiResult) -> str:
     esc = html.escape
-    head = "".join(f"<th>{esc(c)}</th>" for c in COLUMNS)
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns(result))
     body = []
     for run, row in zip(result.languages, summary_rows(result), strict=True):
         cells = list(row)

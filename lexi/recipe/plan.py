@@ -12,7 +12,9 @@ in priority order; the catalog's lists are fetched only when there is no local o
 
 The task: MASSIVE when the language's MASSIVE test file is given or found locally, else
 SIB-200 when its test split is, else whichever the catalog has (MASSIVE first), else
-``none``: no test set, so the run synthesises and trains but cannot score.
+``none``: no test set, so the run synthesises and trains but cannot score. The
+self-training pool follows the test set (its train split) unless given or refused:
+:mod:`lexi.recipe.pool`.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pathlib import Path
 import langcodes
 
 from lexi.errors import LexiError
+from lexi.recipe.found import LOCATED, Found, Resources
+from lexi.recipe.pool import describe_pool, find_pool, pool_variables
 from lexi.resources.data_root import (
     DATA_ROOT_ENV,
     Discovery,
@@ -49,79 +53,13 @@ REQUIRED = {"massive": ("source", "target", "lexicon"),
             "none": ("source", "dev", "lexicon")}
 RECIPES = {"massive": "massive", "sib200": "sib200", "none": "sib200"}
 RESOURCES = ("source", "dev", "target", "lexicon", "unimorph", "unlabelled")
-# Where a file lies that stands for the language's data set (its folder or name is the
-# data set's code): the data root, the cache, or the catalog (fetched into the cache).
-LOCATED = ("data root", "cache", "catalog")
-
-
-@dataclass(frozen=True)
-class Resources:
-    """Paths a bootstrap run reads (``None``: not given and not found). ``lexicon`` is
-    one path or several, in priority order (:attr:`lexicons`)."""
-
-    source: Path | None = None
-    dev: Path | None = None
-    target: Path | None = None
-    lexicon: Path | tuple[Path, ...] | None = None
-    unimorph: Path | None = None
-    unlabelled: Path | None = None
-
-    @property
-    def lexicons(self) -> tuple[Path, ...]:
-        """The lexicons given, in priority order (none: an empty tuple)."""
-        if self.lexicon is None:
-            return ()
-        return tuple(self.lexicon) if isinstance(self.lexicon, tuple | list) else (self.lexicon,)
-
-
-@dataclass(frozen=True)
-class Found:
-    """One resource of a run: the path taken, where it came from (``--lexicon``, ``data
-    root``, ``$UNIMORPH``, ``cache``, ``catalog``: to fetch, ``fetched``), what was looked
-    at, and other candidates that exist (not used). ``more``: further paths used after
-    ``path``, with their origins (the lexicons, all merged in priority order; ``rule`` says
-    why in this order). ``remotes``: the catalog files among the paths (cache or fetch)."""
-
-    name: str
-    path: Path | None
-    origin: str = ""
-    tried: tuple[str, ...] = ()
-    others: tuple[Path, ...] = ()
-    rule: str = ""
-    more: tuple[tuple[Path, str], ...] = ()
-    remotes: tuple[Remote, ...] = ()
-
-    @property
-    def paths(self) -> tuple[Path, ...]:
-        """Every path used, in order."""
-        return () if self.path is None else (self.path, *(p for p, _ in self.more))
-
-    def used(self) -> tuple[tuple[Path, str], ...]:
-        """Every path used with its origin, in order."""
-        return () if self.path is None else ((self.path, self.origin), *self.more)
-
-    def where(self, path: Path, origin: str) -> str:
-        """``PATH (origin)``, or for a catalog file where it is fetched from."""
-        remote = next((r for r in self.remotes if r.path == path), None)
-        if remote is not None and origin == "catalog":
-            return f"fetch from {remote.route()}"
-        if remote is not None and origin == "fetched":
-            return f"fetched from {remote.route()}"
-        return f"{path} ({origin})"
-
-    def fetched(self) -> Found:
-        """The same, with every catalog file marked as fetched."""
-        def done(origin: str) -> str:
-            return "fetched" if origin == "catalog" else origin
-        return dataclasses.replace(self, origin=done(self.origin),
-                                   more=tuple((p, done(o)) for p, o in self.more))
 
 
 @dataclass(frozen=True)
 class BootstrapPlan:
     """The language, the task (and why), and every resource, before anything runs.
-    ``offer``: public unlabelled text the catalog has for the language (named when no
-    ``--unlabelled`` is given)."""
+    ``offer``: public unlabelled text the catalog has for the language (named when the run
+    has no pool); ``selftrain``: False with ``--no-selftrain`` (no pool is used)."""
 
     language: Language
     task: str
@@ -131,6 +69,7 @@ class BootstrapPlan:
     sib200: str | None = None
     locale: str | None = None
     offer: Remote | None = None
+    selftrain: bool = True
 
     @property
     def recipe(self) -> str:
@@ -139,7 +78,8 @@ class BootstrapPlan:
 
     @property
     def until(self) -> str | None:
-        """The last step to run: without a test set, the averaged model (no ``eval``)."""
+        """The last step to run: without a test set, the averaged model (no ``eval``;
+        :func:`lexi.recipe.bootstrap.bootstrap` goes on to the soup when there is one)."""
         return "average" if self.task == "none" else None
 
     def get(self, name: str) -> Found:
@@ -211,9 +151,8 @@ class BootstrapPlan:
             code = _unimorph_code(lang, path["unimorph"])
             variables["unimorph"] = str(path["unimorph"])
             variables["morph_args"] = f"--morph {code} --unimorph {path['unimorph']}"
-        if path["unlabelled"]:
-            # For `lexi selftrain` after the run (no recipe step uses it yet).
-            variables["unlabelled"] = str(path["unlabelled"])
+        # Always set: empty leaves the self-training steps out (their `when:`).
+        variables.update(pool_variables(self.get("unlabelled"), self.selftrain))
         if work:
             variables["work"] = str(work)
         return variables
@@ -222,6 +161,10 @@ class BootstrapPlan:
         """What was taken from where, for the progress output and ``--dry-run``."""
         lines = [self.heading()]
         for f in self.found:
+            if f.name == "unlabelled":
+                pool = describe_pool(f, self.offer, self.selftrain)
+                lines += [pool] if pool else []
+                continue
             if f.path is None:
                 if f.name == "unimorph":
                     lines.append(f"  unimorph: none (inflect unavailable; tried "
@@ -229,9 +172,6 @@ class BootstrapPlan:
                 if f.name == "target" and self.task == "none":
                     lines.append("  target: none (no MASSIVE or SIB-200 test set given, "
                                  "found or catalogued): the run trains but cannot score")
-                if f.name == "unlabelled" and self.offer is not None:
-                    lines.append(f"  unlabelled: none (--unlabelled FILE for self-training; "
-                                 f"public text: {self.offer.what}, {self.offer.url})")
                 continue
             if f.more:
                 lines.append(f"  {f.name}: {len(f.paths)}, merged in priority order ({f.rule};"
@@ -367,17 +307,21 @@ def _pick(name: str, given: Path | None, found: tuple[Path, ...], tried: tuple[P
 
 def plan_bootstrap(
     lang: str, task: str = "auto", data_root: str | Path | None = None,
-    given: Resources = Resources(), catalog: str | Path | RemoteCatalog | None = None,
+    given: Resources | None = None, catalog: str | Path | RemoteCatalog | None = None,
+    *, selftrain: bool = True, offline: bool = False,
 ) -> BootstrapPlan:
     """Resolve ``lang``, choose the task and find every resource; nothing runs and nothing
-    is downloaded (``catalog``: the catalog file, default ``$LEXI_CATALOG`` or lexi's)."""
+    is downloaded (``catalog``: the catalog file, default ``$LEXI_CATALOG`` or lexi's).
+    ``selftrain=False`` (``--no-selftrain``) uses no self-training pool; ``offline`` plans
+    none that would have to be fetched (:mod:`lexi.recipe.pool`)."""
     if task not in TASKS:
         raise LexiError(f"unknown task {task!r}", hint=f"one of {', '.join(TASKS)}")
     language = find_language(lang)
     if language.iso3 == "eng":
         raise LexiError("English is the source language of every recipe",
                         hint="give the target language, e.g. sw, ewe_Latn or Swahili")
-    given = Resources(*(_given(name, getattr(given, name)) for name in RESOURCES))
+    given = Resources(*(_given(name, getattr(given or Resources(), name))
+                        for name in RESOURCES))
     root = data_root_path(data_root)
     found = discover(language, root)
     remote = catalog if isinstance(catalog, RemoteCatalog) else load_remote_catalog(catalog)
@@ -415,7 +359,8 @@ def plan_bootstrap(
                         else "GATITOS before WECHSEL", remote.lexicons(language))
     unimorph = _pick("unimorph", given.unimorph, found.unimorph.found, found.unimorph.tried,
                      root, "the data root before $UNIMORPH", catalogued=False)
-    unlabelled = _pick("unlabelled", given.unlabelled, (), (), root, catalogued=False)
+    unlabelled = find_pool(task, given.unlabelled, target, remote, language,
+                           selftrain=selftrain, offline=offline)
     # The SIB-200 code names the run folder; a test set found in the data root or the
     # cache names its own (sib200/aka_Latn/test.tsv when the default twi_Latn is absent).
     sib200 = code or language.sib200 or f"{language.iso3}_{language.script}"
@@ -428,7 +373,7 @@ def plan_bootstrap(
         locale = _likely_locale(language)
     return BootstrapPlan(language, task, why, root,
                          (source, dev, target, lexicon, unimorph, unlabelled), sib200, locale,
-                         remote.unlabelled(language))
+                         remote.unlabelled(language), selftrain)
 
 
 def _likely_locale(language: Language) -> str:

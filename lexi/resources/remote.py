@@ -181,13 +181,19 @@ class RemoteCatalog:
         file = SourceFile("sib200", code, url, f"{split}.tsv")
         return Remote(f"SIB-200 {code} {split} split", cache_path(file), file)
 
-    def unlabelled(self, language: Language) -> Remote | None:
-        """Public unlabelled text of ``language``: SIB-200's split named ``unlabelled``."""
+    @property
+    def unlabelled_split(self) -> str | None:
+        """The SIB-200 split the catalog names as unlabelled text (``train``), or None."""
         data = self.data.get("sib200")
-        code = self.sib200_code(language)
-        if data is None or not data.unlabelled or code is None:
+        return None if data is None else data.unlabelled
+
+    def unlabelled(self, language: Language, code: str | None = None) -> Remote | None:
+        """Public unlabelled text of ``language``: SIB-200's split named ``unlabelled``
+        (of ``code`` when given: the SIB-200 code a run's test set has)."""
+        code = code or self.sib200_code(language)
+        if not self.unlabelled_split or code is None:
             return None
-        return self.sib200(code, data.unlabelled)
+        return self.sib200(code, self.unlabelled_split)
 
 
 def load_remote_catalog(path: str | Path | None = None) -> RemoteCatalog:
