@@ -257,3 +257,18 @@ def test_the_output_trains(world, tmp_path):
                                 epochs=1))
     run = json.loads((trained.run_dir / "run.json").read_text())
     assert run["data_rows"]["train"] == 36 + result.rows_kept
+
+
+def test_allow_empty_writes_an_empty_file_that_trains(world, tmp_path, capsys):
+    out = tmp_path / "pseudo.jsonl"
+    args = ["selftrain", str(world["pool"]), "--run", str(world["run"]), "-o", str(out),
+            "--threshold", "1.0", "--device", "cpu"]
+    assert run_cli(args) == 2  # without the flag, no kept row is an error
+    assert not out.exists()
+    assert run_cli([*args, "--allow-empty"]) == 0
+    assert "no pool row passed" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8") == ""
+    trained = train(tiny_config(world["model"], world["data"], tmp_path / "round1",
+                                data=[str(world["data"]), str(out)], epochs=1))
+    run = json.loads((trained.run_dir / "run.json").read_text())
+    assert run["data_rows"]["train"] == 36

@@ -29,6 +29,10 @@ def print_summary(result: SelfTrainResult) -> None:
     for label, count in result.kept_per_label.items():
         listing.add_row(label, str(count))
     console.print(listing)
+    if not result.rows_kept:
+        console.print(f"[yellow]warning:[/] no pool row passed (threshold {result.threshold}); "
+                      f"{result.output} is empty, so the next training adds nothing",
+                      highlight=False)
     if result.test_split_rows:
         console.print(f"[yellow]warning:[/] {result.test_split_rows} pool rows are from the test "
                       "split; an evaluation on them after retraining is no longer zero-shot "
@@ -68,6 +72,10 @@ def selftrain_cmd(
     device: Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda.")] = None,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace an existing output file.")] = False,
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="When no row passes, write an empty file and warn instead of "
+        "failing (the recipes' self-training step: a weak model costs the round, not the "
+        "run).")] = False,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the summary as JSON on stdout instead.")] = False,
 ) -> None:
@@ -90,7 +98,7 @@ def selftrain_cmd(
         pool=pool, run=str(run), output=str(output), threshold=threshold,
         max_per_label=max_per_label, agree=[str(a) for a in agree or []], round=round_number,
         format=format, text_field=text_field, split=split_value(split), batch_size=batch_size,
-        device=device, overwrite=overwrite,
+        device=device, overwrite=overwrite, allow_empty=allow_empty,
     )
     result = pseudo_label(config)
     if as_json:

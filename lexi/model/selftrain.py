@@ -86,6 +86,10 @@ class SelfTrainConfig:
     """``auto``, ``cpu`` or ``cuda``; None: auto."""
     overwrite: bool = False
     """Replace an existing output file."""
+    allow_empty: bool = False
+    """When no row passes the filters, write an empty file (and say so) instead of failing:
+    for chains such as the recipes, where a weak model on a new language should cost one
+    self-training round, not the whole run."""
 
     def __post_init__(self) -> None:
         if not (isinstance(self.threshold, (int, float)) and 0 < self.threshold <= 1):
@@ -372,7 +376,7 @@ def pseudo_label(config: SelfTrainConfig) -> SelfTrainResult:
               for run in config.agree]
     kept, dropped = select(candidates, config.threshold, others=others,
                            max_per_label=config.max_per_label)
-    if not kept:
+    if not kept and not config.allow_empty:
         # An empty training file would only make the next round a silent copy of this one.
         reasons = ", ".join(f"{reason}: {count}" for reason, count in dropped.items())
         surest = max(candidate.prob for candidate in candidates)
