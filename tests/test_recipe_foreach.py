@@ -316,7 +316,9 @@ def test_builtin_recipes_self_train_only_with_a_pool(tmp_path, name):
     work = tmp_path / "w"
     selftrain = pooled.step("selftrain@14")
     assert selftrain.argv[:2] == ["lexi", "selftrain"] and selftrain.argv[2] == "pool.tsv"
-    assert f"--run {work}/runs/averaged-s14 --threshold 0.9 --max-per-label 100" \
+    kept = {"sib200": "--threshold 0.9 --max-per-label 100",  # 7 topics
+            "massive": "--threshold 0.3 --max-per-label 40"}[name]  # 60 intents
+    assert f"--run {work}/runs/averaged-s14 {kept} --allow-empty" \
         in selftrain.run
     assert selftrain.outputs == (f"{work}/pseudo-s14.jsonl",)
     # The augmented run's command, plus the pseudo-labelled rows.
