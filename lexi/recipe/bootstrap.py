@@ -31,10 +31,6 @@ from lexi.resources.remote import Remote, obtain
 
 # Called around each download: the context yields the progress callback (done, total).
 OnFetch = Callable[[Remote], AbstractContextManager[Progress | None]]
-SELFTRAIN_STEP = "selftrain"
-SELFTRAIN_HINT = ("keep more rows with -v 'selftrain_args=--threshold 0.5 --max-per-label 100', "
-                  "or leave the round out with --no-selftrain; then rerun: finished steps "
-                  "are skipped")
 # The seed groups that can be the recipe's model, the one preferred last: the soup exists
 # only when the recipe ran its self-training round.
 MODELS = ("averaged", "soup")
@@ -232,13 +228,9 @@ def bootstrap(
     until = plan.until if plan is not None else None
     if until is not None and recipe.steps_of("soup"):
         until = "soup"  # no evaluation, but a pool (--unlabelled): the round still runs
-    try:
-        outcomes = run_recipe(recipe, force or [], dry_run, on_event, until, shared_ran)
-    except LexiError as exc:
-        if not exc.message.startswith(f"step {SELFTRAIN_STEP}@"):
-            raise
-        # The round is optional: say how to keep more rows, or to go without it.
-        raise LexiError(exc.message, path=exc.path, hint=SELFTRAIN_HINT) from None
+    # (A pool with no confident row does not stop the run: the recipes' selftrain step
+    # writes an empty file with --allow-empty.)
+    outcomes = run_recipe(recipe, force or [], dry_run, on_event, until, shared_ran)
     metrics: dict = {}
     if until is not None:  # no evaluation ran: there is no report to read
         return BootstrapResult(recipe, outcomes, None, metrics, plan,
