@@ -32,11 +32,9 @@ from lexi.recipe.multilang import (  # noqa: E402
     _record,
     bootstrap_many,
     read_langs_file,
-    summary_lines,
-    summary_markdown,
-    write_summary,
 )
 from lexi.recipe.plan import Resources  # noqa: E402
+from lexi.recipe.summary import summary_lines, summary_markdown, write_summary  # noqa: E402
 
 # Learns the toy intents in a few dozen steps (dev accuracy well above chance), so no run
 # is flagged as degenerate.

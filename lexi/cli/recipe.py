@@ -368,14 +368,8 @@ def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run
 def _bootstrap_many(langs, task, data_root, given, work, variables, force, dry_run,
                     as_json, baselines, show_plan, fetching) -> None:
     """Several languages, one after the other; one summary table at the end."""
-    from lexi.recipe.multilang import (
-        DEFAULT_OUT,
-        OK,
-        LanguageRun,
-        bootstrap_many,
-        summary_lines,
-        write_summary,
-    )
+    from lexi.recipe.multilang import DEFAULT_OUT, OK, LanguageRun, bootstrap_many
+    from lexi.recipe.summary import summary_lines, write_summary
 
     def heading(index: int, total: int, query: str) -> None:
         console.rule(f"[bold]{escape(query)}[/] ({index}/{total})")

@@ -18,7 +18,8 @@ A recipe looks like this (see docs/recipes.md)::
 Variables may use other variables; ``$${`` writes a literal ``${``. ``${recipe_dir}`` is
 the folder of the recipe file. After substitution a command line is split like a shell
 would (``shlex``), so a variable holding ``--unimorph x.tsv`` or nothing adds an option
-or not; empty entries in ``inputs``/``outputs`` are dropped.
+or not; empty entries in ``inputs``/``outputs`` are dropped. The substituting itself is
+:mod:`lexi.recipe.substitute`'s.
 
 A step with ``foreach: NAME in LIST`` is expanded into one step per value of ``LIST``
 (commas or spaces, after substitution), named ``STEP@VALUE``, with ``${NAME}`` set to the
@@ -51,11 +52,8 @@ import yaml
 from lexi.data.massive import not_utf8
 from lexi.errors import LexiError
 from lexi.recipe.optional import LeftOut, drop_words, is_off, off_reason
+from lexi.recipe.substitute import SYNTAX, Substituter, line_of
 
-# $${ (a literal "${"), ${var}, ${outputs:STEP} (the outputs of every expansion of an
-# earlier step) and ${paths:VAR} (the paths a variable holds, as shell words).
-SYNTAX = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{outputs:([^}]*)\}"
-                    r"|\$\{paths:([A-Za-z_][A-Za-z0-9_]*)\}")
 STEP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # foreach: NAME in LIST
 FOREACH = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s+in\s+(.*?)\s*$", re.S)
@@ -168,116 +166,6 @@ def find_recipe(name_or_path: str | Path) -> Path:
                     hint=f"a YAML file, or a built-in recipe: {', '.join(builtin)}")
 
 
-def _line_of(text: str, needle: str, occurrence: int = 1) -> int | None:
-    """The line number of the ``occurrence``-th line holding ``needle`` (for error messages)."""
-    seen = 0
-    for number, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            seen += 1
-            if seen == occurrence:
-                return number
-    return None
-
-
-class _Substituter:
-    """Resolves ``${var}`` against a variable table, variables referring to variables.
-
-    ``refs`` maps step names to their outputs for ``${outputs:STEP}`` (steps only; in
-    ``vars:`` it is an error).
-    """
-
-    def __init__(self, raw: Mapping[str, str], path: Path, text: str,
-                 refs: Mapping[str, list[str]] | None = None) -> None:
-        self.raw = raw
-        self.path = path
-        self.text = text
-        self.refs = refs
-        self.resolved: dict[str, str] = {}
-        self.left_out: set[str] = set()  # earlier steps left out by `when:`
-
-    def with_value(self, name: str, value: str) -> _Substituter:
-        """The same table plus a loop variable (``foreach``) bound to ``value``."""
-        child = _Substituter({**self.raw, name: value}, self.path, self.text, self.refs)
-        child.resolved = {**self.resolved, name: value}
-        child.left_out = self.left_out
-        return child
-
-    def variable(self, name: str, chain: tuple[str, ...] = ()) -> str:
-        if name in self.resolved:
-            return self.resolved[name]
-        if name in chain:
-            cycle = " → ".join((*chain, name))
-            raise LexiError(f"variables refer to each other in a cycle: {cycle}", path=self.path,
-                            line=_line_of(self.text, f"{name}:"))
-        if name not in self.raw:
-            raise LexiError(f"undefined variable ${{{name}}}", path=self.path,
-                            line=_line_of(self.text, f"${{{name}}}"),
-                            hint=f"define it under vars: or pass --var {name}=VALUE")
-        value = self.expand(self.raw[name], (*chain, name))
-        self.resolved[name] = value
-        return value
-
-    def outputs_of(self, name: str) -> list[str]:
-        where = _line_of(self.text, f"${{outputs:{name}}}")
-        if self.refs is None:
-            raise LexiError(f"${{outputs:{name}}} is only allowed in a step", path=self.path,
-                            line=where, hint="use it in run:, inputs: or outputs:")
-        if name in self.left_out:
-            return []  # the step is left out: it has no outputs to refer to
-        if name not in self.refs:
-            raise LexiError(f"${{outputs:{name}}}: no earlier step is named {name!r}",
-                            path=self.path, line=where,
-                            hint=f"earlier steps: {', '.join(self.refs) or 'none'}")
-        return self.refs[name]
-
-    def paths_of(self, name: str) -> list[str]:
-        """The paths variable ``name`` holds: its value split as a shell splits it."""
-        value = self.variable(name)
-        try:
-            return shlex.split(value)
-        except ValueError as exc:
-            raise LexiError(f"${{paths:{name}}}: cannot split {value!r} into paths ({exc})",
-                            path=self.path, line=_line_of(self.text, f"${{paths:{name}}}"),
-                            hint="quote a path holding spaces or quotes") from None
-
-    def expand(self, value: str, chain: tuple[str, ...] = ()) -> str:
-        """``value`` with every ``${var}`` substituted; ``${outputs:STEP}`` is the step's
-        outputs, comma-joined (``lexi eval --run NAME=DIR,DIR`` reads that), and
-        ``${paths:VAR}`` the variable's value as it is (shell words)."""
-        return self._expand(value, chain, lambda name: ",".join(self.outputs_of(name)),
-                            lambda name: self.variable(name, chain))
-
-    def _expand(self, value: str, chain: tuple[str, ...], outputs, paths) -> str:
-        def replace(match: re.Match) -> str:
-            if match.group(0) == "$${":
-                return "${"
-            if match.group(2) is not None:
-                return outputs(match.group(2))
-            if match.group(3) is not None:
-                return paths(match.group(3))
-            return self.variable(match.group(1), chain)
-
-        return SYNTAX.sub(replace, value)
-
-    def expand_entry(self, value: str) -> list[str]:
-        """An ``inputs``/``outputs`` entry: one entry per output of a ``${outputs:STEP}``
-        or per path of a ``${paths:VAR}`` it holds (at most one such reference), else the
-        entry itself."""
-        refs = [m for m in SYNTAX.finditer(value)
-                if m.group(2) is not None or m.group(3) is not None]
-        if not refs:
-            return [self.expand(value)]
-        if len(refs) > 1:
-            raise LexiError(f"{value!r}: at most one ${{outputs:STEP}} or ${{paths:VAR}} per "
-                            "entry", path=self.path, line=_line_of(self.text, value))
-        mark = "\0"
-        template = self._expand(value, (), lambda name: mark, lambda name: mark)
-        ref = refs[0]
-        items = (self.outputs_of(ref.group(2)) if ref.group(2) is not None
-                 else self.paths_of(ref.group(3)))
-        return [template.replace(mark, item) for item in items]
-
-
 def _as_str(value: object, what: str, path: Path, text: str) -> str:
     if value is None:
         return ""
@@ -286,7 +174,7 @@ def _as_str(value: object, what: str, path: Path, text: str) -> str:
     if isinstance(value, (str, int, float)):
         return str(value)
     raise LexiError(f"{what} must be a string, got {type(value).__name__}", path=path,
-                    line=_line_of(text, what.split(".")[-1]))
+                    line=line_of(text, what.split(".")[-1]))
 
 
 def _as_list(value: object, what: str, path: Path, text: str) -> list[str]:
@@ -296,10 +184,10 @@ def _as_list(value: object, what: str, path: Path, text: str) -> list[str]:
         return [value]
     if isinstance(value, list):
         return [_as_str(v, what, path, text) for v in value]
-    raise LexiError(f"{what} must be a list of paths", path=path, line=_line_of(text, what))
+    raise LexiError(f"{what} must be a list of paths", path=path, line=line_of(text, what))
 
 
-def _foreach(spec: object, name: str, sub: _Substituter, path: Path, text: str,
+def _foreach(spec: object, name: str, sub: Substituter, path: Path, text: str,
              line: int | None) -> tuple[str, list[str]]:
     """``foreach: NAME in LIST``: the loop variable and its values (commas or spaces)."""
     match = FOREACH.match(_as_str(spec, "foreach", path, text))
@@ -325,7 +213,7 @@ def _foreach(spec: object, name: str, sub: _Substituter, path: Path, text: str,
     return loop, values
 
 
-def _check_refs(entry: dict, sub: _Substituter) -> None:
+def _check_refs(entry: dict, sub: Substituter) -> None:
     """A step left out must name existing variables and steps too: a typo is an error."""
     loop = FOREACH.match(str(entry.get("foreach", "")))
     fields = " ".join(str(entry.get(key) or "") for key in ("run", "inputs", "outputs", "help"))
@@ -336,7 +224,7 @@ def _check_refs(entry: dict, sub: _Substituter) -> None:
             sub.variable(match.group(1) or match.group(3))
 
 
-def _step(entry: dict, name: str, value: str | None, sub: _Substituter, path: Path, text: str,
+def _step(entry: dict, name: str, value: str | None, sub: Substituter, path: Path, text: str,
           line: int | None) -> Step:
     """One step of the recipe (one expansion of a ``foreach`` step), substituted."""
     full = name if value is None else f"{name}{EXPANSION_MARK}{value}"
@@ -385,7 +273,7 @@ def load_recipe(name_or_path: str | Path, overrides: Mapping[str, str] | None = 
     declared = data.get("vars") or {}
     if not isinstance(declared, dict):
         raise LexiError("vars: must be a mapping of name: value", path=path,
-                        line=_line_of(text, "vars:"))
+                        line=line_of(text, "vars:"))
     defaults = {str(k): _as_str(v, f"vars.{k}", path, text) for k, v in declared.items()}
     raw = dict(defaults)
     for name, value in (overrides or {}).items():
@@ -394,7 +282,7 @@ def load_recipe(name_or_path: str | Path, overrides: Mapping[str, str] | None = 
                             hint=f"its variables: {', '.join(defaults) or 'none'}")
         raw[name] = str(value)
     raw.setdefault("recipe_dir", str(path.resolve().parent))
-    sub = _Substituter(raw, path, text)
+    sub = Substituter(raw, path, text)
     variables = {name: sub.variable(name) for name in raw}
 
     sub.refs = {}  # step name -> outputs of all its expansions, for ${outputs:STEP}
@@ -404,13 +292,13 @@ def load_recipe(name_or_path: str | Path, overrides: Mapping[str, str] | None = 
         if not isinstance(entry, dict) or "name" not in entry or "run" not in entry:
             raise LexiError(f"step {index} needs at least name: and run:", path=path)
         name = str(entry["name"])
-        line = _line_of(text, f"name: {name}")
+        line = line_of(text, f"name: {name}")
         if not STEP_NAME.match(name):
             raise LexiError(f"bad step name {name!r}", path=path, line=line,
                             hint="letters, digits, '-', '_' and '.'")
         if name in sub.refs or name in sub.left_out:
             raise LexiError(f"two steps are named {name!r}", path=path,
-                            line=_line_of(text, f"name: {name}", 2))
+                            line=line_of(text, f"name: {name}", 2))
         unknown = set(entry) - set(STEP_FIELDS)
         if unknown:
             raise LexiError(f"step {name}: unknown field(s) {', '.join(sorted(unknown))}",
