@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from lexi.cli._util import SPLIT_VALUES, app, console, deprecated, print_json
-from lexi.synth.config import FUNCTION_WORDS, GENERATORS, MODIFIERS
+from lexi.synth.config import FUNCTION_WORDS, GENERATORS, INFLECT_FROM, MODIFIERS
 from lexi.synth.numbers import NUMBERS_DEFAULT
 from lexi.synth.pipeline import SynthSummary
 from lexi.synth.synthesize import synthesize
@@ -173,6 +173,16 @@ Morph = Annotated[str | None, _opt(
     "--morph", help="inflect: target language in any form (sw, swc, Swahili).")]
 Unimorph = Annotated[str | None, _opt("--unimorph", help="inflect: UniMorph paradigm table.")]
 MorphModel = Annotated[str | None, _opt("--morph-model", help="inflect: learned inflector.")]
+InflectFrom = Annotated[str, _opt(
+    "--inflect-from",
+    help=f"inflect: where forms come from: {' or '.join(INFLECT_FROM)} (table only: a "
+    "translation that is no lemma of the UniMorph table keeps its lexicon form).",
+)]
+InflectPos = Annotated[str | None, _opt(
+    "--inflect-pos",
+    help="inflect: only words whose English part of speech is one of these, comma "
+    "separated (V, V.PTCP, N, ADJ...: the names of `lexi morph analyze en`) [default: all].",
+)]
 PhoneticLang = Annotated[str | None, _opt(
     "--phonetic-lang", help="phonetic: epitran language, e.g. sw or swa-Latn (default --locale).",
 )]
@@ -226,6 +236,8 @@ def synth_command(
     morph: Morph = None,
     unimorph: Unimorph = None,
     morph_model: MorphModel = None,
+    inflect_from: InflectFrom = "table+learned",
+    inflect_pos: InflectPos = None,
     phonetic_lang: PhoneticLang = None,
     phonetic_style: PhoneticStyle = "ipa",
     keep_source: KeepSource = False,
@@ -267,6 +279,7 @@ def synth_command(
         function_words=function_words, numbers=numbers,
         slot_mode=slot_mode, slot_lexicon=slot_lexicon, token_ratio=token_ratio,
         sentence_ratio=sentence_ratio, morph=morph, unimorph=unimorph, morph_model=morph_model,
+        inflect_from=inflect_from, inflect_pos=inflect_pos,
         phonetic_lang=phonetic_lang, phonetic_style=phonetic_style, keep_source=keep_source,
         summary_json=None if summary_json is None else str(summary_json),
         progress=console.is_terminal and not quiet, overwrite=overwrite, report=report,

@@ -26,6 +26,14 @@ from dataclasses import dataclass
 
 from lemminflect import getAllLemmas, getAllLemmasOOV, getInflection
 
+# Every part of speech ``Analysis.pos`` takes (UniMorph names): what ``lexi synth
+# --inflect-pos`` selects from. V.PTCP (``playing``, ``taken``) is its own
+# value, as it is in the features; PUNCT is anything without a letter or digit.
+POS_TAGS = ("V", "V.PTCP", "AUX", "N", "PROPN", "PRO", "ADJ", "ADV", "DET", "ADP", "CONJ",
+            "NUM", "PART", "PUNCT")
+# Universal Dependencies names that differ from ours (VERB is V), for error messages.
+UD_NAMES = {"VERB": "V", "NOUN": "N", "PRON": "PRO", "CCONJ": "CONJ", "SCONJ": "CONJ"}
+
 
 @dataclass(frozen=True)
 class Analysis:

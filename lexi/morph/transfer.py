@@ -68,7 +68,9 @@ class Inflection:
     """A target word form, the bundle it realises, and how it was found.
 
     method: ``"table"`` (the paradigm table has it), ``"learned"`` (the inflector produced
-    it), or ``"lemma"`` (nothing fitted: the lemma unchanged, ``features`` = those wanted).
+    it), ``"lemma"`` (nothing fitted: the lemma unchanged, ``features`` = those wanted), or
+    ``"not_in_table"`` (asked with ``learned=False`` for a lemma the table lacks: the
+    lemma unchanged, counted apart so that a run can say what the table-only rule held back).
     """
 
     form: str
@@ -153,12 +155,17 @@ class Morphology:
             self.inflector_model = _cached_inflector(self.lang, list(self.learn_from), self.index)
         return self.inflector_model
 
-    def inflect(self, lemma: str, source: Analysis) -> Inflection:
-        """``lemma`` in the form that best matches the source word's features."""
-        return self.transfer(lemma, source.features)
+    def inflect(self, lemma: str, source: Analysis, *, learned: bool = True) -> Inflection:
+        """``lemma`` in the form that best matches the source word's features; without
+        ``learned``, only from the paradigm table (``lexi synth --inflect-from table``)."""
+        return self.transfer(lemma, source.features, learned=learned)
 
-    def transfer(self, lemma: str, wanted: frozenset[str]) -> Inflection:
-        """``lemma`` in the bundle closest to ``wanted`` (the compatibility rule above)."""
+    def transfer(
+        self, lemma: str, wanted: frozenset[str], *, learned: bool = True
+    ) -> Inflection:
+        """``lemma`` in the bundle closest to ``wanted`` (the compatibility rule above).
+        ``learned=False``: a lemma the table lacks is returned unchanged (method
+        ``"not_in_table"``) instead of going to the learned inflector."""
         paradigm = self.index.paradigms.get(lemma) if self.index is not None else None
         if paradigm:
             key = (lemma, wanted)
@@ -167,6 +174,8 @@ class Morphology:
             bundle = self._chosen[key]
             if bundle is not None:
                 return Inflection(paradigm[bundle][0], bundle, "table")
+        elif not learned:
+            return Inflection(lemma, wanted, "not_in_table")
         elif (inflector := self.inflector) is not None:
             key = ("", wanted)
             if key not in self._chosen:

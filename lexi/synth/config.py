@@ -21,6 +21,42 @@ UNKNOWN = ("keep", "drop", "drop-function-words")
 FUNCTION_WORDS = ("a", "an", "the")
 SLOT_MODES = ("keep", "translate", "localise")
 PHONETIC_STYLES = ("ipa", "ascii")
+# Where ``inflect`` takes a form from: the UniMorph table, then the learned inflector for a
+# lemma no table has (``table+learned``, the default), or the table alone (``table``: a
+# lemma outside it keeps its lexicon form). Measured on Swahili, the learned inflector
+# wrote most of the inflected forms (docs/synthesis.md), hence the choice.
+INFLECT_FROM = ("table+learned", "table")
+
+
+def inflect_pos_list(inflect_pos: str | None) -> tuple[str, ...] | None:
+    """``--inflect-pos`` (comma separated, any case) as a tuple; ``None`` or ``all``: every
+    part of speech (the default, no selection)."""
+    if inflect_pos is None or inflect_pos.strip().lower() == "all":
+        return None
+    return tuple(tag.strip().upper() for tag in inflect_pos.split(",") if tag.strip())
+
+
+def _check_inflect_pos(tags: Any) -> tuple[str, ...]:
+    """``tags`` as upper-case parts of speech, each one the English analysis gives
+    (imported here: it loads lemminflect, which a run without ``--inflect-pos`` need not)."""
+    from lexi.morph.english import POS_TAGS, UD_NAMES
+
+    allowed = f"one or more of {', '.join(POS_TAGS)} (comma separated), or all"
+    if not isinstance(tags, (list, tuple)) or not all(isinstance(tag, str) for tag in tags):
+        raise LexiError(f"inflect_pos must be a list of parts of speech, got {tags!r}",
+                        hint=allowed)
+    tags = tuple(tag.strip().upper() for tag in tags)
+    if not tags:
+        raise LexiError("inflect_pos selects no part of speech", hint=allowed)
+    for tag in tags:
+        if tag not in POS_TAGS:
+            ours = UD_NAMES.get(tag)
+            raise LexiError(
+                f"unknown part of speech {tag!r} in inflect_pos"
+                + (f" (lexi's English analysis calls it {ours})" if ours else ""),
+                hint=f"one of {', '.join(POS_TAGS)} (the English analysis's UniMorph names)",
+            )
+    return tags
 
 
 def function_word_list(function_words: str | None, unknown: str) -> tuple[str, ...]:
@@ -66,6 +102,14 @@ class SynthConfig:
     sentence_ratio: codeswitch switches this share of sentences (the rest yield nothing).
     phonetic_style: ``ipa`` (epitran's output) or ``ascii`` (IPA folded to plain letters).
     keep_source: also write each source row, unchanged, before its synthetic rows.
+    inflect_from: where ``inflect`` takes forms from (:data:`INFLECT_FROM`): the paradigm
+        table, then the learned inflector (``table+learned``), or the table alone
+        (``table``: a translation that is no table lemma stays as the lexicon gives it).
+    inflect_pos: ``inflect`` changes only words whose English analysis has one of these
+        parts of speech (``Analysis.pos``: ``V``, ``V.PTCP``, ``N``...; a comma-separated
+        string is read too); ``None``: every word. Neither does anything without
+        ``inflect`` in ``ops`` (like ``--morph``), so one set of options can serve runs
+        with and without it.
     """
 
     ops: tuple[str, ...] = ("translate",)
@@ -81,6 +125,8 @@ class SynthConfig:
     sentence_ratio: float = 1.0
     phonetic_style: str = "ipa"
     keep_source: bool = False
+    inflect_from: str = "table+learned"
+    inflect_pos: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         known = GENERATORS + MODIFIERS
@@ -97,6 +143,7 @@ class SynthConfig:
             ("numbers mode", self.numbers, NUMBER_MODES),
             ("slot mode", self.slot_mode, SLOT_MODES),
             ("phonetic style", self.phonetic_style, PHONETIC_STYLES),
+            ("inflect_from", self.inflect_from, INFLECT_FROM),
         ):
             if value not in allowed:
                 raise LexiError(f"unknown {name} {value!r}", hint=f"one of {', '.join(allowed)}")
@@ -116,6 +163,12 @@ class SynthConfig:
             )
         # A list from a YAML spec (lexi train --synth) becomes a tuple: the config is hashable.
         object.__setattr__(self, "function_words", tuple(word.strip() for word in words))
+        tags = self.inflect_pos
+        if isinstance(tags, str):  # "V,N", as on the command line or in a YAML spec
+            tags = inflect_pos_list(tags)
+        if tags is not None:  # None: every part of speech (and nothing to import)
+            tags = _check_inflect_pos(tags)
+        object.__setattr__(self, "inflect_pos", tags)
         if self.per_utterance < 1:
             raise LexiError(f"per_utterance must be at least 1, got {self.per_utterance}")
         ratios = (("token_ratio", self.token_ratio), ("sentence_ratio", self.sentence_ratio))
@@ -139,6 +192,9 @@ class SynthConfig:
             "sense": self.sense, "slot_mode": self.slot_mode, "inflect": self.inflect,
             "numbers": self.numbers,
         }
+        if self.inflect:  # what shaped the inflected words ("all": no POS selection)
+            params["inflect_from"] = self.inflect_from
+            params["inflect_pos"] = list(self.inflect_pos) if self.inflect_pos else "all"
         if op == "codeswitch":
             params["token_ratio"] = self.token_ratio
             params["sentence_ratio"] = self.sentence_ratio
@@ -154,4 +210,6 @@ class SynthConfig:
         data = asdict(self)
         data["ops"] = list(self.ops)
         data["function_words"] = list(self.function_words)
+        if self.inflect_pos is not None:
+            data["inflect_pos"] = list(self.inflect_pos)
         return data

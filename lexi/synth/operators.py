@@ -10,7 +10,8 @@ How they compose (fixed, whatever the order in ``--ops``):
 * ``phonetic`` is ``translate`` whose target words are then written through epitran.
 * ``inflect`` is a modifier: every generator puts a translated single word into the form
   the morphology module derives from the English word's analysis (``alarms`` →
-  plural of ``kengele``).
+  plural of ``kengele``); ``inflect_from`` and ``inflect_pos`` narrow it to table forms
+  and to some English parts of speech.
 * Slot values follow ``slot_mode`` in every generator.
 
 Each generator writes ``per_utterance`` rows per source row; row ``i`` of generator ``op``
@@ -51,9 +52,10 @@ SOURCE_ONLY_FIELDS = ("judgments", "lexi")
 
 
 class MorphologyLike(Protocol):
-    """What synthesis needs of a morphology (:class:`lexi.morph.Morphology`)."""
+    """What synthesis needs of a morphology (:class:`lexi.morph.Morphology`); ``learned``
+    is passed (as False) only under ``inflect_from="table"``."""
 
-    def inflect(self, target_lemma: str, source: Any) -> Any: ...
+    def inflect(self, target_lemma: str, source: Any, *, learned: bool = True) -> Any: ...
 
 
 Transcriber = Callable[[str], str]
@@ -162,6 +164,10 @@ class Synthesizer:
         self.lexicon_names = tuple(lexicon_names or (f"lexicon{i}" for i in range(len(lexicons))))
         self._params = {op: config.params_for(op) for op in config.generators}
         self._inflecting = config.inflect
+        # The inflect selection, read only when an inflection is not memoised yet: the
+        # default (every POS, table + learned) costs nothing per word.
+        self._inflect_pos = frozenset(config.inflect_pos) if config.inflect_pos else None
+        self._learned = config.inflect_from != "table"
         # The lexicon lookup, with its own memos (matches, senses, lemmas).
         self.matcher = LexiconMatcher(
             self.lexicons, slot_lexicon, slot_mode=config.slot_mode, numbers_mode=mode,
@@ -314,7 +320,11 @@ class Synthesizer:
         key = (target, analysis.word, analysis.lemma, analysis.pos, analysis.features)
         found = self._inflected.get(key)
         if found is None:
-            inflection = self.morphology.inflect(target, analysis)
+            if self._inflect_pos is not None and analysis.pos not in self._inflect_pos:
+                # Not asked: the summary counts it apart from "lemma" (nothing fitted).
+                return remember(self._inflected, key, (target, "other_pos"))
+            inflection = (self.morphology.inflect(target, analysis) if self._learned
+                          else self.morphology.inflect(target, analysis, learned=False))
             form = inflection.form
             if not form or not form.strip() or UNUSABLE.search(form):
                 form = target

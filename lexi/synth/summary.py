@@ -28,7 +28,9 @@ class SynthSummary:
     were replaced in synthetic rows (``words`` counts a source row's words once per
     synthetic row made from it), words with no translation in the first lexicon (counted
     once per source row they occur in), rows not written and why, and how inflected forms
-    were found (``table``, ``learned``, ``lemma``; one per inflection asked for).
+    were found (``table``, ``learned``, ``lemma``; one per inflection asked for; with
+    ``inflect_from="table"``, ``not_in_table`` for a lemma the table lacks, and with
+    ``inflect_pos``, ``other_pos`` for a word of a part of speech not selected).
 
     For ``lexi synth --report``, over the synthetic rows written: the share of each row's
     words that were translated (``share_bins`` counts rows per 10% bin, ``share_sum`` adds

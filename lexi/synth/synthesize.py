@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 
 from lexi.data.outputs import check_output
-from lexi.synth.config import SynthConfig, function_word_list
+from lexi.synth.config import SynthConfig, function_word_list, inflect_pos_list
 from lexi.synth.numbers import NUMBERS_DEFAULT
 from lexi.synth.parallel import resolve_workers
 from lexi.synth.pipeline import SynthSummary, build_synthesizer, synthesize_file
@@ -34,6 +34,8 @@ def synthesize(
     morph: str | None = None,
     unimorph: str | None = None,
     morph_model: str | None = None,
+    inflect_from: str = "table+learned",
+    inflect_pos: str | None = None,
     phonetic_lang: str | None = None,
     phonetic_style: str = "ipa",
     keep_source: bool = False,
@@ -50,7 +52,9 @@ def synthesize(
     :class:`~lexi.synth.pipeline.SynthSummary`. ``freeze_after_load`` hands large stores'
     entries to ``gc.freeze()`` (process-wide: ``lexi synth`` turns it on, a notebook
     should not; see :func:`~lexi.lexicon.store.read_store`). ``workers``: processes that
-    synthesise (1: this one; 0: one per available core), with the same output as 1."""
+    synthesise (1: this one; 0: one per available core), with the same output as 1.
+    ``inflect_from`` / ``inflect_pos`` (comma separated; ``None``: all) narrow ``inflect``
+    (:class:`~lexi.synth.config.SynthConfig`)."""
     # Checked before the lexicons and paradigms load (which can take a while): no output
     # may replace an input, nor an existing file without ``overwrite``.
     inputs = [source, *lexicons, slot_lexicon, unimorph, morph_model]
@@ -73,6 +77,7 @@ def synthesize(
         per_utterance=per_utterance, seed=seed, locale=locale, sense=sense, unknown=unknown,
         function_words=words, numbers=numbers, slot_mode=slot_mode, token_ratio=token_ratio,
         sentence_ratio=sentence_ratio, phonetic_style=phonetic_style, keep_source=keep_source,
+        inflect_from=inflect_from, inflect_pos=inflect_pos_list(inflect_pos),
     )
     # A factory as well as the synthesizer: where workers are not forked (Windows,
     # macOS), each builds its own from it.
