@@ -280,6 +280,8 @@ def check_lexi(args: list[str], page: Page, where: str) -> None:
                 folder = None
         if folder:
             page.wrote(folder)
+        if variables.get("baseline_dir"):  # the English baseline's folder, shared by languages
+            page.wrote(variables["baseline_dir"])
 
 
 def check_command(words: list[str], page: Page, where: str) -> None:
