@@ -65,11 +65,19 @@ def remember(memo: dict, key: Any, value: Any) -> Any:
     return value
 
 
-def _phrase_starts(lexicon: LexiconLike) -> frozenset[str] | None:
+def _phrase_starts(lexicon: LexiconLike) -> dict[str, int] | None:
+    """The first word of each multi-word source phrase → the most words a phrase starting
+    with it has (``None``: the lexicon does not list its phrases)."""
     phrases: Callable[[], Iterable[str]] | None = getattr(lexicon, "phrases", None)
     if phrases is None or not callable(getattr(lexicon, "normalizer", None)):
         return None
-    return frozenset(p.split(" ", 1)[0] for p in phrases() if " " in p)
+    starts: dict[str, int] = {}
+    for phrase in phrases():
+        if " " in phrase:
+            first, *rest = phrase.split(" ")
+            if len(rest) >= starts.get(first, 1):
+                starts[first] = len(rest) + 1
+    return starts
 
 
 class LexiconMatcher:
@@ -108,8 +116,8 @@ class LexiconMatcher:
             index: {} for index in (*range(len(self.lexicons)), SLOT_LEXICON)
         }
         every = [*enumerate(self.lexicons), (SLOT_LEXICON, slot_lexicon)]
-        # Per lexicon: the first words of its multi-word phrases (None: unknown, so every
-        # lookup goes to the lexicon).
+        # Per lexicon: the first words of its multi-word phrases, each with the most words
+        # a phrase starting with it has (None: unknown, so every lookup goes to the lexicon).
         self._phrase_starts = {
             index: _phrase_starts(lexicon) for index, lexicon in every if lexicon is not None
         }
@@ -120,6 +128,8 @@ class LexiconMatcher:
             if isinstance(reach := getattr(lexicon, "max_phrase_words", None), int)
         }
         self._phrase_sites: dict[tuple[int, tuple[str, ...]], Site | None] = {}
+        # Per lexicon index: word that may start a phrase → how many words its match reads.
+        self._word_reach: dict[int, dict[str, int]] = {index: {} for index in self._reach}
         self._lemmas: dict[str, str | None] = {}
 
     def _lemma(self, word: str) -> str | None:
@@ -290,11 +300,20 @@ class LexiconMatcher:
         is_word: tuple[bool, ...], k: int,
     ) -> Site | None:
         """The site at ``k`` of a word that may start a multi-word phrase. A match reads no
-        further than the lexicon's longest phrase, so it is memoised by the words within
-        that reach (the same few words recur in many different sentences)."""
-        reach = self._reach.get(index)
-        if reach is None:  # a lexicon that does not say how far a match reads
+        further than the longest phrase that starts with the word (or its lemma), so it is
+        memoised by the words within that reach (the same few words recur in many
+        different sentences; most such words start only two-word phrases, so a key of two
+        words is met again far more often than one of the lexicon's longest phrase)."""
+        longest = self._reach.get(index)
+        if longest is None:  # a lexicon that does not say how far a match reads
             return self._match_at(index, lexicon, words, is_word, k)
+        word = words[k]
+        reach = self._word_reach[index].get(word)
+        if reach is None:
+            reach = remember(self._word_reach[index], word,
+                             self._reach_of(index, lexicon, word, longest))
+        # The key starts with the word, which fixes the reach: keys of different reaches
+        # never meet.
         key = (index, words[k : k + reach])
         site = self._phrase_sites.get(key, _UNSEEN)
         if site is _UNSEEN:
@@ -302,6 +321,24 @@ class LexiconMatcher:
                 index, lexicon, key[1], is_word[k : k + reach], 0
             ))
         return site if site is None or k == 0 else moved(site, k)
+
+    def _reach_of(self, index: int, lexicon: LexiconLike, word: str, longest: int) -> int:
+        """How many words from ``word`` on a match can read: the most words of a phrase
+        that starts with the word or with its lemma (a match falls back to the lemma), at
+        most ``longest``; ``longest`` when either does not normalise to one plain word
+        (the lexicon may then read on in ways the phrase list does not show)."""
+        firsts = self._phrase_starts[index]
+        if firsts is None:
+            return longest
+        normalize = lexicon.normalizer
+        lemma = self._lemma(word)
+        reach = 1
+        for form in (word, lemma) if lemma else (word,):
+            normalized = normalize(form)
+            if not normalized or " " in normalized:
+                return longest
+            reach = max(reach, firsts.get(normalized, 1))
+        return min(reach, longest)
 
     def _single_word(self, index: int, lexicon: LexiconLike, word: str) -> Any:
         """The site of ``word`` at token 0 when no multi-word phrase can start with it (or
