@@ -65,19 +65,30 @@ def remember(memo: dict, key: Any, value: Any) -> Any:
     return value
 
 
-def _phrase_starts(lexicon: LexiconLike) -> dict[str, int] | None:
+# What a matcher knows of the multi-word phrases that start with a word: the most words
+# one has, and their second words.
+_Starts = tuple[int, frozenset[str]]
+# Per phrase-starting word: how many words its match can read, and the second words that
+# can continue a phrase from it (None: any word may).
+_Reach = tuple[int, "frozenset[str] | None"]
+
+
+def _phrase_starts(lexicon: LexiconLike) -> dict[str, _Starts] | None:
     """The first word of each multi-word source phrase → the most words a phrase starting
-    with it has (``None``: the lexicon does not list its phrases)."""
+    with it has, and the second words of those phrases (``None``: the lexicon does not
+    list its phrases)."""
     phrases: Callable[[], Iterable[str]] | None = getattr(lexicon, "phrases", None)
     if phrases is None or not callable(getattr(lexicon, "normalizer", None)):
         return None
-    starts: dict[str, int] = {}
+    longest: dict[str, int] = {}
+    seconds: dict[str, set[str]] = {}
     for phrase in phrases():
         if " " in phrase:
             first, *rest = phrase.split(" ")
-            if len(rest) >= starts.get(first, 1):
-                starts[first] = len(rest) + 1
-    return starts
+            if len(rest) >= longest.get(first, 1):
+                longest[first] = len(rest) + 1
+            seconds.setdefault(first, set()).add(rest[0])
+    return {first: (size, frozenset(seconds[first])) for first, size in longest.items()}
 
 
 class LexiconMatcher:
@@ -128,8 +139,10 @@ class LexiconMatcher:
             if isinstance(reach := getattr(lexicon, "max_phrase_words", None), int)
         }
         self._phrase_sites: dict[tuple[int, tuple[str, ...]], Site | None] = {}
-        # Per lexicon index: word that may start a phrase → how many words its match reads.
-        self._word_reach: dict[int, dict[str, int]] = {index: {} for index in self._reach}
+        # Per lexicon index: word that may start a phrase → how many words its match reads
+        # and which second words can continue it; any word → its normalised form.
+        self._word_reach: dict[int, dict[str, _Reach]] = {index: {} for index in self._reach}
+        self._normalized: dict[int, dict[str, str]] = {index: {} for index in self._reach}
         self._lemmas: dict[str, str | None] = {}
 
     def _lemma(self, word: str) -> str | None:
@@ -303,17 +316,28 @@ class LexiconMatcher:
         further than the longest phrase that starts with the word (or its lemma), so it is
         memoised by the words within that reach (the same few words recur in many
         different sentences; most such words start only two-word phrases, so a key of two
-        words is met again far more often than one of the lexicon's longest phrase)."""
+        words is met again far more often than one of the lexicon's longest phrase). When
+        the next word is no second word of those phrases, the match is the word's alone."""
         longest = self._reach.get(index)
         if longest is None:  # a lexicon that does not say how far a match reads
             return self._match_at(index, lexicon, words, is_word, k)
         word = words[k]
-        reach = self._word_reach[index].get(word)
-        if reach is None:
-            reach = remember(self._word_reach[index], word,
+        found = self._word_reach[index].get(word)
+        if found is None:
+            found = remember(self._word_reach[index], word,
                              self._reach_of(index, lexicon, word, longest))
-        # The key starts with the word, which fixes the reach: keys of different reaches
-        # never meet.
+        reach, seconds = found
+        if seconds is not None and k + 1 < len(words):
+            follower = words[k + 1]
+            normalized = self._normalized[index].get(follower)
+            if normalized is None:
+                normalized = remember(self._normalized[index], follower,
+                                      lexicon.normalizer(follower))
+            # A follower that normalises to no word or to several might be read otherwise.
+            if normalized not in seconds and normalized and " " not in normalized:
+                reach = 1
+        # The key starts with the word, which fixes the reach (or, at 1, says that the
+        # words after it cannot matter): keys of different reaches never meet.
         key = (index, words[k : k + reach])
         site = self._phrase_sites.get(key, _UNSEEN)
         if site is _UNSEEN:
@@ -322,23 +346,27 @@ class LexiconMatcher:
             ))
         return site if site is None or k == 0 else moved(site, k)
 
-    def _reach_of(self, index: int, lexicon: LexiconLike, word: str, longest: int) -> int:
+    def _reach_of(self, index: int, lexicon: LexiconLike, word: str, longest: int) -> _Reach:
         """How many words from ``word`` on a match can read: the most words of a phrase
         that starts with the word or with its lemma (a match falls back to the lemma), at
-        most ``longest``; ``longest`` when either does not normalise to one plain word
-        (the lexicon may then read on in ways the phrase list does not show)."""
+        most ``longest``, and the second words of those phrases; ``(longest, None)`` when
+        either does not normalise to one plain word (the lexicon may then read on in ways
+        the phrase list does not show)."""
         firsts = self._phrase_starts[index]
         if firsts is None:
-            return longest
+            return longest, None
         normalize = lexicon.normalizer
         lemma = self._lemma(word)
         reach = 1
+        seconds: frozenset[str] = frozenset()
         for form in (word, lemma) if lemma else (word,):
             normalized = normalize(form)
             if not normalized or " " in normalized:
-                return longest
-            reach = max(reach, firsts.get(normalized, 1))
-        return min(reach, longest)
+                return longest, None
+            size, more = firsts.get(normalized, (1, frozenset()))
+            reach = max(reach, size)
+            seconds |= more
+        return min(reach, longest), seconds
 
     def _single_word(self, index: int, lexicon: LexiconLike, word: str) -> Any:
         """The site of ``word`` at token 0 when no multi-word phrase can start with it (or
