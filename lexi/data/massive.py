@@ -7,6 +7,7 @@ separators of the file, non-ASCII kept as is).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import sys
@@ -40,8 +41,14 @@ class JsonStyle:
         return cls()
 
     def dumps(self, obj: dict[str, Any]) -> str:
-        return json.dumps(
-            obj, ensure_ascii=False, separators=(self.item_separator, self.key_separator)
+        return self.encoder.encode(obj)
+
+    @functools.cached_property
+    def encoder(self) -> json.JSONEncoder:
+        """The encoder ``json.dumps`` would build for this style on every call (made once
+        per style: building it costs about a tenth of encoding a synthetic row)."""
+        return json.JSONEncoder(
+            ensure_ascii=False, separators=(self.item_separator, self.key_separator)
         )
 
 
@@ -304,8 +311,8 @@ def read_massive(path: str | Path, split: str | None = None) -> Iterator[Utteran
 def write_massive(utterances: Iterable[Utterance], out: IO[str], style: JsonStyle = COMPACT) -> int:
     """Write utterances as MASSIVE jsonl to an open text stream; returns the row count."""
     count = 0
+    encode, write = style.encoder.encode, out.write
     for utt in utterances:
-        out.write(style.dumps(utterance_to_row(utt)))
-        out.write("\n")
+        write(encode(utterance_to_row(utt)) + "\n")  # one write a row, not two
         count += 1
     return count
