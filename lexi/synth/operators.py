@@ -163,6 +163,10 @@ class Synthesizer:
         self.transcribe = transcribe
         self.lexicon_names = tuple(lexicon_names or (f"lexicon{i}" for i in range(len(lexicons))))
         self._params = {op: config.params_for(op) for op in config.generators}
+        # Read for every source row: a property of the config that builds a tuple each time.
+        self._generators = config.generators
+        # The target language, without region, that _check_source compares a row's with.
+        self._target_language = config.locale.split("-")[0] if config.locale else None
         self._inflecting = config.inflect
         # The inflect selection, read only when an inflection is not memoised yet: the
         # default (every POS, table + learned) costs nothing per word.
@@ -240,7 +244,7 @@ class Synthesizer:
         )
         tally: list[str] = []  # the numbers of one row, counted if the row is written
         inflect = self._inflecting
-        for op in self.config.generators:
+        for op in self._generators:
             for index in range(self.config.per_utterance):
                 row, replaced, reason = self._row(prep, op, index, result.inflections, tally)
                 if row is None:
@@ -274,8 +278,9 @@ class Synthesizer:
 
     def _check_source(self, utt: Utterance) -> None:
         # Honest zero-shot: refuse rows already in the target language.
-        target = self.config.locale
-        if target and utt.locale and utt.locale.split("-")[0] == target.split("-")[0]:
+        language = self._target_language
+        if language is not None and utt.locale and utt.locale.split("-")[0] == language:
+            target = self.config.locale
             raise LexiError(
                 f"source row {utt.id} is in {utt.locale}, the target language ({target})",
                 hint="synthesis reads source-language (English) data only",
