@@ -365,47 +365,55 @@ class Synthesizer:
             ]
         if not chosen:
             return None, 0, "unchanged"
-        inflect, phonetic = config.inflect, op == "phonetic"
+        inflect, phonetic = self._inflecting, op == "phonetic"
+        several = len(self.lexicons) > 1
         outputs: list[list[str | None]] = [list(chunk.words) for chunk in prep.chunks]
         replaced: list[dict[str, Any]] = []
         replaced_words = 0
         for ci, site in chosen:
-            chunk = prep.chunks[ci]
-            choice = 0 if len(site.entries) == 1 else self._choose(site, rng)
-            entry = site.entries[choice]
-            form = site.targets[choice]
-            record: dict[str, Any] = {"src": site.text, "tgt": form, "entry": entry.provenance}
-            if inflect and site.length == 1 and site.lexicon >= 0:
+            # One unpacking instead of a dozen named-field reads a site (this loop runs for
+            # every word a row replaces).
+            (token, length, text, _, entries, targets, _, lexicon, _, words, capital,
+             counted_as) = site
+            if len(entries) == 1:
+                entry, form = entries[0], targets[0]
+            else:
+                choice = self._choose(site, rng)
+                entry, form = entries[choice], targets[choice]
+            record: dict[str, Any] = {"src": text, "tgt": form, "entry": entry.provenance}
+            if inflect and length == 1 and lexicon >= 0:
                 analyses = self._analyses(prep)
                 if analyses:
                     lemma = entry.target
-                    inflected, method = self._inflect(lemma, analyses[chunk.offset + site.token])
+                    inflected, method = self._inflect(
+                        lemma, analyses[prep.chunks[ci].offset + token])
                     inflections[method] += 1
                     if inflected != lemma:
-                        form = record["tgt"] = written(inflected, site.capital)
+                        form = record["tgt"] = written(inflected, capital)
                         record["lemma"] = lemma
                         record["morph"] = method
             if phonetic:
-                if site.lexicon == CLDR:
+                if lexicon == CLDR:
                     # Word by word (the transcriber's contract): numbers and times combine
                     # a few words in many ways ("tano asubuhi", "kumi na tano"), and each
                     # word is transcribed once.
                     spelled = " ".join([self._phonetic(word) for word in form.split(" ")])
                 else:
                     spelled = self._phonetic(form)
-                form = record["tgt"] = written(spelled, site.capital)
-            if site.lexicon < 0:
-                record["lexicon"] = "slot" if site.lexicon == SLOT_LEXICON else "cldr"
-            elif len(self.lexicons) > 1:
-                record["lexicon"] = self.lexicon_names[site.lexicon]
-            if site.tally is not None:
-                tally.append(site.tally)
+                form = record["tgt"] = written(spelled, capital)
+            if lexicon < 0:
+                record["lexicon"] = "slot" if lexicon == SLOT_LEXICON else "cldr"
+            elif several:
+                record["lexicon"] = self.lexicon_names[lexicon]
+            if counted_as is not None:
+                tally.append(counted_as)
             out = outputs[ci]
-            out[site.token] = form
-            for j in range(1, site.length):
-                out[site.token + j] = None
+            out[token] = form
+            if length > 1:
+                for j in range(token + 1, token + length):
+                    out[j] = None
             replaced.append(record)
-            replaced_words += site.words
+            replaced_words += words
         if main is not None and config.unknown != "keep":
             for ci, (_, unknown) in enumerate(prep.matches[main]):
                 out = outputs[ci]
