@@ -115,6 +115,55 @@ _SUBJECT_PRONOUNS = {
 _UPOS = {"NOUN": "N", "VERB": "V", "ADJ": "ADJ", "ADV": "ADV", "PROPN": "PROPN", "AUX": "AUX"}
 
 
+# A Lemminflect keeps at most this many answers of each kind, then starts again (bounded
+# on streams).
+LEMMINFLECT_MEMO_LIMIT = 200_000
+
+
+class Lemminflect:
+    """The two lemminflect lookups this module makes, as asked (no memory): the default."""
+
+    def all_lemmas(self, word: str, upos: str | None = None) -> dict[str, tuple[str, ...]]:
+        return getAllLemmas(word, upos=upos)
+
+    def inflection(self, lemma: str, tag: str) -> tuple[str, ...]:
+        return getInflection(lemma, tag=tag)
+
+
+class LemminflectMemo(Lemminflect):
+    """The lookups with their answers remembered, for one owner (a synthesizer).
+
+    lemminflect deep-copies its table's answer on every call, most of the cost of
+    analysing a sentence, and a text asks about the same few thousand words again and
+    again. The answers are shared, so callers must not change them (this module's
+    functions only read them)."""
+
+    def __init__(self) -> None:
+        self._lemmas: dict[tuple[str, str | None], dict[str, tuple[str, ...]]] = {}
+        self._inflections: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def all_lemmas(self, word: str, upos: str | None = None) -> dict[str, tuple[str, ...]]:
+        key = (word, upos)
+        found = self._lemmas.get(key)
+        if found is None:
+            if len(self._lemmas) >= LEMMINFLECT_MEMO_LIMIT:
+                self._lemmas.clear()
+            found = self._lemmas[key] = getAllLemmas(word, upos=upos)
+        return found
+
+    def inflection(self, lemma: str, tag: str) -> tuple[str, ...]:
+        key = (lemma, tag)
+        found = self._inflections.get(key)
+        if found is None:
+            if len(self._inflections) >= LEMMINFLECT_MEMO_LIMIT:
+                self._inflections.clear()
+            found = self._inflections[key] = getInflection(lemma, tag=tag)
+        return found
+
+
+DIRECT = Lemminflect()  # holds nothing: shared safely
+
+
 def _clitic_split(word: str) -> tuple[str, str | None]:
     """``what's`` → (``what``, ``'s``); ``let's`` keeps its own entry."""
     lowered = word.lower().replace("’", "'")
@@ -149,12 +198,13 @@ def _closed_class(word: str) -> Analysis | None:
     return None
 
 
-def _verb_features(word: str, lemma: str, context: str) -> tuple[str, frozenset[str]]:
+def _verb_features(word: str, lemma: str, context: str,
+                   lemminflect: Lemminflect = DIRECT) -> tuple[str, frozenset[str]]:
     """UniMorph features of a verb form, from which of the lemma's inflections it is."""
     word = word.lower()
 
     def is_form(tag: str) -> bool:
-        return word in getInflection(lemma, tag=tag)
+        return word in lemminflect.inflection(lemma, tag)
 
     if word != lemma and is_form("VBG"):
         return "V.PTCP", frozenset({"V.PTCP", "PRS"})
@@ -174,17 +224,21 @@ def _verb_features(word: str, lemma: str, context: str) -> tuple[str, frozenset[
     return "V", frozenset({"V", "NFIN"})
 
 
-def _open_class(word: str, upos: str) -> tuple[str, str]:
+def _open_class(word: str, upos: str, lemminflect: Lemminflect = DIRECT) -> tuple[str, str]:
     """(lemma, UniMorph POS) of ``word`` read as lemminflect's ``upos``."""
     lowered = word.lower()
-    lemmas = getAllLemmas(lowered, upos=upos).get(upos) or getAllLemmasOOV(lowered, upos=upos).get(
-        upos
-    )
+    lemmas = lemminflect.all_lemmas(lowered, upos=upos).get(upos) or getAllLemmasOOV(
+        lowered, upos=upos
+    ).get(upos)
     return (lemmas[0] if lemmas else lowered), _UPOS[upos]
 
 
-def analyze_english(words: Sequence[str]) -> list[Analysis]:
+def analyze_english(
+    words: Sequence[str], *, lemminflect: Lemminflect = DIRECT
+) -> list[Analysis]:
     """One :class:`Analysis` per word of one English sentence (punctuation included).
+    ``lemminflect``: a :class:`LemminflectMemo` is faster when called for many sentences
+    (the same analyses).
 
     >>> [(a.lemma, sorted(a.features)) for a in analyze_english(["set", "alarms"])]
     [('set', ['2', 'IMP', 'SG', 'V']), ('alarm', ['N', 'PL'])]
@@ -210,7 +264,7 @@ def analyze_english(words: Sequence[str]) -> list[Analysis]:
             analyses.append(Analysis(word, lowered, "ADP", frozenset({"ADP"})))
             continue
         if lowered == "to" and previous is not None and previous.pos == "V" and (
-            "VERB" in getAllLemmas(following)
+            "VERB" in lemminflect.all_lemmas(following)
         ):
             # Infinitive marker: "i want to hear".
             analyses.append(Analysis(word, lowered, "PART", frozenset({"PART"})))
@@ -222,25 +276,25 @@ def analyze_english(words: Sequence[str]) -> list[Analysis]:
         if lowered in _ADVERBS:
             analyses.append(Analysis(word, lowered, "ADV", frozenset({"ADV"})))
             continue
-        candidates = set(getAllLemmas(lowered))
+        candidates = set(lemminflect.all_lemmas(lowered))
         context = _context(analyses, previous, seen_verb)
-        upos = _choose_upos(candidates, context, following, word)
+        upos = _choose_upos(candidates, context, following, word, lemminflect)
         if upos is None:
             # Unknown to the lexicon: a name ("adele", "olly") or a rare noun.
             pos = "N" if previous is not None and previous.pos in ("DET", "ADJ") else "PROPN"
             analyses.append(Analysis(word, lowered, pos, frozenset({pos, "SG"})))
             continue
-        lemma, pos = _open_class(word, upos)
+        lemma, pos = _open_class(word, upos, lemminflect)
         if pos == "V":
-            pos, features = _verb_features(word, lemma, context)
+            pos, features = _verb_features(word, lemma, context, lemminflect)
             seen_verb = True
         elif pos in ("N", "PROPN"):
-            plural = lowered != lemma and lowered in getInflection(lemma, tag="NNS")
+            plural = lowered != lemma and lowered in lemminflect.inflection(lemma, "NNS")
             features = frozenset({pos, "PL" if plural else "SG"})
         elif pos == "ADJ":
             degree = (
-                "CMPR" if lowered != lemma and lowered in getInflection(lemma, tag="JJR")
-                else "SPRL" if lowered != lemma and lowered in getInflection(lemma, tag="JJS")
+                "CMPR" if lowered != lemma and lowered in lemminflect.inflection(lemma, "JJR")
+                else "SPRL" if lowered != lemma and lowered in lemminflect.inflection(lemma, "JJS")
                 else None
             )
             features = frozenset({"ADJ", degree} - {None})
@@ -272,7 +326,8 @@ def _context(analyses: list[Analysis], previous: Analysis | None, seen_verb: boo
     return "other"
 
 
-def _choose_upos(candidates: set[str], context: str, following: str, word: str) -> str | None:
+def _choose_upos(candidates: set[str], context: str, following: str, word: str,
+                 lemminflect: Lemminflect = DIRECT) -> str | None:
     open_classes = candidates & {"NOUN", "VERB", "ADJ", "ADV"}
     if not open_classes:
         return "PROPN" if "PROPN" in candidates else None
@@ -284,7 +339,7 @@ def _choose_upos(candidates: set[str], context: str, following: str, word: str) 
     if context == "after-aux" and "VERB" in open_classes and word.lower().endswith(("ing", "ed")):
         return "VERB"
     if context == "nominal" and "ADJ" in open_classes and following and "NOUN" in set(
-        getAllLemmas(following)
+        lemminflect.all_lemmas(following)
     ):
         return "ADJ"
     for upos in ("NOUN", "ADJ", "VERB", "ADV"):
@@ -293,7 +348,7 @@ def _choose_upos(candidates: set[str], context: str, following: str, word: str) 
     return None
 
 
-def lemma_candidates(word: str) -> tuple[str, ...]:
+def lemma_candidates(word: str, *, lemminflect: Lemminflect = DIRECT) -> tuple[str, ...]:
     """Possible lemmas of ``word`` taken alone, most likely first (lower case).
 
     The first is the lemma ``analyze_english([word])`` gives (a word alone reads as a
@@ -314,12 +369,12 @@ def lemma_candidates(word: str) -> tuple[str, ...]:
         return (closed.lemma,)
     if lowered in _ADVERBS:
         return (lowered,)
-    readings = getAllLemmas(lowered)
-    upos = _choose_upos(set(readings), "imperative", "", word)
+    readings = lemminflect.all_lemmas(lowered)
+    upos = _choose_upos(set(readings), "imperative", "", word, lemminflect)
     if upos is None:
         return (lowered,)
     if upos == "PROPN":  # lemminflect looks proper nouns up differently: ask as analysis does
-        first = _open_class(word, upos)[0]
+        first = _open_class(word, upos, lemminflect)[0]
     else:
         found = readings.get(upos) or getAllLemmasOOV(lowered, upos=upos).get(upos)
         first = found[0] if found else lowered

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import logging
@@ -66,9 +67,13 @@ def build_synthesizer(
                  else load_lexicon(slot_lexicon, freeze_after_load=freeze_after_load))
     analyze = lemmatize = None
     if lemma_fallback or config.inflect:
-        from lexi.morph.english import analyze_english, lemma_candidates
+        from lexi.morph.english import LemminflectMemo, analyze_english, lemma_candidates
 
-        analyze, lemmatize = analyze_english, lemma_candidates
+        # One lemminflect memo for this synthesizer (not the module: no state shared
+        # between synthesizers), read by both: the same words come back in every sentence.
+        lemminflect = LemminflectMemo()
+        analyze = functools.partial(analyze_english, lemminflect=lemminflect)
+        lemmatize = functools.partial(lemma_candidates, lemminflect=lemminflect)
     morphology = None
     if config.inflect:
         if not morph:
