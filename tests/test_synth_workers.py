@@ -310,3 +310,34 @@ def test_ctrl_c_stops_every_process_and_leaves_no_file(demo, tmp_path):
     assert proc.returncode == 130, stderr.decode()  # lexi's exit status for Ctrl-C
     assert b"Traceback" not in stderr  # nor from a worker
     assert list(out.parent.iterdir()) == []
+
+
+def test_collector_thresholds_are_raised_while_rows_stream_and_restored(demo, tmp_path,
+                                                                        monkeypatch):
+    """``synthesize`` (``lexi synth``; ``lexi.synthesize`` in a notebook) collects the young
+    generation less often while rows stream, and leaves the thresholds as it found them,
+    after a run and after an error."""
+    import gc
+
+    import lexi.synth.synthesize as module
+
+    seen = []
+    real = module.synthesize_file
+
+    def spy(*args, **kwargs):
+        seen.append(gc.get_threshold())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "synthesize_file", spy)
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(500, 9, 8)
+        run(demo, tmp_path, "translate", 1, "gc")
+        assert seen == [(module.STREAM_GC_THRESHOLD, 9, 8)]
+        assert gc.get_threshold() == (500, 9, 8)
+        with pytest.raises(LexiError):
+            synthesize(str(demo.source), str(tmp_path / "none.jsonl"), [str(demo.lexicon)],
+                       split="test")
+        assert gc.get_threshold() == (500, 9, 8)
+    finally:
+        gc.set_threshold(*before)
