@@ -146,19 +146,24 @@ class LemminflectMemo(Lemminflect):
         key = (word, upos)
         found = self._lemmas.get(key)
         if found is None:
-            if len(self._lemmas) >= LEMMINFLECT_MEMO_LIMIT:
-                self._lemmas.clear()
-            found = self._lemmas[key] = getAllLemmas(word, upos=upos)
+            found = _remember(self._lemmas, key, getAllLemmas(word, upos=upos))
         return found
 
     def inflection(self, lemma: str, tag: str) -> tuple[str, ...]:
         key = (lemma, tag)
         found = self._inflections.get(key)
         if found is None:
-            if len(self._inflections) >= LEMMINFLECT_MEMO_LIMIT:
-                self._inflections.clear()
-            found = self._inflections[key] = getInflection(lemma, tag=tag)
+            found = _remember(self._inflections, key, getInflection(lemma, tag=tag))
         return found
+
+
+def _remember(memo: dict, key: tuple, answer):
+    """Store ``answer`` under ``key`` and return it; a full memo starts again (bounded
+    memory on endless text, and the hot path, a hit, never pays for the check)."""
+    if len(memo) >= LEMMINFLECT_MEMO_LIMIT:
+        memo.clear()
+    memo[key] = answer
+    return answer
 
 
 DIRECT = Lemminflect()  # holds nothing: shared safely
