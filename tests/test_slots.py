@@ -20,7 +20,6 @@ from lexi.evaluate.evaluation import evaluate_prediction_files, evaluate_predict
 from lexi.evaluate.metrics import BootstrapConfig
 from lexi.evaluate.predictions import Prediction, RunPredictions, read_predictions
 from lexi.evaluate.slot_metrics import compute_slot_metrics, slot_difference, slot_rows
-from lexi.model import train as train_module
 from lexi.model.config import TrainConfig
 from lexi.model.objectives import slot_loss
 from lexi.model.predict import load_predictor
@@ -38,7 +37,12 @@ from lexi.model.slots import (
 from lexi.model.train import train
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fixtures.tiny_bert import build_tiny_model, write_toy_data, write_toy_slot_data  # noqa: E402
+from fixtures.tiny_bert import (  # noqa: E402
+    build_tiny_model,
+    train_until_killed,
+    write_toy_data,
+    write_toy_slot_data,
+)
 
 FAST = BootstrapConfig(resamples=200)
 
@@ -461,17 +465,7 @@ def test_full_fine_tuning_learns_the_toy_slots(tiny, tmp_path):
 
 def test_slot_run_resumes_to_the_uninterrupted_run(tiny, tmp_path, monkeypatch):
     reference = train(slot_config(tiny, tmp_path / "ref", epochs=3))
-    report = train_module.report_epoch
-
-    def crash_after_second_epoch(record, improved):
-        report(record, improved)
-        if record["epoch"] == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(train_module, "report_epoch", crash_after_second_epoch)
-    with pytest.raises(KeyboardInterrupt):
-        train(slot_config(tiny, tmp_path / "run", epochs=3))
-    monkeypatch.undo()
+    train_until_killed(slot_config(tiny, tmp_path / "run", epochs=3), monkeypatch, after_epoch=2)
     with pytest.raises(LexiError, match=r"--task: intent\+slots in the checkpoint, intent now"):
         train(slot_config(tiny, tmp_path / "run", epochs=3, resume=True, task="intent"))
     resumed = train(slot_config(tiny, tmp_path / "run", epochs=3, resume=True))

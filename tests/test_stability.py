@@ -23,22 +23,7 @@ from lexi.model.train import TrainingDiverged, train
 from lexi.recipe.bootstrap import BootstrapResult
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fixtures.tiny_bert import build_tiny_model, write_toy_data  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("tiny")
-    return build_tiny_model(root / "model"), write_toy_data(root / "toy.jsonl")
-
-
-def config_for(tiny, out: Path, **changes) -> TrainConfig:
-    model, data = tiny
-    values = dict(data=[str(data)], dev=str(data), output=str(out), model=str(model),
-                  epochs=6, batch_size=8, lr=1e-2, patience=6, device="cpu", threads=1)
-    values.update(changes)
-    return TrainConfig(**values)
-
+from fixtures.tiny_bert import config_for  # noqa: E402
 
 # --------------------------------------------------------------------------- the checks
 

@@ -20,24 +20,9 @@ from lexi.model.predict import load_predictor
 from lexi.model.train import load_examples, train
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fixtures.tiny_bert import build_tiny_model, write_toy_data  # noqa: E402
+from fixtures.tiny_bert import config_for, train_until_killed  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory) -> tuple[Path, Path]:
-    """(model folder, toy MASSIVE file with train and dev partitions)."""
-    root = tmp_path_factory.mktemp("tiny")
-    return build_tiny_model(root / "model"), write_toy_data(root / "toy.jsonl")
-
-
-def config_for(tiny, out: Path, **changes) -> TrainConfig:
-    model, data = tiny
-    values = dict(data=[str(data)], dev=str(data), output=str(out), model=str(model),
-                  epochs=6, batch_size=8, lr=1e-2, patience=6, device="cpu", threads=1)
-    values.update(changes)
-    return TrainConfig(**values)
 
 
 def test_loss_falls_and_saved_run_reloads_to_the_same_predictions(tiny, tmp_path):
@@ -91,18 +76,7 @@ def test_same_seed_same_run_other_seed_other_run(tiny, tmp_path):
 def test_crash_leaves_no_complete_run_and_resume_matches_an_uninterrupted_run(
         tiny, tmp_path, monkeypatch):
     reference = train(config_for(tiny, tmp_path / "ref", epochs=3))
-
-    report = train_module.report_epoch
-
-    def crash_after_second_epoch(record, improved):
-        report(record, improved)
-        if record["epoch"] == 2:
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(train_module, "report_epoch", crash_after_second_epoch)
-    with pytest.raises(KeyboardInterrupt):
-        train(config_for(tiny, tmp_path / "run", epochs=3))
-    monkeypatch.undo()
+    train_until_killed(config_for(tiny, tmp_path / "run", epochs=3), monkeypatch, after_epoch=2)
     assert not (tmp_path / "run" / "run.json").exists()
     checkpoint = tmp_path / "run" / "checkpoint"
     assert sorted(os.listdir(checkpoint)) == ["best", "last.pt"]  # nothing half-written
@@ -129,20 +103,6 @@ def test_crash_leaves_no_complete_run_and_resume_matches_an_uninterrupted_run(
         train(config_for(tiny, tmp_path / "run", epochs=3, resume=True))
 
 
-def crash_after_first_epoch(config: TrainConfig, monkeypatch) -> None:
-    """Train ``config`` until its first checkpoint is written, then die (as a kill would)."""
-    report = train_module.report_epoch
-
-    def crash(record, improved):
-        report(record, improved)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(train_module, "report_epoch", crash)
-    with pytest.raises(KeyboardInterrupt):
-        train(config)
-    monkeypatch.undo()
-
-
 def test_resume_refuses_other_settings_naming_each_with_old_and_new_values(
         tiny, tmp_path, monkeypatch, capsys):
     """The optimizer state, the schedule and the epochs already run belong to the
@@ -156,7 +116,7 @@ def test_resume_refuses_other_settings_naming_each_with_old_and_new_values(
     def config(**changes) -> TrainConfig:
         return config_for(tiny, run, **{"data": [str(data)], "epochs": 3, **changes})
 
-    crash_after_first_epoch(config(), monkeypatch)
+    train_until_killed(config(), monkeypatch)
     last = run / "checkpoint" / "last.pt"
     saved = last.read_bytes()
     with pytest.raises(LexiError) as info:
