@@ -7,6 +7,7 @@ separators of the file, non-ASCII kept as is).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
@@ -75,6 +76,22 @@ def not_utf8(path: str | Path, exc: UnicodeDecodeError) -> LexiError:
         f"not valid UTF-8: byte 0x{byte:02x} at byte offset {offset}", path=name, line=line,
         hint=hint,
     )
+
+
+@contextlib.contextmanager
+def open_text(path: str | Path, *, newline: str | None = None) -> Iterator[IO[str]]:
+    """``path`` open for reading as UTF-8 text (``-``: stdin, which is left open), for the
+    readers that stream a dataset: text that is not UTF-8, met anywhere while the block
+    runs, becomes the :func:`not_utf8` error (the decoding happens as the file is read)."""
+    name = str(path)
+    stream = sys.stdin if name == "-" else open(name, encoding="utf-8", newline=newline)  # noqa: SIM115
+    try:
+        yield stream
+    except UnicodeDecodeError as exc:
+        raise not_utf8(name, exc) from None
+    finally:
+        if stream is not sys.stdin:
+            stream.close()
 
 
 def _first_bad_utf8(path: Path) -> tuple[int, int, int] | None:
@@ -256,18 +273,12 @@ class MassiveReader:
     style: JsonStyle = COMPACT
 
     def __iter__(self) -> Iterator[Utterance]:
-        name = str(self.path)
-        stream = sys.stdin if name == "-" else open(self.path, encoding="utf-8")  # noqa: SIM115
-        try:
+        with open_text(self.path) as stream:
             first = stream.readline()
             if first.strip():
                 self.style = JsonStyle.detect(first)
-            yield from parse_massive_lines(itertools.chain([first], stream), name, self.split)
-        except UnicodeDecodeError as exc:
-            raise not_utf8(name, exc) from None
-        finally:
-            if stream is not sys.stdin:
-                stream.close()
+            yield from parse_massive_lines(itertools.chain([first], stream), str(self.path),
+                                           self.split)
 
 
 def parse_massive_lines(
@@ -289,18 +300,11 @@ def massive_line_batches(path: str | Path, size: int) -> Iterator[tuple[int, lis
     with the number of its first line, unparsed: :func:`parse_massive_lines` reads them,
     possibly in another process. Text that is not UTF-8 is reported here, as by
     :class:`MassiveReader` (the decoding happens where the file is read)."""
-    name = str(path)
-    stream = sys.stdin if name == "-" else open(path, encoding="utf-8")  # noqa: SIM115
-    try:
+    with open_text(path) as stream:
         number = 1
         while batch := list(itertools.islice(stream, size)):
             yield number, batch
             number += len(batch)
-    except UnicodeDecodeError as exc:
-        raise not_utf8(name, exc) from None
-    finally:
-        if stream is not sys.stdin:
-            stream.close()
 
 
 def read_massive(path: str | Path, split: str | None = None) -> Iterator[Utterance]:

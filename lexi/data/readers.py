@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from lexi.data.massive import (
     JsonStyle,
     MassiveReader,
     not_utf8,
+    open_text,
     write_massive,
 )
 from lexi.data.records import Utterance
@@ -158,8 +158,8 @@ def read_dataset(
     if fmt == "massive":
         yield from MassiveReader(name, split)
         return
-    stream = sys.stdin if name == "-" else open(name, encoding="utf-8", newline="")  # noqa: SIM115
-    try:
+    # newline="": the csv module reads line ends itself (a quoted field may hold one).
+    with open_text(name, newline="") as stream:
         rows = (
             _rows_jsonl(name, stream)
             if fmt == "jsonl"
@@ -168,11 +168,6 @@ def read_dataset(
         yield from _generic_utterances(
             rows, name, text_field, label_field, id_field, split_field, split
         )
-    except UnicodeDecodeError as exc:
-        raise not_utf8(name, exc) from None
-    finally:
-        if stream is not sys.stdin:
-            stream.close()
 
 
 def _generic_utterances(
