@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import json
 
+from lexi.evaluate.metrics import Difference
 from lexi.evaluate.plots import plot_confusion, plot_per_label, plot_summary
 from lexi.evaluate.results import Evaluation
 from lexi.evaluate.tables import (
@@ -128,6 +129,16 @@ pre{background:#f7f7f7;padding:.7em;overflow:auto;font-size:.8em} .note{color:#5
 """
 
 
+def _gain_card(compared: str, diff: Difference) -> str:
+    """The card of the last run's (or group's) accuracy gain over the baseline; ``compared``
+    says what minus what, as plain text."""
+    css = "gain" if diff.estimate >= 0 else "loss"
+    return (f'<div class="card"><div>gain ({html.escape(compared)})</div>'
+            f'<div class="v {css}">{100 * diff.estimate:+.1f} pts</div>'
+            f'<div class="ci">95% CI {100 * diff.low:+.1f} to {100 * diff.high:+.1f}, '
+            f'{p_value_text(diff.p_value)}</div></div>')
+
+
 def _group_cards(evaluation: Evaluation) -> str:
     cards = []
     for group in evaluation.groups:
@@ -140,13 +151,7 @@ def _group_cards(evaluation: Evaluation) -> str:
     if len(evaluation.groups) > 1:
         last = evaluation.groups[-1]
         diff = next(d for d in last.vs_baseline if d.metric == "accuracy")
-        css = "gain" if diff.estimate >= 0 else "loss"
-        cards.append(
-            f'<div class="card"><div>gain ({html.escape(last.name)} − '
-            f'{html.escape(evaluation.groups[0].name)}, means)</div>'
-            f'<div class="v {css}">{100 * diff.estimate:+.1f} pts</div>'
-            f'<div class="ci">95% CI {100 * diff.low:+.1f} to {100 * diff.high:+.1f}, '
-            f'{p_value_text(diff.p_value)}</div></div>')
+        cards.append(_gain_card(f"{last.name} − {evaluation.groups[0].name}, means", diff))
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
@@ -162,13 +167,8 @@ def _cards(evaluation: Evaluation) -> str:
             f'<div class="ci">95% CI {pct(acc.low)}–{pct(acc.high)}</div></div>')
     if len(evaluation.runs) > 1:
         diff = next(d for d in evaluation.runs[-1].vs_baseline if d.metric == "accuracy")
-        css = "gain" if diff.estimate >= 0 else "loss"
-        cards.append(
-            f'<div class="card"><div>gain ({html.escape(evaluation.runs[-1].name)} − '
-            f'{html.escape(evaluation.baseline.name)})</div>'
-            f'<div class="v {css}">{100 * diff.estimate:+.1f} pts</div>'
-            f'<div class="ci">95% CI {100 * diff.low:+.1f} to {100 * diff.high:+.1f}, '
-            f'{p_value_text(diff.p_value)}</div></div>')
+        cards.append(_gain_card(f"{evaluation.runs[-1].name} − {evaluation.baseline.name}",
+                                diff))
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
