@@ -14,7 +14,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -166,6 +166,16 @@ def subgroup(name: str, help: str) -> typer.Typer:
 # --- the shared vocabulary of options ------------------------------------------------------
 
 SPLIT_VALUES = "train, dev, test, … or `all` (every row)"
+
+# Options that several commands declare alike (flags, type and help) are declared once,
+# here, so that their help cannot drift apart; each command still gives its own default.
+SplitFilter = Annotated[str, typer.Option(
+    "--split", help=f"Only rows of this split: {SPLIT_VALUES}.")]
+BatchSize = Annotated[int, typer.Option("--batch-size", help="Texts per forward pass.")]
+Device = Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+AsJsonNotTables = Annotated[bool, typer.Option(
+    "--json", help="Print JSON on stdout instead of tables.")]
 
 
 def parse_pairs(pairs: list[str] | None, option: str, shape: str, example: str) -> dict[str, str]:

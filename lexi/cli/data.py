@@ -8,7 +8,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lexi.cli._util import SPLIT_VALUES, console, print_json, split_value, subgroup
+from lexi.cli._util import (
+    AsJsonNotTables,
+    SplitFilter,
+    console,
+    print_json,
+    split_value,
+    subgroup,
+)
 from lexi.data.outputs import check_output, nothing_selected
 from lexi.data.readers import FORMATS, read_dataset, write_dataset
 from lexi.data.stats import DatasetStats, dataset_stats
@@ -24,7 +31,6 @@ TextField = Annotated[str | None, typer.Option(
     "--text-field", help="Column holding the text (generic files).")]
 LabelField = Annotated[str | None, typer.Option(
     "--label-field", help="Column holding the label (generic files).")]
-Split = Annotated[str, typer.Option("--split", help=f"Only rows of this split: {SPLIT_VALUES}.")]
 
 
 def data_stats(
@@ -48,9 +54,8 @@ def stats_command(
     format: Format = "auto",
     text_field: TextField = None,
     label_field: LabelField = None,
-    split: Split = "all",
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="Print JSON on stdout instead of tables.")] = False,
+    split: SplitFilter = "all",
+    as_json: AsJsonNotTables = False,
     top: Annotated[int, typer.Option(
         "--top", help="How many labels and slot types to list.")] = 15,
 ) -> None:
@@ -119,7 +124,7 @@ def convert_command(
     format: Format = "auto",
     text_field: TextField = None,
     label_field: LabelField = None,
-    split: Split = "all",
+    split: SplitFilter = "all",
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace TARGET if it exists.")] = False,
 ) -> None:

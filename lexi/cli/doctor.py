@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
 from rich.table import Table
 
-from lexi.cli._util import app, console, print_json
+from lexi.cli._util import AsJson, app, console, print_json
 from lexi.environment import environment_report
 
 
 @app.command("doctor")
 def doctor_command(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Python/torch/transformers/peft versions, CUDA and bf16, cache and free space, resources."""
     report = environment_report()

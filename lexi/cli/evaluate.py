@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lexi.cli._util import SPLIT_VALUES, app, console, print_json
+from lexi.cli._util import SPLIT_VALUES, BatchSize, app, console, print_json
 from lexi.evaluate import evaluate
 from lexi.evaluate.evaluation import Evaluation
 from lexi.evaluate.metrics import GroupScore, Interval
@@ -113,8 +113,7 @@ def eval_command(
     resamples: Annotated[int, typer.Option(
         "--resamples", help="Bootstrap resamples (95% CIs).")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
-    batch_size: Annotated[int, typer.Option(
-        "--batch-size", help="Texts per forward pass.")] = 64,
+    batch_size: BatchSize = 64,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json on stdout.")] = False,
 ) -> None:
     """Accuracy, macro-F1, per-label scores and confusions with 95% bootstrap intervals.

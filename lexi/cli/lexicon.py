@@ -13,7 +13,14 @@ from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lexi.cli._util import console, deprecated, parse_pairs, print_json, subgroup
+from lexi.cli._util import (
+    AsJsonNotTables,
+    console,
+    deprecated,
+    parse_pairs,
+    print_json,
+    subgroup,
+)
 from lexi.data.massive import not_utf8
 from lexi.lexicon import ImportReport, import_lexicon, load_lexicon, merge_lexicons
 from lexi.lexicon.adapters import adapter_specs
@@ -26,7 +33,6 @@ lexicon_app = subgroup(
     "measure how much of a dataset a lexicon covers.",
 )
 
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of tables.")]
 Overwrite = Annotated[bool, typer.Option(
     "--overwrite", help="Replace the output store if it exists.")]
 Lexicon = Annotated[str, typer.Argument(help="A store (.sqlite) or a two-column TSV.")]
@@ -82,7 +88,7 @@ def import_command(
     merge: Annotated[str, typer.Option(
         "--merge", help=f"How several input files combine. {MERGE_HELP}")] = "union",
     overwrite: Overwrite = False,
-    as_json: AsJson = False,
+    as_json: AsJsonNotTables = False,
 ) -> None:
     """Compile a lexicon into a store that `lookup`, `coverage` and synthesis read.
 
@@ -112,7 +118,7 @@ def import_command(
 
 
 @lexicon_app.command("adapters")
-def adapters_command(as_json: AsJson = False) -> None:
+def adapters_command(as_json: AsJsonNotTables = False) -> None:
     """List the lexicon adapters installed (built-in and from other packages).
 
     Example: `lexi lexicon adapters --json`
@@ -139,7 +145,7 @@ def adapters_command(as_json: AsJson = False) -> None:
 @lexicon_app.command("stats")
 def stats_command(
     lexicon: Lexicon,
-    as_json: AsJson = False,
+    as_json: AsJsonNotTables = False,
 ) -> None:
     """Entries, distinct sources and targets, multi-word share, POS, how it was built.
 
@@ -171,7 +177,7 @@ def lookup_command(
         help="Words or phrases; none = one per stdin line.")] = None,
     top: Annotated[int, typer.Option(
         "--top", help="At most N translations each (0 = all).")] = 0,
-    as_json: AsJson = False,
+    as_json: AsJsonNotTables = False,
     top_old: Annotated[int | None, typer.Option(
         "-n", hidden=True, help="Deprecated spelling of --top.")] = None,
 ) -> None:
@@ -216,7 +222,7 @@ def merge_command(
         "--weights", help="union: multiply each input's weights by these, one number per "
         "input, commas (1,0.5 prefers the first input's senses).")] = None,
     overwrite: Overwrite = False,
-    as_json: AsJson = False,
+    as_json: AsJsonNotTables = False,
 ) -> None:
     """Merge lexicons into one store, remembering which input each entry came from
     (`lexi lexicon coverage STORE DATASET` then shows what each adds).

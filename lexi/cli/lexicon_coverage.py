@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lexi.cli._util import SPLIT_VALUES, console, print_json, split_value
-from lexi.cli.lexicon import AsJson, lexicon_app
+from lexi.cli._util import AsJsonNotTables, SplitFilter, console, print_json, split_value
+from lexi.cli.lexicon import lexicon_app
 from lexi.cli.synth import FunctionWords, Numbers, Unknown
 from lexi.data.outputs import check_output
 from lexi.io import atomic_write
@@ -124,8 +124,7 @@ def coverage_command(
         "from several inputs shows each of them.", show_default=False)],
     dataset: Annotated[str, typer.Argument(
         help="Dataset: MASSIVE jsonl, JSONL, CSV, TSV; - = stdin.")],
-    split: Annotated[str, typer.Option(
-        "--split", help=f"Only rows of this split: {SPLIT_VALUES}.")] = "all",
+    split: SplitFilter = "all",
     format: Annotated[str, typer.Option("--format", "-f", help="Dataset format.")] = "auto",
     numbers: Numbers = NUMBERS_DEFAULT,
     unknown: Unknown = "keep",
@@ -136,7 +135,7 @@ def coverage_command(
         "--output", "-o", help="Also write the JSON here.")] = None,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace the -o file if it exists.")] = False,
-    as_json: AsJson = False,
+    as_json: AsJsonNotTables = False,
 ) -> None:
     """Share of word tokens and types a lexicon covers, per label, what synthesis does
     with the tokens, and the most frequent words left untranslated; with several lexicons

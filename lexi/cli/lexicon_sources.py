@@ -12,8 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from lexi.cli._util import app, console, print_json
-from lexi.cli.lexicon import AsJson, lexicon_app
+from lexi.cli._util import AsJsonNotTables, app, console, print_json
+from lexi.cli.lexicon import lexicon_app
 from lexi.errors import LexiError
 from lexi.resources import FetchResult, fetch, read_catalog, sources_for
 from lexi.resources.languages import resolve_language
@@ -41,7 +41,7 @@ def sources_command(
         "--lang", help="Only sources with this language (any code, tag or name: sw, swa, "
         "sw-KE, Swahili).")] = None,
     catalog: Catalog = None,
-    as_json: AsJson = False,
+    as_json: AsJsonNotTables = False,
 ) -> None:
     """Public lexicon sources from the catalog: name, licence, adapter, size, URL.
 
@@ -86,7 +86,7 @@ def fetch_command(
     retries: Annotated[int, typer.Option(
         "--retries", help="Retries after a failed attempt.")] = 3,
     catalog: Catalog = None,
-    as_json: AsJson = False,
+    as_json: AsJsonNotTables = False,
 ) -> None:
     """Download a public lexicon into the cache ($LEXI_HOME or ~/.cache/lexi) and print
     its path; resumes, retries, verifies pinned checksums, writes atomically.

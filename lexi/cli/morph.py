@@ -10,7 +10,7 @@ import typer
 from rich.progress import track
 from rich.table import Table
 
-from lexi.cli._util import console, deprecated, print_json, subgroup
+from lexi.cli._util import AsJson, console, deprecated, print_json, subgroup
 from lexi.data.outputs import check_output
 from lexi.data.tokens import tokenize
 from lexi.errors import LexiError
@@ -33,7 +33,6 @@ MorphModel = Annotated[str | None, typer.Option(
     "--morph-model", help="Inflector from `lexi morph learn` (as in `lexi synth`).")]
 ModelOld = Annotated[str | None, typer.Option(
     "--model", "-m", hidden=True, help="Deprecated spelling of --morph-model.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
 # Defaults of `lexi morph eval --lang` and `--setting` (repeatable options: lists).
 SIGMORPHON_LANGUAGES = ["swahili", "turkish"]
 SIGMORPHON_SETTINGS = ["high", "low"]

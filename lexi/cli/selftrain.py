@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lexi.cli._util import SPLIT_VALUES, app, console, print_json, split_value
+from lexi.cli._util import (
+    SPLIT_VALUES,
+    BatchSize,
+    Device,
+    app,
+    console,
+    print_json,
+    split_value,
+)
 from lexi.model.selftrain import DEFAULT_THRESHOLD, SelfTrainConfig, SelfTrainResult
 
 
@@ -67,9 +75,8 @@ def selftrain_cmd(
     split: Annotated[str, typer.Option(
         "--split", help=f"Only pool rows of this split (dataset pools): {SPLIT_VALUES}.")
     ] = "all",
-    batch_size: Annotated[int, typer.Option(
-        "--batch-size", help="Texts per forward pass.")] = 64,
-    device: Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda.")] = None,
+    batch_size: BatchSize = 64,
+    device: Device = None,
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace an existing output file.")] = False,
     allow_empty: Annotated[bool, typer.Option(

@@ -11,13 +11,26 @@ from typing import Annotated
 
 import typer
 
-from lexi.cli._util import SPLIT_VALUES, app, console, deprecated, print_json, split_value
+from lexi.cli._util import (
+    SPLIT_VALUES,
+    BatchSize,
+    Device,
+    app,
+    console,
+    deprecated,
+    print_json,
+    split_value,
+)
 from lexi.errors import LexiError
 from lexi.model.config import TrainConfig
 
 # Each default is declared once, in TrainConfig; the options show and pass it on.
 _D = {f.name: f.default if f.default is not MISSING else f.default_factory()
       for f in fields(TrainConfig) if (f.default, f.default_factory) != (MISSING, MISSING)}
+
+# `lexi train` and `lexi predict` read the same generic files.
+TextField = Annotated[str | None, typer.Option(
+    "--text-field", help="Column holding the text (generic JSONL, CSV, TSV files).")]
 
 
 @app.command("train")
@@ -114,9 +127,7 @@ def train_cmd(
         "--resume", help="Continue from the last epoch checkpoint.")] = _D["resume"],
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Replace an existing run directory.")] = _D["overwrite"],
-    text_field: Annotated[str | None, typer.Option(
-        "--text-field", help="Column holding the text (generic JSONL, CSV, TSV files).")
-    ] = _D["text_field"],
+    text_field: TextField = _D["text_field"],
     label_field: Annotated[str | None, typer.Option(
         "--label-field", help="Column holding the label (generic JSONL, CSV, TSV files).")
     ] = _D["label_field"],
@@ -201,11 +212,9 @@ def predict_cmd(
     split: Annotated[str, typer.Option(
         "--split", help=f"Only --data rows of this split: {SPLIT_VALUES}.")] = "all",
     top_k: Annotated[int, typer.Option("--top-k", help="Labels per text, best first.")] = 1,
-    batch_size: Annotated[int, typer.Option(
-        "--batch-size", help="Texts per forward pass.")] = 64,
-    device: Annotated[str | None, typer.Option("--device", help="auto, cpu or cuda.")] = None,
-    text_field: Annotated[str | None, typer.Option(
-        "--text-field", help="Column holding the text (generic JSONL, CSV, TSV files).")] = None,
+    batch_size: BatchSize = 64,
+    device: Device = None,
+    text_field: TextField = None,
     input_old: Annotated[str | None, typer.Option(
         "--input", "-i", hidden=True, help="Deprecated spelling of --data.")] = None,
 ) -> None:
