@@ -99,24 +99,26 @@ def make_readable(params: list) -> list:
     return params
 
 
-class LexiCommand(TyperCommand):
+class _ReadableHelp:
+    """Mixed in before typer's command or group class: its own help escaped (once) and its
+    parameters made readable (see :func:`make_readable`). Commands and groups render help
+    the same way, so both take it from here."""
+
+    help: str | None
+
+    def get_params(self, ctx: typer.Context) -> list:
+        if self.help and not getattr(self, _READY, False):
+            self.help = escape_markdown_html(self.help)
+            setattr(self, _READY, True)
+        return make_readable(super().get_params(ctx))
+
+
+class LexiCommand(_ReadableHelp, TyperCommand):
     """A typer command whose help reads well (see :func:`make_readable`)."""
 
-    def get_params(self, ctx: typer.Context) -> list:
-        if self.help and not getattr(self, _READY, False):
-            self.help = escape_markdown_html(self.help)
-            setattr(self, _READY, True)
-        return make_readable(super().get_params(ctx))
 
-
-class LexiGroup(TyperGroup):
+class LexiGroup(_ReadableHelp, TyperGroup):
     """A typer group whose help reads well (see :func:`make_readable`)."""
-
-    def get_params(self, ctx: typer.Context) -> list:
-        if self.help and not getattr(self, _READY, False):
-            self.help = escape_markdown_html(self.help)
-            setattr(self, _READY, True)
-        return make_readable(super().get_params(ctx))
 
 
 class LexiTyper(typer.Typer):
