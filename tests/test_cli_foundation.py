@@ -55,3 +55,49 @@ def test_stats_and_convert_chain_through_stdin(tmp_path):
     assert stats.returncode == 0, stats.stderr
     data = json.loads(stats.stdout)
     assert data["rows"] == 2 and data["labels"] == {"sports": 1, "travel": 1}
+
+
+def test_modules_of_names_what_registers_each_command():
+    """`lexi NAME ...` imports only ``MODULES_OF[NAME]``: the table must name, for every
+    top-level command and group, the modules that register it and its subcommands."""
+    from lexi.cli.main import COMMAND_MODULES, MODULES_OF, app
+
+    registered = {command.name: {command.callback.__module__}
+                  for command in app.registered_commands}
+    for group in app.registered_groups:
+        registered[group.name] = {command.callback.__module__
+                                  for command in group.typer_instance.registered_commands}
+    assert set(MODULES_OF) == set(registered)
+    for name, modules in registered.items():
+        assert {m.removeprefix("lexi.cli.") for m in modules} <= set(MODULES_OF[name]), name
+        assert f"lexi.cli.{MODULES_OF[name][0]}" in modules, name  # the first registers it
+    assert {m for ms in MODULES_OF.values() for m in ms} == set(COMMAND_MODULES)
+
+
+def test_one_command_imports_only_its_own_modules():
+    code = ("import sys\nfrom lexi.cli.main import main\ntry:\n    main(['synth', '--help'])\n"
+            "except SystemExit as exc:\n    assert not exc.code\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('lexi.'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split("\n")[-2].split())
+    assert "lexi.cli.synth" in loaded
+    assert not loaded & {"lexi.cli.train", "lexi.cli.evaluate", "lexi.evaluate",
+                         "lexi.cli.languages"}
+
+
+def test_root_help_lists_every_command_after_one_command_ran():
+    """A process that ran one command (a test, a notebook) and then shows the root help
+    lists the commands in the same order as a fresh one."""
+    code = ("from typer.testing import CliRunner\nfrom lexi.cli.main import load_commands\n"
+            "load_commands(['fetch', '--help']); load_commands(['synth'])\n"
+            "app = load_commands()\n"
+            "print(CliRunner().invoke(app, ['--help'], terminal_width=100).output)")
+    after = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=120)
+    fresh = subprocess.run([sys.executable, "-c", code.replace(
+        "load_commands(['fetch', '--help']); load_commands(['synth'])\n", "")],
+        capture_output=True, text=True, timeout=120)
+    assert after.returncode == 0 and fresh.returncode == 0, after.stderr + fresh.stderr
+    assert after.stdout == fresh.stdout and "synth" in fresh.stdout
