@@ -17,6 +17,9 @@ from lexi.resources.languages import (
     KNOWN_RESOURCES_FILE,
     MASSIVE_LOCALES,
     SIB200_CODES,
+    _parse_code,
+    check_language,
+    locale_code,
     resolve,
     resolve_language,
 )
@@ -135,6 +138,19 @@ def test_every_dataset_code_resolves_to_itself():
         assert resolve_language(code).sib200 == code, code
     for locale in MASSIVE_LOCALES:
         assert resolve_language(locale).massive == locale, locale
+
+
+def test_a_massive_locale_is_checked_and_kept_without_being_parsed():
+    """check_language and locale_code answer a MASSIVE locale from the dataset's list (the
+    fast path of `lexi synth --locale`): what resolving it would say."""
+    for locale in MASSIVE_LOCALES:
+        tag = _parse_code(locale)
+        assert tag is not None and tag.territory, locale  # the slow path keeps it as written
+        assert locale_code(locale) == locale_code(f" {locale.replace('-', '_')} ") == locale
+        check_language(locale)  # resolves (above), so passes
+    check_language("Swahili")  # anything else is resolved
+    with pytest.raises(LexiError, match="unknown language 'klingonish'"):
+        check_language("klingonish")
 
 
 def test_languages_yml_holds_only_known_resources():

@@ -68,9 +68,9 @@ def synthesize(
     check_output(output, inputs, overwrite=overwrite)
     resolve_workers(workers)  # a bad count is refused before anything loads
     if locale is not None:
-        from lexi.resources.languages import resolve_language
+        from lexi.resources.languages import check_language
 
-        resolve_language(locale)  # every row records it: a typo would stay in the data
+        check_language(locale)  # every row records it: a typo would stay in the data
     if summary_json is not None:
         check_output(summary_json, [*inputs, output], overwrite=overwrite)
     words = function_word_list(function_words, unknown)
