@@ -24,7 +24,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from lemminflect import getAllLemmas, getAllLemmasOOV, getInflection
+# lemminflect's lookups, lemmas read from its table without importing it (lemma_table).
+from lexi.morph.lemma_table import all_lemmas as getAllLemmas
+from lexi.morph.lemma_table import all_lemmas_oov as getAllLemmasOOV
+from lexi.morph.lemma_table import inflection as getInflection
 
 # Every part of speech ``Analysis.pos`` takes (UniMorph names): what ``lexi synth
 # --inflect-pos`` selects from. V.PTCP (``playing``, ``taken``) is its own
