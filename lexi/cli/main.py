@@ -27,8 +27,8 @@ COMMAND_MODULES = (
 )
 # Each top-level command or group → the modules that register it and its subcommands (the
 # first registers the name). `lexi NAME ...` imports only these: a command's process does
-# not pay for every other command's imports (numpy, langcodes, pydantic...), about 0.5 s
-# of CPU before `lexi synth` reads its first row (docs/performance.md, "Synthesis").
+# not pay for every other command's imports (`lexi synth` no longer loads the evaluation,
+# language table, recipe or training modules; docs/performance.md, "Synthesis").
 # tests/test_cli_foundation.py checks this table against what the modules register.
 MODULES_OF: dict[str, tuple[str, ...]] = {
     "data": ("data",), "doctor": ("doctor",), "eval": ("evaluate",),
