@@ -45,6 +45,29 @@ def test_normalizer_nfc_case_spaces_and_optional_diacritics():
     assert Normalizer(fold_case=False)("Alarm") == "Alarm"
 
 
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="abzAZ09_-' \t\n\x0b\x1f\x85\xa0é", max_size=8),
+       fold_case=st.booleans(), fold_diacritics=st.booleans())
+@example(text="3", fold_case=True, fold_diacritics=False)  # no cased letter: not islower
+@example(text="a1", fold_case=False, fold_diacritics=False)
+def test_normalizer_fast_path_for_plain_words_changes_nothing(text, fold_case,
+                                                              fold_diacritics):
+    # A lowercase ASCII word of letters and digits is returned as it is (no new strings);
+    # every text normalises as the full rule says.
+    norm = Normalizer(fold_case=fold_case, fold_diacritics=fold_diacritics)
+    if text.isascii():
+        assert norm(text) == " ".join((text.lower() if fold_case else text).split())
+    else:
+        full = unicodedata.normalize("NFC", text)
+        full = full.casefold() if fold_case else full
+        if fold_diacritics:
+            full = unicodedata.normalize("NFC", "".join(
+                c for c in unicodedata.normalize("NFD", full) if not unicodedata.combining(c)))
+        assert norm(text) == " ".join(full.split())
+    if text.isascii() and text.isalnum() and text.islower():
+        assert norm(text) is text
+
+
 def test_tsv_import_skips_and_counts_malformed_lines(small_store, tmp_path):
     report = import_lexicon("tsv", [SMALL], tmp_path / "again.sqlite", tgt="sw")
     # The header comment is not an error; the tab-less line and the empty target are.

@@ -93,3 +93,20 @@ def test_scan_matches_a_decomposed_word_by_its_normal_form():
         Match(0, 1, "café", view.translations("café")),
         Match(1, 1, "café", view.translations("café")),
     ]
+
+
+def test_scan_and_match_on_words_written_other_than_their_normal_form():
+    # A capitalised word is met through its normal form's entry in the view (a single-word
+    # source, the first word of multi-word sources, both, or neither); each kind alike by
+    # scan and match, met first by either, and again from the memo.
+    entries = [Entry("alarm", "kengele"), Entry("alarm clock", "saa ya kengele"),
+               Entry("turn off", "zima"), Entry("off", "mbali"), Entry("clock", "saa")]
+    words = ["Alarm", "Clock", "ALARM", "Turn", "OFF", "Turn", "Zz", "Off", "Alarm"]
+    expected = [(0, 2, "alarm clock"), (2, 1, "alarm"), (3, 2, "turn off"), (7, 1, "off"),
+                (8, 1, "alarm")]
+    by_scan, by_match = LexiconView.from_entries(entries), LexiconView.from_entries(entries)
+    for _ in range(2):
+        found = by_scan.scan(words)
+        assert [span[:3] for span in found] == expected
+        assert found == walk(by_match, words)
+        assert all(span[3] == by_scan.translations(span[2]) for span in found)

@@ -35,6 +35,13 @@ class Normalizer:
 
     def __call__(self, text: str) -> str:
         if text.isascii():  # the common case: NFC and diacritics cannot change ASCII
+            if text.isalnum() and text.islower():
+                # Already normal (no whitespace, no capital letter): returned as it is,
+                # without the three new strings and the list that lower/split/join make
+                # (measured 177 against 233 ns a word; other words pay about 40 ns for
+                # the two tests). Most words a lookup meets first, and most sources an
+                # import reads, are such words.
+                return text
             return " ".join((text.lower() if self.fold_case else text).split())
         text = unicodedata.normalize("NFC", text)
         if self.fold_case:
