@@ -32,7 +32,8 @@ from typing import Any
 from lexi.errors import LexiError
 from lexi.io import ordinary_permissions
 from lexi.lexicon.model import Entry, Normalizer
-from lexi.lexicon.view import LexiconView, _new_entry, best_entries
+from lexi.lexicon.senses import best_entries, new_entry
+from lexi.lexicon.view import LexiconView
 
 FORMAT_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -168,12 +169,12 @@ def _grouped_entries(
     path: str | Path, rowids: tuple[int, int] | None = None,
 ) -> dict[str, tuple[Entry, ...]]:
     """Normalised source → its entries, best first, without duplicates (see
-    :func:`~lexi.lexicon.view.best_first`); only rowids ``first < rowid <= last`` with
+    :func:`~lexi.lexicon.senses.best_first`); only rowids ``first < rowid <= last`` with
     ``rowids = (first, last)``. Call it with the GC paused (_collector_paused)."""
     db = _connect(path)
     grouped: dict[str, tuple[Entry, ...]] = {}
     several: list[str] = []
-    new_entry = _new_entry
+    make_entry = new_entry  # a local name: read once per row in the loop below
     where = "" if rowids is None else " WHERE rowid > ? AND rowid <= ?"
     try:
         cursor = db.execute(
@@ -184,13 +185,13 @@ def _grouped_entries(
             for source, target, pos, weight, provenance in batch:
                 senses = grouped.get(source)
                 if senses is None:
-                    grouped[source] = (new_entry(source, target, pos, weight, provenance),)
+                    grouped[source] = (make_entry(source, target, pos, weight, provenance),)
                 else:
                     if len(senses) == 1:
                         several.append(source)
                     # The first entry's source: one string object per phrase, not per row.
                     grouped[source] = senses + (
-                        new_entry(senses[0].source, target, pos, weight, provenance),
+                        make_entry(senses[0].source, target, pos, weight, provenance),
                     )
         for source in several:
             grouped[source] = best_entries(grouped[source])

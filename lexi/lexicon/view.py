@@ -12,61 +12,11 @@ add almost nothing for Python's cyclic garbage collector to scan.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from lexi.lexicon.model import Entry, Normalizer
-
-# (target, pos, weight, provenance): an entry without its source, as stored per phrase.
-Row = tuple[str, "str | None", float, "str | None"]
-
-
-def best_first(rows: Sequence[Row]) -> list[Row]:
-    """One source's rows, best first (ties keep reading order), without duplicates.
-
-    Rows with the same target and part of speech are one sense (highest weight, first
-    provenance kept); an untagged row also joins a tagged row with the same target, so
-    merging an untagged list with a tagged one (WECHSEL + CLDR) does not double a word.
-    """
-    senses: list[list] = []
-    by_target: dict[str, list[list]] = {}
-    for target, pos, weight, provenance in rows:
-        same = by_target.setdefault(target, [])
-        match = next((m for m in same if m[1] == pos or m[1] is None or pos is None), None)
-        if match is None:
-            sense = [target, pos, weight, provenance]
-            same.append(sense)
-            senses.append(sense)
-        else:
-            match[1] = match[1] or pos
-            match[2] = max(match[2], weight)
-    # Python's sort is stable, so equal weights stay in the order they were read.
-    senses.sort(key=lambda sense: -sense[2])
-    return [tuple(sense) for sense in senses]
-
-
-# Entry(...) and Match(...) without the frozen dataclass ``__init__``, which calls
-# ``object.__setattr__`` once per field (to get past ``frozen``) and so costs about twice
-# as much: the slots are set through their descriptors. The objects are the same as the
-# constructor's (equal, same repr, still frozen to callers).
-def _entry_maker() -> Callable[[str, str, str | None, float, str | None], Entry]:
-    set_source, set_target, set_pos, set_weight, set_provenance = (
-        getattr(Entry, name).__set__ for name in Entry.__slots__
-    )
-    new = object.__new__
-
-    def make(
-        source: str, target: str, pos: str | None, weight: float, provenance: str | None
-    ) -> Entry:
-        entry = new(Entry)
-        set_source(entry, source)
-        set_target(entry, target)
-        set_pos(entry, pos)
-        set_weight(entry, weight)
-        set_provenance(entry, provenance)
-        return entry
-
-    return make
+from lexi.lexicon.senses import Row, best_first, new_entry
 
 
 class Match(NamedTuple):
@@ -110,25 +60,6 @@ def _lengths(sizes: set[int]) -> tuple[int, ...]:
     return _ONLY_TWO if sizes == {2} else tuple(sorted(sizes, reverse=True))
 
 
-_new_entry = _entry_maker()
-
-
-def best_entries(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
-    """:func:`best_first` for one source's Entry records (in reading order).
-
-    The usual case costs no new objects: distinct targets (nothing to merge) whose
-    weights already do not increase (importers weight by reading order) stay as they are.
-    """
-    weights = [entry.weight for entry in entries]
-    if len({entry.target for entry in entries}) == len(entries):
-        if weights == sorted(weights, reverse=True):
-            return entries
-        return tuple(sorted(entries, key=lambda entry: -entry.weight))
-    source = entries[0].source
-    return tuple([
-        _new_entry(source, *row)
-        for row in best_first([(e.target, e.pos, e.weight, e.provenance) for e in entries])
-    ])
 
 
 class LexiconView:
@@ -148,7 +79,7 @@ class LexiconView:
     ) -> None:
         """``rows`` maps a normalised source phrase to its rows, best first."""
         self._setup(
-            {source: tuple([_new_entry(source, *row) for row in senses])
+            {source: tuple([new_entry(source, *row) for row in senses])
              for source, senses in rows.items() if senses},
             normalizer, src_lang, tgt_lang,
         )
@@ -252,7 +183,7 @@ class LexiconView:
                 key = phrase if same else norm(phrase)
                 if key and key not in entries:
                     entries[key] = found if key == phrase else tuple(
-                        _new_entry(key, e.target, e.pos, e.weight, e.provenance) for e in found)
+                        new_entry(key, e.target, e.pos, e.weight, e.provenance) for e in found)
         return cls._of_entries(entries, norm, first.src_lang, first.tgt_lang)
 
     def translations(self, phrase: str) -> tuple[Entry, ...]:
