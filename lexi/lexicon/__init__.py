@@ -1,6 +1,7 @@
 """Bilingual lexicons: the entry model and normaliser (``model``), the in-memory view with
-longest-match lookup (``view``), a source's senses best first (``senses``), the compiled SQLite store (``store``), format adapters
-(``adapters``), import/merge (``importer``) and coverage diagnostics (``coverage``).
+longest-match lookup (``view``), a source's senses best first (``senses``), the compiled
+SQLite store (``store``), format adapters (``adapters``), import/merge (``importer``) and
+coverage diagnostics (``coverage``).
 
 Synthesis needs only :func:`load_lexicon` and :meth:`LexiconView.match`.
 """
