@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from lexi import __version__
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fixtures.fresh_python import modules_after  # noqa: E402
 
 
 def run_lexi(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -75,13 +79,8 @@ def test_modules_of_names_what_registers_each_command():
 
 
 def test_one_command_imports_only_its_own_modules():
-    code = ("import sys\nfrom lexi.cli.main import main\ntry:\n    main(['synth', '--help'])\n"
-            "except SystemExit as exc:\n    assert not exc.code\n"
-            "print(' '.join(sorted(m for m in sys.modules if m.startswith('lexi.'))))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    loaded = set(done.stdout.split("\n")[-2].split())
+    loaded = modules_after("from lexi.cli.main import main\ntry:\n    main(['synth', '--help'])\n"
+                           "except SystemExit as exc:\n    assert not exc.code\n")
     assert "lexi.cli.synth" in loaded
     assert not loaded & {"lexi.cli.train", "lexi.cli.evaluate", "lexi.evaluate",
                          "lexi.cli.languages"}

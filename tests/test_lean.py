@@ -4,7 +4,6 @@ what `lexi predict` imports (behaviour, not timing)."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from lexi.model.export import export_run
 from lexi.model.predict import load_predictor
 
 sys.path.insert(0, str(Path(__file__).parent))
+from fixtures.fresh_python import modules_after  # noqa: E402
 from fixtures.tiny_bert import (  # noqa: E402
     build_tiny_model,
     train_tiny,
@@ -154,18 +154,10 @@ def test_the_default_models_tokenizer_is_read_the_same(tmp_path):
             [list(map(tuple, o)) for o in b["offset_mapping"]]
 
 
-def _modules_after(code: str) -> set[str]:
-    done = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint(' '.join(sorted("
-                           "m for m in sys.modules)))"], capture_output=True, text=True,
-                          cwd=REPO, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return set(done.stdout.split("\n")[-2].split())
-
-
 def test_the_cli_imports_no_model_library():
     """`lexi --help` and every command's module load without torch, transformers, peft or
     epitran: a command imports them when it runs."""
-    loaded = _modules_after("from lexi.cli.main import app  # every command registered")
+    loaded = modules_after("from lexi.cli.main import app  # every command registered")
     assert not loaded & {"torch", "transformers", "peft", "epitran"}
 
 
@@ -175,6 +167,6 @@ def test_lexi_predict_imports_neither_transformers_nor_peft(runs):
             f"    main(['predict', '--run', {str(runs['lora'])!r}, 'wake me up at noon'])\n"
             "except SystemExit as exc:\n"
             "    assert not exc.code, exc.code\n")
-    loaded = _modules_after(code)
+    loaded = modules_after(code)
     assert "torch" in loaded and "lexi.model.lean" in loaded
     assert not loaded & {"transformers", "peft", "torch._dynamo"}
