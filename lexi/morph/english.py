@@ -24,10 +24,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# lemminflect's lookups, lemmas read from its table without importing it (lemma_table).
-from lexi.morph.lemma_table import all_lemmas as getAllLemmas
-from lexi.morph.lemma_table import all_lemmas_oov as getAllLemmasOOV
-from lexi.morph.lemma_table import inflection as getInflection
+# lemminflect's lookups; lemmas are read from its table without importing it.
+from lexi.morph import lemma_table
 
 # Every part of speech ``Analysis.pos`` takes (UniMorph names): what ``lexi synth
 # --inflect-pos`` selects from. V.PTCP (``playing``, ``taken``) is its own
@@ -127,10 +125,10 @@ class Lemminflect:
     """The two lemminflect lookups this module makes, as asked (no memory): the default."""
 
     def all_lemmas(self, word: str, upos: str | None = None) -> dict[str, tuple[str, ...]]:
-        return getAllLemmas(word, upos=upos)
+        return lemma_table.all_lemmas(word, upos=upos)
 
     def inflection(self, lemma: str, tag: str) -> tuple[str, ...]:
-        return getInflection(lemma, tag=tag)
+        return lemma_table.inflection(lemma, tag=tag)
 
 
 class LemminflectMemo(Lemminflect):
@@ -149,14 +147,14 @@ class LemminflectMemo(Lemminflect):
         key = (word, upos)
         found = self._lemmas.get(key)
         if found is None:
-            found = _remember(self._lemmas, key, getAllLemmas(word, upos=upos))
+            found = _remember(self._lemmas, key, lemma_table.all_lemmas(word, upos=upos))
         return found
 
     def inflection(self, lemma: str, tag: str) -> tuple[str, ...]:
         key = (lemma, tag)
         found = self._inflections.get(key)
         if found is None:
-            found = _remember(self._inflections, key, getInflection(lemma, tag=tag))
+            found = _remember(self._inflections, key, lemma_table.inflection(lemma, tag=tag))
         return found
 
 
@@ -235,7 +233,7 @@ def _verb_features(word: str, lemma: str, context: str,
 def _open_class(word: str, upos: str, lemminflect: Lemminflect = DIRECT) -> tuple[str, str]:
     """(lemma, UniMorph POS) of ``word`` read as lemminflect's ``upos``."""
     lowered = word.lower()
-    lemmas = lemminflect.all_lemmas(lowered, upos=upos).get(upos) or getAllLemmasOOV(
+    lemmas = lemminflect.all_lemmas(lowered, upos=upos).get(upos) or lemma_table.all_lemmas_oov(
         lowered, upos=upos
     ).get(upos)
     return (lemmas[0] if lemmas else lowered), _UPOS[upos]
@@ -384,7 +382,7 @@ def lemma_candidates(word: str, *, lemminflect: Lemminflect = DIRECT) -> tuple[s
     if upos == "PROPN":  # lemminflect looks proper nouns up differently: ask as analysis does
         first = _open_class(word, upos, lemminflect)[0]
     else:
-        found = readings.get(upos) or getAllLemmasOOV(lowered, upos=upos).get(upos)
+        found = readings.get(upos) or lemma_table.all_lemmas_oov(lowered, upos=upos).get(upos)
         first = found[0] if found else lowered
     others = (lemma for lemmas in readings.values() for lemma in lemmas)
     return tuple(dict.fromkeys((first, *others)))
