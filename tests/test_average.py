@@ -60,6 +60,24 @@ def test_the_lora_average_is_exact_tensor_by_tensor(runs, tmp_path):
     assert run["model"]["labels"] == json.loads((runs["a"] / "labels.json").read_text())
 
 
+def test_a_run_with_lora_on_the_word_embeddings_averages_with_one_without(runs, tmp_path):
+    # The embedding factors are peft's lora_embedding_A/B; the run without them counts as
+    # a zero update of the embeddings, so the average moves them by 0.6 × the first's.
+    emb = train_tiny(runs["root"], runs["model"], runs["data"], "emb", seed=3, epochs=2,
+                     target_modules=["query", "key", "value", "dense", "word_embeddings"])
+    saved = json.loads((emb / "adapter" / "adapter_config.json").read_text())
+    assert "word_embeddings" in saved["target_modules"]
+    average_runs([emb, runs["b"]], tmp_path / "avg-emb", [0.6, 0.4])
+    first, second, avg = (_encoder_state(p) for p in (emb, runs["b"], tmp_path / "avg-emb"))
+    key = next(k for k in avg if k.endswith("word_embeddings.weight"))
+    assert not torch.equal(first[key], second[key])  # the embedding run moved its rows
+    for name, value in avg.items():
+        expected = 0.6 * first[name].double() + 0.4 * second[name].double()
+        assert torch.allclose(value.double(), expected, atol=1e-5), name
+    config = json.loads((tmp_path / "avg-emb" / "adapter" / "adapter_config.json").read_text())
+    assert "word_embeddings" in config["target_modules"] and config["r"] == 16 + 4
+
+
 def test_weights_one_and_zero_give_the_first_runs_probabilities(runs, tmp_path):
     average_runs([runs["a"], runs["b"]], tmp_path / "only-a", [1, 0])
     expected = load_predictor(runs["a"], device="cpu").predict_proba(TEXTS)

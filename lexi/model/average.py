@@ -171,7 +171,11 @@ def _average_heads(paths: list[Path], weights: list[float], staging: Path) -> No
 
 
 def _average_adapters(paths: list[Path], weights: list[float], staging: Path) -> None:
-    """Σ wᵢ·sᵢ·BᵢAᵢ as one adapter of rank Σ rᵢ and scaling 1 (lora_alpha = r)."""
+    """Σ wᵢ·sᵢ·BᵢAᵢ as one adapter of rank Σ rᵢ and scaling 1 (lora_alpha = r).
+
+    Linear layers and embeddings (peft's ``lora_embedding_A/B``) alike. A module that only
+    some runs adapt counts as a zero update in the others (zero A and B of their rank), so
+    a run with LoRA on the word embeddings averages with one without."""
     import torch
     from safetensors.torch import save_file
 
@@ -184,25 +188,54 @@ def _average_adapters(paths: list[Path], weights: list[float], staging: Path) ->
             raise LexiError("rsLoRA, DoRA and per-module ranks are not averaged",
                             path=path / ADAPTER_DIR)
     scalings = [config["lora_alpha"] / config["r"] for config in configs]
+    ranks = [config["r"] for config in configs]
     states = [_load(path / ADAPTER_DIR / ADAPTER_WEIGHTS) for path in paths]
-    if any(set(state) != set(states[0]) for state in states):
-        raise LexiError("the adapters adapt different modules", path=paths[-1] / ADAPTER_DIR)
+    keys = list(dict.fromkeys(key for state in states for key in state))
     merged = {}
-    for key in states[0]:
-        parts = [state[key] for state in states]
-        if ".lora_A." in key:
+    for key in keys:
+        side = _lora_side(key)
+        if side is None:  # modules_to_save and the like: plain weighted average
+            if any(key not in state for state in states):
+                raise LexiError("the adapters save different modules", path=paths[-1] / ADAPTER_DIR)
+            merged[key] = _weighted([state[key] for state in states], weights)
+            continue
+        shape = next(state[key].shape for state in states if key in state)
+        like = next(state[key] for state in states if key in state)
+        parts = [state[key] if key in state else
+                 like.new_zeros((rank, shape[1]) if side == "A" else (shape[0], rank))
+                 for state, rank in zip(states, ranks, strict=True)]
+        if side == "A":
             merged[key] = torch.cat(parts, dim=0).contiguous()
-        elif ".lora_B." in key:
+        else:
             scaled = [w * s * part for w, s, part in zip(weights, scalings, parts, strict=True)]
             merged[key] = torch.cat(scaled, dim=1).contiguous()
-        else:  # modules_to_save and the like: plain weighted average
-            merged[key] = _weighted(parts, weights)
-    rank = sum(config["r"] for config in configs)
-    config = {**configs[0], "r": rank, "lora_alpha": rank}
+    rank = sum(ranks)
+    config = {**configs[0], "r": rank, "lora_alpha": rank,
+              "target_modules": _union_targets(configs, paths)}
     (staging / ADAPTER_DIR).mkdir()
     save_file(merged, str(staging / ADAPTER_DIR / ADAPTER_WEIGHTS))
     (staging / ADAPTER_DIR / ADAPTER_CONFIG).write_text(json.dumps(config, indent=2) + "\n",
                                                         encoding="utf-8")
+
+
+def _lora_side(key: str) -> str | None:
+    """``A`` or ``B`` for a LoRA factor's tensor name (linear or embedding), else None."""
+    if ".lora_A." in key or key.endswith(".lora_embedding_A"):
+        return "A"
+    if ".lora_B." in key or key.endswith(".lora_embedding_B"):
+        return "B"
+    return None
+
+
+def _union_targets(configs: list[dict[str, Any]], paths: list[Path]) -> Any:
+    """Every module any run adapts, so that peft builds a layer for each saved factor."""
+    targets = [config.get("target_modules") for config in configs]
+    if all(isinstance(t, list) for t in targets):
+        return sorted({name for t in targets for name in t})
+    if any(t != targets[0] for t in targets):  # a regular expression: only if all agree
+        raise LexiError("the adapters name their target modules differently",
+                        path=paths[-1], hint="average runs trained with the same --target-modules")
+    return targets[0]
 
 
 def _adapter_config(path: Path) -> dict[str, Any]:
