@@ -353,6 +353,28 @@ def test_cli_bootstrap_dry_run(tmp_path, capsys, monkeypatch):
     assert "would-run source" in err and "gatitos-en-ln.tsv" in err
 
 
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "plain"])
+def test_cli_bootstrap_json_sends_the_steps_stdout_to_stderr(tmp_path, monkeypatch, as_json):
+    """`lexi bootstrap LANG --json` asks the runner to send each step's stdout to stderr,
+    so that stdout is the JSON document alone; without --json the steps keep stdout
+    (the several-languages path: test_bootstrap_multi)."""
+    import lexi.recipe.bootstrap as bootstrap_module
+
+    monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))
+    root = fake_root(tmp_path / "data")
+    asked: list[bool] = []
+
+    def no_steps(*args, **kwargs):
+        asked.append(args[6] if len(args) > 6 else kwargs["step_stdout_to_stderr"])
+        raise LexiError("steps not run in this test")
+
+    monkeypatch.setattr(bootstrap_module, "run_recipe", no_steps)
+    with pytest.raises(SystemExit):
+        main(["bootstrap", "ln", "--data-root", str(root), "-o", str(tmp_path / "w"),
+              "--offline", "--no-selftrain", *(["--json"] if as_json else [])])
+    assert asked == [as_json]
+
+
 def test_cli_bootstrap_any_language_dry_run(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("LEXI_DATA_ROOT", raising=False)
     monkeypatch.setenv("UNIMORPH", str(tmp_path / "no-unimorph"))

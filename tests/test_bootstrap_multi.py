@@ -8,6 +8,7 @@ real commands train, synthesise and evaluate without importing torch once per st
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -70,12 +71,15 @@ def inprocess(monkeypatch) -> list[list[str]]:
     calls: list[list[str]] = []
     real_run = runner.run_step_command
 
-    def run(argv: list[str], env: dict[str, str]) -> int:
+    def run(argv: list[str], env: dict[str, str], stdout_to_stderr: bool = False) -> int:
         # Only the runner's lexi steps change; any other program runs as it would.
         if argv[:3] != [sys.executable, "-m", "lexi.cli.main"]:
-            return real_run(argv, env)
+            return real_run(argv, env, stdout_to_stderr)
         calls.append(list(argv[3:]))
-        with monkeypatch.context() as step_env:
+        # As the real runner does for --json: what the step prints on stdout goes to stderr.
+        to_stderr = (contextlib.redirect_stdout(sys.stderr) if stdout_to_stderr
+                     else contextlib.nullcontext())
+        with monkeypatch.context() as step_env, to_stderr:
             for name in ("LEXI_RECIPE_STEP", "LEXI_ERROR_FILE"):
                 step_env.setenv(name, env[name])
             try:
@@ -145,9 +149,16 @@ def test_several_languages_share_one_baseline_and_one_summary(
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as info:
         main(["bootstrap", "tr", "--langs-from", str(langs), "--data-root", str(world["data"]),
-              "-o", str(out), "-v", f"model={world['model']}", "-v", f"train_args={TRAIN_ARGS}"])
+              "-o", str(out), "-v", f"model={world['model']}", "-v", f"train_args={TRAIN_ARGS}",
+              "--json"])
     assert info.value.code == 1  # French failed
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
+    # With --json stdout is the summary alone: the run folders `lexi train` printed went to
+    # stderr (`bootstrap ... --json > summary.json` must be valid JSON).
+    printed = json.loads(captured.out)
+    assert [run["code"] for run in printed["languages"]] == ["tr", "sw", "fr"]
+    assert f"{out / 'tr' / 'runs' / 'augmented-s13'}\n" in err.splitlines(keepends=True)
 
     # The English baseline was trained once, for the first language, and reused.
     baselines = trainings([a for a in inprocess if str(out / "baselines") in " ".join(a)])

@@ -330,6 +330,34 @@ def test_a_step_killed_midway_is_an_error_and_not_recorded(tmp_path):
     assert [o.reason for o in run_recipe(load_recipe(path), dry_run=True)] == ["never ran"]
 
 
+def test_with_json_stdout_is_the_document_and_the_steps_print_to_stderr(tmp_path):
+    """`lexi recipe run --json > out.json` is valid JSON: a step's own stdout (`lexi train`
+    prints its run folder) goes to stderr then; without --json it stays on stdout, for
+    shell chaining."""
+    script = tmp_path / "chatty.py"
+    script.write_text("import sys\nprint('chatty step was here', flush=True)\n"
+                      "open(sys.argv[1], 'w').write('done')\n")
+    path = tmp_path / "r.yml"
+    path.write_text(f"directory: {tmp_path}/work\nsteps:\n  - name: chatty\n"
+                    f"    run: {sys.executable} {script} {tmp_path}/out.txt\n"
+                    f"    outputs: [{tmp_path}/out.txt]\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+
+    def lexi(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "lexi.cli.main", *args], cwd=REPO,
+                              env=env, capture_output=True, text=True, timeout=120)
+
+    as_json = lexi("recipe", "run", str(path), "--json")
+    assert as_json.returncode == 0, as_json.stderr
+    outcomes = json.loads(as_json.stdout)  # the whole of stdout, nothing before or after
+    assert [(o["name"], o["status"]) for o in outcomes] == [("chatty", "ran")]
+    assert "chatty step was here" in as_json.stderr
+    plain = lexi("recipe", "run", str(path), "--force", "all")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == "chatty step was here\n"
+    assert "chatty step was here" not in plain.stderr
+
+
 def test_shell_script_runs_the_same_chain(recipe_file, tmp_path):
     recipe = load_recipe(recipe_file)
     script = shell_script(recipe)

@@ -59,13 +59,15 @@ def _left_out(recipe: Recipe) -> None:
 def recipe_run(
     recipe: str, variables: dict[str, str] | None = None, force: list[str] | None = None,
     dry_run: bool = False, progress: bool = True, until: str | None = None,
+    step_stdout_to_stderr: bool = False,
 ) -> tuple[Recipe, list[StepOutcome]]:
-    """Load a recipe (file or built-in name) and run it; returns it and what each step did."""
+    """Load a recipe (file or built-in name) and run it; returns it and what each step did
+    (``step_stdout_to_stderr``: the steps' stdout goes to stderr, leaving stdout to JSON)."""
     loaded = load_recipe(recipe, variables)
     if progress:
         _left_out(loaded)
     outcomes = run_recipe(loaded, force or [], dry_run, _progress if progress else None,
-                          until)
+                          until, step_stdout_to_stderr=step_stdout_to_stderr)
     return loaded, outcomes
 
 
@@ -80,13 +82,16 @@ def run_command(
     until: Annotated[str | None, typer.Option(
         "--until", help="Stop after this step (e.g. synth).")] = None,
     as_json: Annotated[bool, typer.Option(
-        "--json", help="Print each step's outcome as JSON.")] = False,
+        "--json", help="Print each step's outcome as JSON, alone on stdout (the steps' "
+        "own output goes to stderr).")] = False,
 ) -> None:
     """Run a recipe's steps in order; unchanged steps are skipped, an interrupted run resumes.
 
     Example: `lexi recipe run recipes/massive.yml --var locale=sw-KE --var lexicon=en-sw.tsv`
     """
-    loaded, outcomes = recipe_run(recipe, parse_vars(var), force, dry_run, until=until)
+    # With --json, stdout is the one JSON document: the steps print to stderr instead.
+    loaded, outcomes = recipe_run(recipe, parse_vars(var), force, dry_run, until=until,
+                                  step_stdout_to_stderr=as_json)
     if as_json:
         print_json([o.__dict__ for o in outcomes])
     if loaded.report and not dry_run and until is None:
@@ -217,7 +222,7 @@ def bootstrap_command(
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print the final metrics as JSON, with the wall time of each step "
         "under `timing` (with several languages: the summary, each language's `timing` "
-        "in it).")] = False,
+        "in it); stdout holds only that, the steps' own output goes to stderr.")] = False,
     work: Annotated[str | None, typer.Option(
         "--work", hidden=True, help="Deprecated spelling of -o.")] = None,
 ) -> None:
@@ -334,7 +339,7 @@ def _bootstrap_one(lang, task, data_root, given, work, variables, force, dry_run
 
     result = bootstrap(lang, task, data_root, given, work, variables, force, dry_run,
                        _progress, on_plan=show_plan, baselines=baselines,
-                       on_recipe=show_folder, **fetching)
+                       on_recipe=show_folder, step_stdout_to_stderr=as_json, **fetching)
     if dry_run:
         return
     from lexi.recipe.timing import breakdown_rows, timing
@@ -383,7 +388,7 @@ def _bootstrap_many(langs, task, data_root, given, work, variables, force, dry_r
 
     result = bootstrap_many(langs, work or DEFAULT_OUT, task, data_root, given, baselines,
                             variables, force, dry_run, _progress, show_plan, heading, done,
-                            on_recipe=_left_out, **fetching)
+                            on_recipe=_left_out, step_stdout_to_stderr=as_json, **fetching)
     failed = result.failed()
     if dry_run:
         # Nothing ran, so no summary; a language that cannot run still fails the command.

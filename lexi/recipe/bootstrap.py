@@ -177,6 +177,7 @@ def bootstrap(
     on_recipe: Callable[[Recipe], None] | None = None,
     catalog: str | Path | None = None, offline: bool = False,
     on_fetch: OnFetch | None = None, selftrain: bool = True,
+    step_stdout_to_stderr: bool = False,
 ) -> BootstrapResult:
     """Run the default recipe for ``lang`` and read the evaluation it ends with;
     ``on_plan`` sees the language, task and resources before anything is fetched or run,
@@ -195,7 +196,8 @@ def bootstrap(
     recipe's ``baseline_dir`` becomes ``baselines/<task>-<model>-<digest>`` (see
     :func:`baseline_key`), so the baseline of each seed trains once for every language
     that runs with the same task, English data, model and training options.
-    ``shared_ran`` is handed to :func:`run_recipe` (a shared step forced once per series).
+    ``shared_ran`` is handed to :func:`run_recipe` (a shared step forced once per series),
+    as is ``step_stdout_to_stderr`` (the steps' stdout to stderr, for JSON on stdout).
     """
     started = time.monotonic()
     overrides = dict(overrides or {})
@@ -230,7 +232,8 @@ def bootstrap(
         until = "soup"  # no evaluation, but a pool (--unlabelled): the round still runs
     # (A pool with no confident row does not stop the run: the recipes' selftrain step
     # writes an empty file with --allow-empty.)
-    outcomes = run_recipe(recipe, force or [], dry_run, on_event, until, shared_ran)
+    outcomes = run_recipe(recipe, force or [], dry_run, on_event, until, shared_ran,
+                          step_stdout_to_stderr)
     metrics: dict = {}
     if until is not None:  # no evaluation ran: there is no report to read
         return BootstrapResult(recipe, outcomes, None, metrics, plan,

@@ -132,6 +132,7 @@ def bootstrap_many(
     on_done: Callable[[LanguageRun], None] | None = None,
     catalog: str | Path | None = None, offline: bool = False, on_fetch=None,
     selftrain: bool = True, on_recipe: Callable[[Recipe], None] | None = None,
+    step_stdout_to_stderr: bool = False,
 ) -> MultiResult:
     """Bootstrap every language of ``langs`` in turn (``OUT/<code>``), sharing one English
     baseline per task, model, training options and seed in ``baselines`` (default
@@ -140,8 +141,9 @@ def bootstrap_many(
     A language that fails (unknown, a missing resource, a failing step) is recorded and
     the next one runs; ``KeyboardInterrupt`` stops the series. ``on_language(i, n,
     query)`` is called before each language, ``on_done(run)`` after it. ``catalog``,
-    ``offline``, ``on_fetch``, ``selftrain`` and ``on_recipe``: as for
-    :func:`lexi.recipe.bootstrap.bootstrap` (each language finds its own unlabelled pool).
+    ``offline``, ``on_fetch``, ``selftrain``, ``on_recipe`` and ``step_stdout_to_stderr``:
+    as for :func:`lexi.recipe.bootstrap.bootstrap` (each language finds its own unlabelled
+    pool).
     """
     overrides = dict(overrides or {})
     for name in ("work", "baseline_dir"):
@@ -183,7 +185,8 @@ def bootstrap_many(
             result = bootstrap(query, task, data_root, given, out / language.code, overrides,
                                force, dry_run, on_event, on_plan, baselines, shared_ran,
                                on_recipe, catalog=catalog, offline=offline, on_fetch=on_fetch,
-                               selftrain=selftrain)
+                               selftrain=selftrain,
+                               step_stdout_to_stderr=step_stdout_to_stderr)
             _record(run, result, dry_run)
         except LexiError as exc:
             run.status, run.error = FAILED, str(exc)

@@ -280,9 +280,24 @@ def _end_group(process: subprocess.Popen, first: signal.Signals) -> None:
     process.wait()
 
 
-def run_step_command(argv: list[str], env: dict[str, str]) -> int:
+def _stderr_fd() -> int:
+    """The runner's stderr as a descriptor the step can inherit: ``sys.stderr``'s, or fd 2
+    when ``sys.stderr`` has none (replaced in-process, as by a test's capture)."""
+    try:
+        sys.stderr.flush()  # what the runner said so far comes before the step's output
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return 2
+
+
+def run_step_command(argv: list[str], env: dict[str, str],
+                     stdout_to_stderr: bool = False) -> int:
     """Run one step's command and wait for it; its exit status (negative: the signal that
     stopped it).
+
+    ``stdout_to_stderr`` sends what the step prints on stdout to the runner's stderr: for
+    a runner asked for JSON, whose stdout must hold that one document (``lexi train``
+    prints its run folder, for one). Otherwise the step shares the runner's stdout.
 
     The step gets a process group of its own (``start_new_session``), so the terminal's
     Ctrl-C reaches only the runner, which passes it on to the whole group (the step sees
@@ -292,6 +307,7 @@ def run_step_command(argv: list[str], env: dict[str, str]) -> int:
     """
     with _sigterm_exits():
         process = subprocess.Popen(argv, env=env, start_new_session=True,
+                                   stdout=_stderr_fd() if stdout_to_stderr else None,
                                    preexec_fn=_die_with_runner())
         try:
             return process.wait()
@@ -316,6 +332,7 @@ def run_recipe(
     recipe: Recipe, force: Iterable[str] = (), dry_run: bool = False,
     on_event: Callable[[Step, StepOutcome | None, str], None] | None = None,
     until: str | None = None, shared_ran: set[str] | None = None,
+    step_stdout_to_stderr: bool = False,
 ) -> list[StepOutcome]:
     """Run the recipe's steps in order, skipping unchanged ones; returns what happened.
 
@@ -328,6 +345,8 @@ def run_recipe(
 
     ``shared_ran`` is for several recipes run in a row that share steps (``state:``): the
     shared steps that ran are added to it, and a step already in it is not forced again.
+    ``step_stdout_to_stderr``: each step's stdout goes to stderr (see
+    :func:`run_step_command`), for a caller that prints JSON on stdout.
     """
     if until is not None and not recipe.steps_of(until):
         recipe.step(until)  # raises, naming the steps
@@ -376,7 +395,7 @@ def run_recipe(
         argv = command_argv(step)
         with _error_file() as error_file:
             env = dict(os.environ, LEXI_RECIPE_STEP=step.name, LEXI_ERROR_FILE=error_file)
-            returncode = run_step_command(argv, env)
+            returncode = run_step_command(argv, env, step_stdout_to_stderr)
             why = Path(error_file).read_text(encoding="utf-8", errors="replace").strip()
         seconds = time.monotonic() - started
         if returncode != 0:
