@@ -238,6 +238,10 @@ def test_baseline_key_names_task_model_and_settings():
     assert baseline_key("massive", dict(base)) == key
     assert baseline_key("sib200", base) != key
     assert baseline_key("massive", dict(base, train_args="--epochs 2")) != key
+    # the baseline's own budget (massive's baseline_epochs) names a different baseline
+    assert baseline_key("massive", dict(base, baseline_epochs="1")) != key
+    assert baseline_key("massive", dict(base, baseline_epochs="2")) != \
+        baseline_key("massive", dict(base, baseline_epochs="1"))
     assert baseline_key("massive", dict(base, task="intent")) != key
     assert baseline_key("massive", dict(base, model="/x/tiny model/")).startswith(
         "massive-tiny-model-")

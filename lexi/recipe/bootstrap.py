@@ -162,6 +162,8 @@ def baseline_key(task: str, variables: dict[str, str]) -> str:
     and a different setting never overwrites it."""
     what = [task, *(variables.get(name, "") for name in ("source", "dev", "model",
                                                           "train_args", "task"))]
+    if variables.get("baseline_epochs"):  # a recipe that sets the baseline's budget apart
+        what.append(f"epochs={variables['baseline_epochs']}")
     digest = hashlib.sha256(json.dumps(what).encode()).hexdigest()[:10]
     model = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(variables.get("model", "")).name or "model")
     return f"{task}-{model.strip('-.') or 'model'}-{digest}"
