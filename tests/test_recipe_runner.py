@@ -311,17 +311,25 @@ def test_a_stopped_runner_takes_its_step_along_and_records_nothing(
     assert [(o.status, o.reason) for o in planned] == [("would-run", "never ran")]
 
 
+def _one_python_step(tmp_path: Path, name: str, code: str) -> Path:
+    """A recipe (``tmp_path/r.yml``, folder ``tmp_path/work``) of one step ``name`` that
+    runs ``code`` as a script with ``tmp_path/out.txt``, its output, as argument."""
+    script = tmp_path / f"{name}.py"
+    script.write_text(code)
+    path = tmp_path / "r.yml"
+    path.write_text(f"directory: {tmp_path}/work\nsteps:\n  - name: {name}\n"
+                    f"    run: {sys.executable} {script} {tmp_path}/out.txt\n"
+                    f"    outputs: [{tmp_path}/out.txt]\n")
+    return path
+
+
 def test_a_step_killed_midway_is_an_error_and_not_recorded(tmp_path):
     """A step ended by a signal (the OOM killer's SIGKILL, say) after writing part of its
     output: the run fails naming the signal, and the output is not recorded as done."""
     work = tmp_path / "work"
-    script = tmp_path / "dies.py"
-    script.write_text("import os, signal, sys\nopen(sys.argv[1], 'w').write('half')\n"
-                      "os.kill(os.getpid(), signal.SIGKILL)\n")
-    path = tmp_path / "r.yml"
-    path.write_text(f"directory: {work}\nsteps:\n  - name: s\n"
-                    f"    run: {sys.executable} {script} {tmp_path}/out.txt\n"
-                    f"    outputs: [{tmp_path}/out.txt]\n")
+    path = _one_python_step(tmp_path, "s", "import os, signal, sys\n"
+                            "open(sys.argv[1], 'w').write('half')\n"
+                            "os.kill(os.getpid(), signal.SIGKILL)\n")
     with pytest.raises(LexiError, match=r"step s was stopped by SIGKILL \(signal 9\); its "
                        "outputs are not recorded"):
         run_recipe(load_recipe(path))
@@ -334,13 +342,9 @@ def test_with_json_stdout_is_the_document_and_the_steps_print_to_stderr(tmp_path
     """`lexi recipe run --json > out.json` is valid JSON: a step's own stdout (`lexi train`
     prints its run folder) goes to stderr then; without --json it stays on stdout, for
     shell chaining."""
-    script = tmp_path / "chatty.py"
-    script.write_text("import sys\nprint('chatty step was here', flush=True)\n"
-                      "open(sys.argv[1], 'w').write('done')\n")
-    path = tmp_path / "r.yml"
-    path.write_text(f"directory: {tmp_path}/work\nsteps:\n  - name: chatty\n"
-                    f"    run: {sys.executable} {script} {tmp_path}/out.txt\n"
-                    f"    outputs: [{tmp_path}/out.txt]\n")
+    path = _one_python_step(tmp_path, "chatty", "import sys\n"
+                            "print('chatty step was here', flush=True)\n"
+                            "open(sys.argv[1], 'w').write('done')\n")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
 
     def lexi(*args: str) -> subprocess.CompletedProcess:
