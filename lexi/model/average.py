@@ -199,10 +199,9 @@ def _average_adapters(paths: list[Path], weights: list[float], staging: Path) ->
                 raise LexiError("the adapters save different modules", path=paths[-1] / ADAPTER_DIR)
             merged[key] = _weighted([state[key] for state in states], weights)
             continue
-        shape = next(state[key].shape for state in states if key in state)
         like = next(state[key] for state in states if key in state)
         parts = [state[key] if key in state else
-                 like.new_zeros((rank, shape[1]) if side == "A" else (shape[0], rank))
+                 like.new_zeros((rank, like.shape[1]) if side == "A" else (like.shape[0], rank))
                  for state, rank in zip(states, ranks, strict=True)]
         if side == "A":
             merged[key] = torch.cat(parts, dim=0).contiguous()
