@@ -245,14 +245,18 @@ class WorkerPool:
         try:
             _wait(self._executor.submit(os.getpid))
         except BaseException:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor.shutdown(wait=True, cancel_futures=True)
             raise
         return self
 
     def __exit__(self, kind: object, exc: object, tb: object) -> None:
         if kind is not None:
             self._stop.set()  # the chunks under way end at their next look
-        self._executor.shutdown(wait=kind is None, cancel_futures=True)
+        # Always wait, even on an error or Ctrl-C: the workers stop within STOP_EVERY rows,
+        # and shutdown(wait=False) leaves the executor's thread closing pipes while the
+        # interpreter exits, which now and then printed "OSError: [Errno 9] Bad file
+        # descriptor" from a thread after a Ctrl-C (CPython gh-83279, gh-94440).
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
     def results(self, jobs: Iterable[Job]) -> Iterator[ChunkResult]:
         """The result of each job, in the order of ``jobs``, with at most
