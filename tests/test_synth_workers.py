@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -211,6 +212,9 @@ def test_an_unexpected_error_in_a_worker_keeps_its_type_and_traceback(demo, tmp_
         with pytest.raises(ValueError, match="^cannot synthesise row 100$") as caught:
             synthesize_file(demo.source, tmp_path / "out.jsonl", synth, workers=workers)
         assert not (tmp_path / "out.jsonl").exists()
+        # Every worker has exited when the error reaches the caller: none is left closing
+        # its pipes while the interpreter exits (a rare "Bad file descriptor" traceback).
+        assert multiprocessing.active_children() == []
     cause = caught.value.__cause__
     assert isinstance(cause, parallel.WorkerTraceback) and "in synthesize" in str(cause)
 
