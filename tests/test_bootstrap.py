@@ -220,8 +220,8 @@ def test_the_self_training_pool_is_found_given_or_left_out(tmp_path, monkeypatch
     assert variables["unlabelled"] == ""
     result = bootstrap("ln", data_root=root, work=tmp_path / "ln", dry_run=True,
                        selftrain=False)
-    assert [s.name for s in result.recipe.left_out] == ["selftrain", "train-selftrained",
-                                                        "soup"]
+    assert [s.name for s in result.recipe.left_out] == [
+        "selftrain", "train-selftrained", "soup", "selftrain2", "train-selftrained2", "soup2"]
     assert "  unlabelled: none (--no-selftrain: no self-training round)" in \
         result.plan.describe()
     # No train split and nothing catalogued: no pool (not the recipe's default path).

@@ -186,6 +186,25 @@ def test_a_language_only_in_the_catalog_is_fetched_and_runs_end_to_end(
     assert len(mirror.server.requests) == 7
     assert "would-run" not in err and "▶" not in err
 
+    # A second round on request: the round-1 soup labels the pool again, one more run
+    # trains, and the soup of all four is the recipe's model; the rest stays up to date.
+    before = len(inprocess)
+    code = run_bootstrap("ee", "--catalog", str(mirror.catalog), "-o", str(work),
+                         "--offline", "-v", "selftrain_args=--threshold 0.4",
+                         "-v", "second_round=yes", model=tiny_model)
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == 0, err
+    assert [argv[0] for argv in inprocess[before:]] == ["selftrain", "train", "average", "eval"]
+    metrics = json.loads((work / "report" / "metrics.json").read_text())
+    assert [g["name"] for g in metrics["groups"]][-2:] == ["selftrained2", "soup2"]
+    assert "gain (soup − baseline):" in err and "gain (soup2 − baseline):" in err
+    rows = [json.loads(line) for line in (work / "pseudo2-s13.jsonl").read_text().splitlines()]
+    assert rows and all(row["lexi"]["run"] == str(work / "runs/soup-s13") and
+                        row["lexi"]["round"] == 2 for row in rows)
+    assert GOLD_ONLY not in (work / "pseudo2-s13.jsonl").read_text()
+    soup2 = json.loads((work / "runs/soup2-s13/run.json").read_text())
+    assert len(soup2["averaged"]["runs"]) == 4
+
 
 def test_offline_with_a_cold_cache_fails_with_one_line(mirror, lexi_home, tmp_path, capsys):
     work = tmp_path / "ee"

@@ -300,16 +300,22 @@ def test_when_errors(tmp_path, change, message):
         load_recipe(write_recipe(tmp_path, OPTIONAL.replace(*change)))
 
 
+SECOND_ROUND = ["selftrain2", "train-selftrained2", "soup2"]
+
+
 @pytest.mark.parametrize("name", ["massive", "sib200"])
 def test_builtin_recipes_self_train_only_with_a_pool(tmp_path, name):
     variables = {"seeds": "13,14", "work": str(tmp_path / "w")}
     without = load_recipe(name, {**variables, "unlabelled": ""})
-    assert [s.name for s in without.left_out] == ["selftrain", "train-selftrained", "soup"]
+    assert [s.name for s in without.left_out] == [
+        "selftrain", "train-selftrained", "soup", *SECOND_ROUND]
     evaluation = without.step("eval")
     assert "selftrained" not in evaluation.run and "soup" not in evaluation.run
     assert [s.group for s in without.steps][-2:] == ["average", "eval"]
     pooled = load_recipe(name, {**variables, "unlabelled": "pool.tsv"})
-    assert pooled.left_out == ()
+    # The second round is off by default: its steps are left out, saying why.
+    assert [(s.name, s.reason) for s in pooled.left_out] == [
+        (step, "when: ${second_round} is empty") for step in SECOND_ROUND]
     names = pooled.names()
     assert names[names.index("average"):] == [
         "average", "selftrain", "train-selftrained", "soup", "eval"]
@@ -338,3 +344,57 @@ def test_builtin_recipes_self_train_only_with_a_pool(tmp_path, name):
     assert pooled.step("eval").run.replace(
         f" --run=selftrained={runs.replace('soup', 'selftrained')} --run=soup={runs}",
         "") == evaluation.run
+
+
+@pytest.mark.parametrize("name", ["massive", "sib200"])
+def test_builtin_recipes_run_a_second_round_on_request(tmp_path, name):
+    work = tmp_path / "w"
+    variables = {"seeds": "13,14", "work": str(work), "unlabelled": "pool.tsv"}
+    one = load_recipe(name, variables)
+    two = load_recipe(name, {**variables, "second_round": "yes"})
+    assert two.left_out == ()
+    names = two.names()
+    assert names[names.index("soup"):] == ["soup", *SECOND_ROUND, "eval"]
+    # The round-1 soup labels the same pool with the same filter, as round 2.
+    first, second = one.step("selftrain@14").argv, two.step("selftrain2@14").argv
+    assert second[second.index("--run") + 1] == f"{work}/runs/soup-s14"
+    assert second[second.index("-o") + 1] == f"{work}/pseudo2-s14.jsonl"
+    assert [a for a in second if a not in ("--round", "2")] == [
+        a.replace("averaged-s14", "soup-s14").replace("pseudo-s14", "pseudo2-s14")
+        for a in first]
+    assert two.step("selftrain2@14").inputs[-1] == f"{work}/runs/soup-s14"
+    # Round 2's run is round 1's with the round-2 rows in place of round 1's.
+    assert two.step("train-selftrained2@14").argv == [
+        a.replace("pseudo-s14", "pseudo2-s14").replace("selftrained-s14", "selftrained2-s14")
+        for a in one.step("train-selftrained@14").argv]
+    soup2 = two.step("soup2@14").argv
+    assert "--weights" not in soup2  # uniform over the four runs
+    assert [soup2[i + 1].rsplit("/", 1)[-1] for i, a in enumerate(soup2) if a == "-r"] == [
+        "selftrained2-s14", "selftrained-s14", "augmented-s14", "baseline-s14"]
+    # The evaluation adds both groups; off, it is the one-round command.
+    runs = ",".join(f"{work}/runs/soup2-s{seed}" for seed in (13, 14))
+    evaluation = two.step("eval")
+    assert f" --run=soup2={runs} " in evaluation.run
+    assert set(runs.split(",")) <= set(evaluation.inputs)
+    assert evaluation.run.replace(
+        f" --run=selftrained2={runs.replace('soup2', 'selftrained2')} --run=soup2={runs}",
+        "") == one.step("eval").run
+    # Asked for without a pool, there is nothing to label: all six steps are left out.
+    alone = load_recipe(name, {**variables, "unlabelled": "", "second_round": "yes"})
+    assert [s.name for s in alone.left_out][-3:] == SECOND_ROUND
+    assert alone.left_out[-1].reason == "when: ${unlabelled} is empty"
+
+
+def test_when_takes_a_list_that_must_all_be_on(tmp_path):
+    both = OPTIONAL.replace("    when: ${pool}", '    when: ["${pool}", "${also}"]').replace(
+        '  pool: ""\n', '  pool: ""\n  also: "yes"\n')
+    path = write_recipe(tmp_path, both)
+    assert load_recipe(path, {"pool": "p.txt"}).names() == ["data", "train", "extra", "report"]
+    for values, reason in [({"pool": ""}, "when: ${pool} is empty"),
+                           ({"pool": "p.txt", "also": "off"}, "when: ${also} is 'off'")]:
+        recipe = load_recipe(path, values)
+        assert recipe.names() == ["data", "train", "report"]
+        assert [s.reason for s in recipe.left_out] == [reason]
+    with pytest.raises(LexiError, match="when must be a string"):
+        load_recipe(write_recipe(tmp_path, OPTIONAL.replace(
+            "    when: ${pool}", "    when: [{a: 1}]")))

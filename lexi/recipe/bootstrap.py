@@ -32,13 +32,14 @@ from lexi.resources.remote import Remote, obtain
 # Called around each download: the context yields the progress callback (done, total).
 OnFetch = Callable[[Remote], AbstractContextManager[Progress | None]]
 # The seed groups that can be the recipe's model, the one preferred last: the soup exists
-# only when the recipe ran its self-training round.
-MODELS = ("averaged", "soup")
+# only when the recipe ran its self-training round, soup2 only after a second round.
+MODELS = ("averaged", "soup", "soup2")
 
 
 def model_group(groups: list[dict]) -> dict:
-    """The recipe's model among the evaluation's seed groups: ``soup`` when there is one,
-    else ``averaged``, else the last group (a recipe of other names)."""
+    """The recipe's model among the evaluation's seed groups: ``soup2`` after a second
+    self-training round, else ``soup`` when there is one, else ``averaged``, else the last
+    group (a recipe of other names)."""
     named = {group["name"]: group for group in groups}
     return next((named[name] for name in reversed(MODELS) if name in named), groups[-1])
 
@@ -230,8 +231,8 @@ def bootstrap(
     if on_recipe is not None:
         on_recipe(recipe)
     until = plan.until if plan is not None else None
-    if until is not None and recipe.steps_of("soup"):
-        until = "soup"  # no evaluation, but a pool (--unlabelled): the round still runs
+    if until is not None:  # no evaluation, but a pool (--unlabelled): the rounds still run
+        until = next((name for name in ("soup2", "soup") if recipe.steps_of(name)), until)
     # (A pool with no confident row does not stop the run: the recipes' selftrain step
     # writes an empty file with --allow-empty.)
     outcomes = run_recipe(recipe, force or [], dry_run, on_event, until, shared_ran,

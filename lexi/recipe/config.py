@@ -34,7 +34,8 @@ that recipes sharing that step's outputs (one English baseline for many language
 its record too.
 
 ``when: ${var}`` (substituted before ``foreach``) leaves the step and every expansion of it
-out when empty or ``false``/``no``/``off``/``0`` (:attr:`Recipe.left_out`); a later
+out when empty or ``false``/``no``/``off``/``0`` (:attr:`Recipe.left_out`); ``when:`` a list
+leaves it out when any entry is (``when: ["${unlabelled}", "${second_round}"]``); a later
 ``${outputs:STEP}`` naming it is dropped with its ``inputs``/``outputs`` entry, or in ``run``
 with its whole shell word (``--run=soup=${outputs:soup}``): :mod:`lexi.recipe.optional`.
 """
@@ -304,11 +305,16 @@ def load_recipe(name_or_path: str | Path, overrides: Mapping[str, str] | None = 
             raise LexiError(f"step {name}: unknown field(s) {', '.join(sorted(unknown))}",
                             path=path, line=line, hint=f"fields: {', '.join(STEP_FIELDS)}")
         if "when" in entry:
-            written = _as_str(entry["when"], "when", path, text)
-            value = sub.expand(written)
-            if is_off(value):
+            # One condition, or a list of them that must all be on (a second round needs
+            # both the pool and the option): the first one off says why.
+            raw = entry["when"]
+            conditions = [_as_str(condition, "when", path, text)
+                          for condition in (raw if isinstance(raw, list) else [raw])]
+            off = next(((written, value) for written in conditions
+                        if is_off(value := sub.expand(written))), None)
+            if off is not None:
                 _check_refs(entry, sub)
-                left_out.append(LeftOut(name, off_reason(written, value), len(steps)))
+                left_out.append(LeftOut(name, off_reason(*off), len(steps)))
                 sub.left_out.add(name)
                 continue
         expansions = [(sub, None)]

@@ -45,8 +45,9 @@ class LanguageRun:
     one seed), ``low``, ``high``, ``runs``, ``name``): the first group and the averaged
     model (``averaged``; in a recipe without one, its last group); ``gain`` the accuracy
     difference of their means with its interval. After a self-training round ``soup`` and
-    ``soup_gain`` are the same for the soup (None without one); ``model`` names the group
-    that is the recipe's model (``soup`` when there is one, else ``averaged``).
+    ``soup_gain`` are the same for the soup (the second round's ``soup2`` after one; None
+    without a round); ``model`` names the group that is the recipe's model (``soup2``,
+    else ``soup`` when there is one, else ``averaged``).
     """
 
     query: str
@@ -227,10 +228,12 @@ def _record(run: LanguageRun, result: BootstrapResult, dry_run: bool) -> None:
     groups = metrics.get("groups") or []
     if len(groups) >= 2:
         named = {group["name"]: group for group in groups}
-        soup = named.get("soup")
+        # The soup column holds the last round's soup (soup2 after a second round).
+        soup = named.get("soup2") or named.get("soup")
         # `augmented` keeps what it always held: the averaged model (a recipe without
-        # one: its last group that is not the soup).
-        averaged = named.get("averaged") or [g for g in groups if g is not soup][-1]
+        # one: its last group that is not a soup).
+        averaged = named.get("averaged") or [
+            g for g in groups if g["name"] not in ("soup", "soup2")][-1]
         run.baseline, run.augmented = _group(groups[0]), _group(averaged)
         run.gain = _accuracy_gain(averaged)
         if soup is not None:
