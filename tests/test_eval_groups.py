@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -144,11 +146,19 @@ def test_cli_scores_seed_groups(seed_runs, capsys, tmp_path):
                                                  - means["baseline", metric])
         assert diff["low"] <= diff["estimate"] <= diff["high"]
     assert aug_group["vs_baseline"][0]["low"] > 0  # the augmented seeds are clearly better
-    # Per-run gains are against the baseline group's mean; its own runs have none.
+    # Per-run gains are against the baseline run of the same seed (run.json's); the
+    # baseline's own runs have none.
     assert by_run["base-s14"]["vs_baseline"] == []
-    gain = by_run["aug-s14"]["vs_baseline"][0]
-    assert gain["estimate"] == pytest.approx(
-        by_run["aug-s14"]["metrics"]["accuracy"]["estimate"] - means["baseline", "accuracy"])
+    assert by_run["base-s14"]["vs_baseline_run"] is None
+    for seed in (13, 14, 15):
+        run = by_run[f"aug-s{seed}"]
+        assert run["vs_baseline_run"] == f"base-s{seed}"
+        gain = run["vs_baseline"][0]
+        assert gain["estimate"] == pytest.approx(
+            run["metrics"]["accuracy"]["estimate"]
+            - by_run[f"base-s{seed}"]["metrics"]["accuracy"]["estimate"])
+    assert re.search(r"│ aug-s14 .*│ base-s14 +│", err)  # the runs table says which
+    assert "| gains against |" in (out / "report.md").read_text()
 
     markdown = (out / "report.md").read_text()
     assert "Mean accuracy" in markdown.splitlines()[2]  # the headline compares groups
@@ -310,3 +320,34 @@ def test_cli_refuses_before_predicting_and_overwrites_when_asked(seed_runs, caps
     assert code == 0, err
     assert [g["name"] for g in json.loads((out / "metrics.json").read_text())["groups"]] == [
         "base-s13", "aug"]
+
+
+def test_per_run_gains_fall_back_to_the_group_mean(seed_runs, capsys, tmp_path):
+    """A run whose seed no baseline run has (or has twice), or a run without a recorded
+    seed, is compared with the baseline group's mean; a group of one keeps the mean."""
+    runs, target, _ = seed_runs
+    (runs / "aug-s15" / "run.json").write_text(json.dumps({"config": {"seed": 99}}))
+    (runs / "aug-s13" / "run.json").unlink()
+    base = ",".join(str(runs / f"base-s{s}") for s in (13, 14, 15))
+    code, stdout, err = run_cli(
+        ["eval", "--run", f"baseline={base}", "--run", f"augmented={runs}/aug-s*",
+         "--run", str(runs / "aug-s14"), "--data", str(target), "--split", "test",
+         "--resamples", "50", "--json"], capsys)
+    assert code == 0, err
+    metrics = json.loads(stdout)
+    base_mean = metrics["groups"][0]["metrics"]["accuracy"]["mean"]
+    by_path = {}
+    for run in metrics["runs"]:
+        by_path.setdefault(Path(run["run"]).name, []).append(run)
+    for name in ("aug-s13", "aug-s15"):
+        (run,) = by_path[name]
+        assert run["vs_baseline_run"] is None
+        assert run["vs_baseline"][0]["estimate"] == pytest.approx(
+            run["metrics"]["accuracy"]["estimate"] - base_mean)
+    # aug-s14 twice: in the augmented group and as a group of its own; as a run it is
+    # compared with base-s14, and the group of one keeps the gain against the mean.
+    assert [run["vs_baseline_run"] for run in by_path["aug-s14"]] == ["base-s14"] * 2
+    alone = metrics["groups"][-1]
+    assert len(alone["runs"]) == 1
+    assert alone["vs_baseline"][0]["estimate"] == pytest.approx(
+        by_path["aug-s14"][0]["metrics"]["accuracy"]["estimate"] - base_mean)

@@ -54,6 +54,7 @@ def print_tables(evaluation: Evaluation) -> None:
     columns = ["run", "accuracy [95% CI]", "macro-F1 [95% CI]", "gain vs baseline"]
     if evaluation.grouped:
         columns.insert(1, "group")
+        columns.append("gains against")
     for column in columns:
         table.add_column(column)
     for result in evaluation.runs:
@@ -62,6 +63,9 @@ def print_tables(evaluation: Evaluation) -> None:
         if evaluation.grouped:
             group = evaluation.group_of(result)
             cells.insert(1, group.name if group else "")
+            # The same seed's baseline run, or the baseline group's mean.
+            cells.append("—" if not result.vs_baseline else result.vs_baseline_run or
+                         f"{evaluation.groups[0].name} mean")
         table.add_row(*cells)
     console.print(table)
     if evaluation.has_slots:

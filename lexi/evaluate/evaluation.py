@@ -67,6 +67,25 @@ def run_provenance(run_dir: str | Path) -> dict:
     return found
 
 
+def training_seed(described: dict) -> str | None:
+    """The training seed a run's ``run.json`` records (as text), or None."""
+    config = (described.get("run.json") or {}).get("config") or {}
+    seed = config.get("seed") if isinstance(config, dict) else None
+    return None if seed is None else str(seed)
+
+
+def same_seed_baseline(seeds: Sequence[str | None], baseline_size: int,
+                       index: int) -> int | None:
+    """The baseline run to compare run ``index`` with alone: the one baseline run of the
+    same training seed, when the baseline group has several runs and exactly one has that
+    seed; None (the group's mean) otherwise. The seed's luck (head and adapter
+    initialisation, data order) is then on both sides of the gain."""
+    if baseline_size < 2 or index >= len(seeds) or seeds[index] is None:
+        return None
+    same = [k for k in range(baseline_size) if seeds[k] == seeds[index]]
+    return same[0] if len(same) == 1 else None
+
+
 def _unique_names(predictions: Sequence[RunPredictions]) -> list[str]:
     """Short run names for tables; the full path is kept when two short names collide."""
     names = [p.name for p in predictions]
@@ -108,8 +127,11 @@ def evaluate_predictions(
 
     ``groups`` partitions ``predictions`` in order: (name, how many of the next runs);
     a ``None`` name is the name of the group's only run. Without it every run is its own
-    group. The first group is the baseline: every later group, and every run outside the
-    baseline group, gets the paired difference against the baseline group's mean.
+    group. The first group is the baseline: every later group gets the paired difference
+    against the baseline group's mean, and so does every run outside the baseline group,
+    except that a run whose training seed (``provenance``'s ``run.json``) is the seed of
+    exactly one baseline run is compared with that run alone (:func:`same_seed_baseline`):
+    seed groups are paired per seed as well as per row.
     """
     bootstrap = bootstrap or BootstrapConfig()
     if not predictions:
@@ -126,19 +148,23 @@ def evaluate_predictions(
     baseline_preds = [p.pred for p in predictions[:baseline_size]]
     counts = [slot_rows(p) for p in predictions]
     baseline_slots = counts[:baseline_size]
+    seeds = [training_seed(described) for described in provenance] if provenance else []
     results = []
     for i, (pred, name) in enumerate(zip(predictions, run_names, strict=True)):
         metrics = compute_metrics(pred.gold, pred.pred, pred.labels or None, bootstrap)
-        # Against the baseline group's mean: with a baseline of one run this is exactly
-        # metrics.paired_difference, as before groups existed.
+        # Against the baseline group's mean (with a baseline of one run exactly
+        # metrics.paired_difference, as before groups existed), or the same seed's run.
+        against = None if i < baseline_size else same_seed_baseline(seeds, baseline_size, i)
+        pick = range(baseline_size) if against is None else [against]
         diffs = [] if i < baseline_size else [
-            group_difference(base.gold, baseline_preds, [pred.pred], metric, bootstrap)
-            for metric in GROUP_METRICS
-        ] + _slot_gains(baseline_slots, [counts[i]], bootstrap)
+            group_difference(base.gold, [baseline_preds[k] for k in pick], [pred.pred],
+                             metric, bootstrap) for metric in GROUP_METRICS
+        ] + _slot_gains([baseline_slots[k] for k in pick], [counts[i]], bootstrap)
         described = dict(provenance[i]) if provenance else {"path": pred.run}
         results.append(RunResult(name, pred, metrics, diffs, described,
                                  run_warnings(pred, described),
-                                 compute_slot_metrics(pred, bootstrap), counts[i]))
+                                 compute_slot_metrics(pred, bootstrap), counts[i],
+                                 None if against is None else run_names[against]))
     group_results: list[GroupResult] = []
     start = 0
     for k, (group_name, (_, size)) in enumerate(zip(names, groups, strict=True)):
@@ -146,9 +172,9 @@ def evaluate_predictions(
         start += size
         if k == 0:
             diffs = []
-        elif size == 1:
+        elif size == 1 and members[0].vs_baseline_run is None:
             diffs = list(members[0].vs_baseline)  # the same computation, done once
-        else:
+        else:  # a group's gain is against the baseline group's mean, whatever its seeds
             diffs = [group_difference(base.gold, baseline_preds,
                                       [run.predictions.pred for run in members], metric,
                                       bootstrap) for metric in GROUP_METRICS]

@@ -119,6 +119,9 @@ class RunResult:
     """Slot F1, exact match and per-slot-type scores (runs with a slot head, on test rows
     with slot markup); None otherwise."""
     slot_rows: SlotRows | None = field(default=None, repr=False)
+    vs_baseline_run: str | None = None
+    """The baseline run ``vs_baseline`` compares with alone (the same training seed's);
+    None: the baseline group's mean (or this run is in the baseline group)."""
 
     @property
     def degenerate(self) -> bool:
@@ -136,6 +139,7 @@ class RunResult:
             "warnings": [w.as_dict() for w in self.warnings],
             "metrics": metrics,
             "vs_baseline": [d.as_dict() for d in self.vs_baseline],
+            "vs_baseline_run": self.vs_baseline_run,
             "provenance": self.provenance,
         }
 
@@ -245,6 +249,8 @@ class Evaluation:
             line = (f"{run.name}: accuracy {100 * acc.estimate:.1f} "
                     f"[{100 * acc.low:.1f}, {100 * acc.high:.1f}]")
             line += _accuracy_gain(run.vs_baseline)
+            if run.vs_baseline_run is not None and run.vs_baseline:
+                line += f" vs {run.vs_baseline_run}"
             if run.slots is not None:
                 for metric in SLOT_METRICS:
                     iv = getattr(run.slots, metric)

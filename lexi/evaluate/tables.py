@@ -96,15 +96,19 @@ def summary_rows(evaluation: Evaluation) -> list[list[str]]:
     rows = [[r.name, _interval(r.metrics.accuracy), _interval(r.metrics.macro_f1),
              _gain(r, "accuracy"), _gain(r, "macro_f1")] for r in evaluation.runs]
     if evaluation.grouped:
+        base = evaluation.groups[0]
         for row, run in zip(rows, evaluation.runs, strict=True):
             group = evaluation.group_of(run)
             row.insert(1, group.name if group else "")
+            # Which baseline the gain is against: the same seed's run, or the group mean.
+            row.append("—" if not run.vs_baseline else run.vs_baseline_run or
+                       f"{base.name} mean")
     return rows
 
 
 def summary_header(evaluation: Evaluation) -> list[str]:
     if evaluation.grouped:
-        return SUMMARY_HEADER[:1] + ["group"] + SUMMARY_HEADER[1:]
+        return SUMMARY_HEADER[:1] + ["group"] + SUMMARY_HEADER[1:] + ["gains against"]
     return SUMMARY_HEADER
 
 
@@ -126,7 +130,8 @@ def group_note(evaluation: Evaluation) -> str:
             f"resamples, seed {evaluation.bootstrap.seed}); it does not include the seed "
             f"spread, which the sd shows. Gains: group mean minus the mean of the baseline "
             f"group {base}, the same resampled rows for every run; p is the share of "
-            "resamples where the gain is ≤ 0. Per-run gains below are against that mean too.")
+            "resamples where the gain is ≤ 0. Per-run gains below are against the baseline "
+            "run of the same training seed where there is one, else against that mean.")
 
 
 def _group_f1(group: GroupResult) -> dict[str, float]:
