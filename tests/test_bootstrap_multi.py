@@ -231,18 +231,21 @@ def test_languages_file_dry_run_and_refused_variables(world, tmp_path, capsys):
 
 
 def test_baseline_key_names_task_model_and_settings():
-    base = {"source": "d/en-US.jsonl", "dev": "d/en-US.jsonl", "model": "default",
-            "train_args": "--epochs 1"}
+    base = {"data_root": "d", "source": "d/en-US.jsonl", "model": "default",
+            "train_args": "--epochs 1", "work": "w-sw", "seeds": "13"}
     key = baseline_key("massive", base)
     assert key.startswith("massive-default-")
-    assert baseline_key("massive", dict(base)) == key
+    # Not the language, its folder, the seeds or anything only the other runs use.
+    for same in ({"work": "w-tr", "lang": "tr", "locale": "tr-TR"}, {"seeds": "14,15"},
+                 {"epochs": "3", "adapt_args": "--lr 1e-3", "ops": "translate,inflect"}):
+        assert baseline_key("massive", dict(base, **same)) == key, same
     assert baseline_key("sib200", base) != key
-    assert baseline_key("massive", dict(base, train_args="--epochs 2")) != key
-    # the baseline's own budget (massive's baseline_epochs) names a different baseline
-    assert baseline_key("massive", dict(base, baseline_epochs="1")) != key
-    assert baseline_key("massive", dict(base, baseline_epochs="2")) != \
-        baseline_key("massive", dict(base, baseline_epochs="1"))
-    assert baseline_key("massive", dict(base, task="intent")) != key
+    # Everything the baseline's own command holds names a different baseline: the
+    # options of every run, the baseline's own budget (massive's baseline_epochs), the
+    # task, the data, and settings no one listed by hand.
+    for other in ({"train_args": "--epochs 2"}, {"baseline_epochs": "2"}, {"task": "intent"},
+                  {"source": "d/other.jsonl"}, {"dev": "d/dev.jsonl"}):
+        assert baseline_key("massive", dict(base, **other)) != key, other
     assert baseline_key("massive", dict(base, model="/x/tiny model/")).startswith(
         "massive-tiny-model-")
 

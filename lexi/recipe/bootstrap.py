@@ -156,17 +156,29 @@ def fetch_plan(plan: BootstrapPlan, offline: bool = False,
     return plan.fetched() if pending else plan
 
 
-def baseline_key(task: str, variables: dict[str, str]) -> str:
-    """The folder name of a shared English-only baseline: the task, the model and a digest
-    of what the baseline's training depends on besides the seed (English data, model,
-    training options), so that one baseline serves every language that trains it alike
-    and a different setting never overwrites it."""
-    what = [task, *(variables.get(name, "") for name in ("source", "dev", "model",
-                                                          "train_args", "task"))]
-    if variables.get("baseline_epochs"):  # a recipe that sets the baseline's budget apart
-        what.append(f"epochs={variables['baseline_epochs']}")
-    digest = hashlib.sha256(json.dumps(what).encode()).hexdigest()[:10]
-    model = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(variables.get("model", "")).name or "model")
+# Stand-ins for the seed and the baseline folder when a recipe is loaded only to read the
+# commands of its shared baseline steps (:func:`baseline_key`).
+_ANY_SEED = "SEED"
+_ANY_FOLDER = "BASELINE_DIR"
+
+
+def baseline_key(recipe_name: str | Path, variables: dict[str, str]) -> str:
+    """The folder name of a shared English-only baseline: the task (the recipe's name), the
+    model and a digest
+    of the commands of the recipe's baseline steps (those whose ``state:`` is
+    ``${baseline_dir}``), written for any seed and any folder, so that one baseline
+    serves every language whose baseline commands are the same and a different setting
+    (data, model, training options, the baseline's own budget) never overwrites it."""
+    probe = load_recipe(recipe_name, {**variables, "seeds": _ANY_SEED,
+                                      "baseline_dir": _ANY_FOLDER})
+    commands = [step.run for step in probe.steps if step.state == Path(_ANY_FOLDER)]
+    if not commands:
+        raise LexiError(f"recipe {recipe_name} has no step with state: ${{baseline_dir}}",
+                        hint="a shared baseline needs the recipe to say which steps it is")
+    task = Path(str(recipe_name)).stem
+    digest = hashlib.sha256(json.dumps([task, *commands]).encode()).hexdigest()[:10]
+    model = re.sub(r"[^A-Za-z0-9_.-]+", "-",
+                   Path(probe.variables.get("model", "")).name or "model")
     return f"{task}-{model.strip('-.') or 'model'}-{digest}"
 
 
@@ -224,8 +236,7 @@ def bootstrap(
         if "baseline_dir" in overrides:
             raise LexiError("--baselines and --var baseline_dir both say where the "
                             "baseline goes", hint="give one of them")
-        recipe = load_recipe(recipe_name, variables)
-        key = baseline_key(recipe_name, recipe.variables)
+        key = baseline_key(recipe_name, variables)
         variables["baseline_dir"] = str(Path(baselines) / key)
     recipe = load_recipe(recipe_name, variables)
     if on_recipe is not None:
