@@ -250,6 +250,41 @@ def test_baseline_key_names_task_model_and_settings():
         "massive-tiny-model-")
 
 
+def test_baseline_key_follows_a_recipes_own_baseline_variables(tmp_path):
+    # A user's recipe whose baseline reads a variable of its own: the key follows it, and
+    # a variable only the other steps read leaves it alone.
+    recipe = tmp_path / "mine.yml"
+    recipe.write_text("""vars:
+  seeds: "13"
+  work: w
+  baseline_dir: ${work}
+  model: default
+  extra: "--max-length 64"
+  other: "a"
+steps:
+  - name: train-baseline
+    foreach: train_seed in ${seeds}
+    state: ${baseline_dir}
+    run: >
+      lexi train --model ${model} ${extra} --seed ${train_seed}
+      -o ${baseline_dir}/runs/b-s${train_seed}
+    outputs:
+      - ${baseline_dir}/runs/b-s${train_seed}
+  - name: train-other
+    run: lexi train --model ${model} ${other} -o ${work}/runs/o
+    outputs:
+      - ${work}/runs/o
+""")
+    key = baseline_key(recipe, {})
+    assert key.startswith("mine-default-")
+    assert baseline_key(recipe, {"extra": "--max-length 128"}) != key
+    assert baseline_key(recipe, {"other": "b", "work": "elsewhere", "seeds": "14"}) == key
+    no_shared = tmp_path / "plain.yml"
+    no_shared.write_text(recipe.read_text().replace("    state: ${baseline_dir}\n", ""))
+    with pytest.raises(LexiError, match="no step with state"):
+        baseline_key(no_shared, {})
+
+
 def test_summary_flags_degenerate_runs_and_failures(tmp_path):
     score = {"mean": 0.5, "sd": 0.02, "low": 0.45, "high": 0.55, "runs": ["a", "b"]}
     good = LanguageRun("sw", "sw", "Swahili", "massive", "sw-KE", OK, seconds=312,
