@@ -12,6 +12,7 @@ from lexi.cli._util import SPLIT_VALUES, BatchSize, app, console, print_json
 from lexi.evaluate import evaluate
 from lexi.evaluate.evaluation import Evaluation
 from lexi.evaluate.metrics import GroupScore, Interval
+from lexi.evaluate.tables import gains_against
 
 # Repeatable options.
 Runs = Annotated[list[str] | None, typer.Option(
@@ -63,9 +64,7 @@ def print_tables(evaluation: Evaluation) -> None:
         if evaluation.grouped:
             group = evaluation.group_of(result)
             cells.insert(1, group.name if group else "")
-            # The same seed's baseline run, or the baseline group's mean.
-            cells.append("—" if not result.vs_baseline else result.vs_baseline_run or
-                         f"{evaluation.groups[0].name} mean")
+            cells.append(gains_against(result, evaluation.groups[0]))
         table.add_row(*cells)
     console.print(table)
     if evaluation.has_slots:

@@ -100,10 +100,13 @@ def summary_rows(evaluation: Evaluation) -> list[list[str]]:
         for row, run in zip(rows, evaluation.runs, strict=True):
             group = evaluation.group_of(run)
             row.insert(1, group.name if group else "")
-            # Which baseline the gain is against: the same seed's run, or the group mean.
-            row.append("—" if not run.vs_baseline else run.vs_baseline_run or
-                       f"{base.name} mean")
+            row.append(gains_against(run, base))
     return rows
+
+
+def gains_against(run: RunResult, base: GroupResult) -> str:
+    """Which baseline a run's gain is against: the same seed's run, or the group mean."""
+    return "—" if not run.vs_baseline else run.vs_baseline_run or f"{base.name} mean"
 
 
 def summary_header(evaluation: Evaluation) -> list[str]:

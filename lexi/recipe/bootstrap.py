@@ -31,17 +31,25 @@ from lexi.resources.remote import Remote, obtain
 
 # Called around each download: the context yields the progress callback (done, total).
 OnFetch = Callable[[Remote], AbstractContextManager[Progress | None]]
-# The seed groups that can be the recipe's model, the one preferred last: the soup exists
-# only when the recipe ran its self-training round, soup2 only after a second round.
-MODELS = ("averaged", "soup", "soup2")
+# The soups of the self-training rounds, in round order: soup exists only when the recipe
+# ran its round, soup2 only after a second one.
+SOUPS = ("soup", "soup2")
+# The seed groups that can be the recipe's model, the one preferred last.
+MODELS = ("averaged", *SOUPS)
+
+
+def last_soup(groups: list[dict]) -> dict | None:
+    """The last round's soup among the evaluation's seed groups (None without a round)."""
+    named = {group["name"]: group for group in groups}
+    return next((named[name] for name in reversed(SOUPS) if name in named), None)
 
 
 def model_group(groups: list[dict]) -> dict:
     """The recipe's model among the evaluation's seed groups: ``soup2`` after a second
     self-training round, else ``soup`` when there is one, else ``averaged``, else the last
     group (a recipe of other names)."""
-    named = {group["name"]: group for group in groups}
-    return next((named[name] for name in reversed(MODELS) if name in named), groups[-1])
+    averaged = next((group for group in groups if group["name"] == "averaged"), None)
+    return last_soup(groups) or averaged or groups[-1]
 
 
 @dataclass
@@ -164,11 +172,11 @@ _ANY_FOLDER = "BASELINE_DIR"
 
 def baseline_key(recipe_name: str | Path, variables: dict[str, str]) -> str:
     """The folder name of a shared English-only baseline: the task (the recipe's name), the
-    model and a digest
-    of the commands of the recipe's baseline steps (those whose ``state:`` is
-    ``${baseline_dir}``), written for any seed and any folder, so that one baseline
-    serves every language whose baseline commands are the same and a different setting
-    (data, model, training options, the baseline's own budget) never overwrites it."""
+    model and a digest of the commands of the recipe's baseline steps (those whose
+    ``state:`` is ``${baseline_dir}``), written for any seed and any folder, so that one
+    baseline serves every language whose baseline commands are the same and a different
+    setting (data, model, training options, the baseline's own budget) never overwrites
+    it."""
     probe = load_recipe(recipe_name, {**variables, "seeds": _ANY_SEED,
                                       "baseline_dir": _ANY_FOLDER})
     commands = [step.run for step in probe.steps if step.state == Path(_ANY_FOLDER)]
@@ -243,7 +251,7 @@ def bootstrap(
         on_recipe(recipe)
     until = plan.until if plan is not None else None
     if until is not None:  # no evaluation, but a pool (--unlabelled): the rounds still run
-        until = next((name for name in ("soup2", "soup") if recipe.steps_of(name)), until)
+        until = next((name for name in reversed(SOUPS) if recipe.steps_of(name)), until)
     # (A pool with no confident row does not stop the run: the recipes' selftrain step
     # writes an empty file with --allow-empty.)
     outcomes = run_recipe(recipe, force or [], dry_run, on_event, until, shared_ran,

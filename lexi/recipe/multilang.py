@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from lexi.errors import LexiError
-from lexi.recipe.bootstrap import BootstrapResult, bootstrap, model_group
+from lexi.recipe.bootstrap import SOUPS, BootstrapResult, bootstrap, last_soup, model_group
 from lexi.recipe.config import Recipe
 from lexi.recipe.plan import BootstrapPlan, Resources
 from lexi.resources.languages import resolve_language
@@ -229,11 +229,10 @@ def _record(run: LanguageRun, result: BootstrapResult, dry_run: bool) -> None:
     if len(groups) >= 2:
         named = {group["name"]: group for group in groups}
         # The soup column holds the last round's soup (soup2 after a second round).
-        soup = named.get("soup2") or named.get("soup")
+        soup = last_soup(groups)
         # `augmented` keeps what it always held: the averaged model (a recipe without
         # one: its last group that is not a soup).
-        averaged = named.get("averaged") or [
-            g for g in groups if g["name"] not in ("soup", "soup2")][-1]
+        averaged = named.get("averaged") or [g for g in groups if g["name"] not in SOUPS][-1]
         run.baseline, run.augmented = _group(groups[0]), _group(averaged)
         run.gain = _accuracy_gain(averaged)
         if soup is not None:
