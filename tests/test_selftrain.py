@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from lexi.data.pool import PoolRow, pool_format, read_pool
 from lexi.errors import LexiError
 from lexi.model.config import TrainConfig
 from lexi.model.predict import load_predictor
@@ -17,13 +18,10 @@ from lexi.model.selftrain import (
     BELOW_THRESHOLD,
     OVER_CAP,
     RUNS_DISAGREE,
-    PoolRow,
     Pseudo,
     SelfTrainConfig,
     cap_per_label,
-    pool_format,
     pseudo_label,
-    read_pool,
     select,
 )
 from lexi.model.train import load_examples, train

@@ -138,6 +138,15 @@ Seed = Annotated[int, _opt("--seed", help="Global seed: same seed, same output."
 Sense = Annotated[str, _opt(
     "--sense", help="Which translation: weight (sampled by weight), random, first.",
 )]
+SenseText = Annotated[str | None, _opt(
+    "--sense-text",
+    help="Unlabelled target-language text (one utterance a line, or a dataset file whose "
+    "labels are never read): each translation's weight is multiplied by how often it occurs "
+    "there (plus 1), e.g. 'play' → 'cheza' rather than 'tamthilia' (a stage play).",
+)]
+SenseTextSplit = Annotated[str | None, _opt(
+    "--sense-text-split", help="With a dataset file as --sense-text: only this split (train).",
+)]
 Unknown = Annotated[str, _opt(
     "--unknown",
     help="Words the lexicon cannot translate, outside slots (slot values are never "
@@ -226,6 +235,8 @@ def synth_command(
     per_utterance: PerUtterance = 1,
     seed: Seed = 0,
     sense: Sense = "weight",
+    sense_text: SenseText = None,
+    sense_text_split: SenseTextSplit = None,
     unknown: Unknown = "keep",
     function_words: FunctionWords = None,
     numbers: Numbers = NUMBERS_DEFAULT,
@@ -263,7 +274,8 @@ def synth_command(
     Numbers, times, weekdays and months are read as whole expressions and written as
     `--numbers` says (spelled by CLDR in the `--locale` language, word by word through the
     lexicon, or kept); words the lexicon lacks stay English unless `--unknown` drops them;
-    `--report` shows how much of each row and label was translated.
+    `--report` shows how much of each row and label was translated. `--sense-text` weighs a
+    word's translations by how often each occurs in unlabelled target-language text.
 
     Output is MASSIVE jsonl; each row records its provenance under `lexi`. An existing
     output file is kept unless `--overwrite` is given; 0 rows selected is an error.
@@ -275,7 +287,8 @@ def synth_command(
         raise typer.BadParameter("--json prints on stdout, so the rows need -o FILE")
     summary = synth(
         source, output, lexicon, ops, split=split, format=format, locale=locale,
-        per_utterance=per_utterance, seed=seed, sense=sense, unknown=unknown,
+        per_utterance=per_utterance, seed=seed, sense=sense, sense_text=sense_text,
+        sense_text_split=sense_text_split, unknown=unknown,
         function_words=function_words, numbers=numbers,
         slot_mode=slot_mode, slot_lexicon=slot_lexicon, token_ratio=token_ratio,
         sentence_ratio=sentence_ratio, morph=morph, unimorph=unimorph, morph_model=morph_model,

@@ -113,8 +113,9 @@ class FreshViewSpec:
     synth: dict
     resources: dict
 
-    RESOURCE_KEYS = ("slot_lexicon", "morph", "unimorph", "morph_model", "phonetic_lang")
-    PATH_KEYS = ("slot_lexicon", "unimorph", "morph_model")
+    RESOURCE_KEYS = ("slot_lexicon", "morph", "unimorph", "morph_model", "phonetic_lang",
+                     "sense_text", "sense_text_split")
+    PATH_KEYS = ("slot_lexicon", "unimorph", "morph_model", "sense_text")
 
     @classmethod
     def read(cls, path: str | Path) -> FreshViewSpec:

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from lexi.synth.align import Chunk
 from lexi.synth.numbers import NUMBER_STARTERS, CldrNumbers, find_numbers, has_digit
+from lexi.synth.sense_prior import SensePrior
 from lexi.synth.sites import (
     SLOT_LEXICON,
     ChunkMatches,
@@ -110,8 +111,10 @@ class LexiconMatcher:
         numbers: CldrNumbers | None = None,
         analyze: Analyzer | None = None,
         lemmatize: Lemmatizer | None = None,
+        sense_prior: SensePrior | None = None,
     ) -> None:
         self.lexicons = tuple(lexicons)
+        self.sense_prior = sense_prior
         self.slot_lexicon = slot_lexicon
         self.slot_mode = slot_mode
         self.numbers_mode = numbers_mode
@@ -400,7 +403,8 @@ class LexiconMatcher:
         senses = self._senses.get((index, match.source, capital))
         if senses is None:
             senses = remember(
-                self._senses, (index, match.source, capital), senses_of(match.entries, capital)
+                self._senses, (index, match.source, capital),
+                senses_of(match.entries, capital, self.sense_prior),
             )
         if not senses[0]:
             return None

@@ -45,6 +45,7 @@ from lexi.synth.matcher import (
 )
 from lexi.synth.numbers import CldrNumbers, cldr_numbers, resolve_numbers
 from lexi.synth.seeded import SeededStream
+from lexi.synth.sense_prior import SensePrior
 from lexi.synth.sites import CLDR, SLOT_LEXICON, UNUSABLE, ChunkMatches, Site, written
 
 # Source-row fields that describe the English text and would be false for a synthetic row.
@@ -113,7 +114,9 @@ class Synthesizer:
     lexicons in provenance. ``numbers``: the CLDR speller of numbers, times and calendar
     names (default: :func:`~lexi.synth.numbers.cldr_numbers` of the config's locale);
     ``config.numbers == "auto"`` becomes ``cldr`` when it has spell-out rules, else
-    ``lexicon`` (``self.config`` holds the resolved mode).
+    ``lexicon`` (``self.config`` holds the resolved mode). ``sense_prior``: target-language
+    text's counts, which reweigh each word's translations
+    (:class:`~lexi.synth.sense_prior.SensePrior`).
 
     Results depend only on the configuration, the resources and the source row; the
     memos the instance keeps (tokenisation, matches, inflections) only save time.
@@ -131,6 +134,7 @@ class Synthesizer:
         lexicon_names: Sequence[str] | None = None,
         lemmatize: Lemmatizer | None = None,
         numbers: CldrNumbers | None = None,
+        sense_prior: SensePrior | None = None,
     ) -> None:
         if not lexicons:
             raise LexiError("synthesis needs at least one lexicon", hint="pass --lexicon")
@@ -176,6 +180,7 @@ class Synthesizer:
         self.matcher = LexiconMatcher(
             self.lexicons, slot_lexicon, slot_mode=config.slot_mode, numbers_mode=mode,
             numbers=self.numbers, analyze=analyze, lemmatize=lemmatize,
+            sense_prior=sense_prior,
         )
         # Per-instance memos: each maps arguments to a result that depends on nothing else.
         self._layouts: dict = {}

@@ -47,6 +47,8 @@ def build_synthesizer(
     phonetic_lang: str | None = None,
     lemma_fallback: bool = True,
     freeze_after_load: bool = False,
+    sense_text: str | Path | None = None,
+    sense_text_split: str | None = None,
 ) -> Synthesizer:
     """A :class:`Synthesizer` over lexicon files (SQLite store or TSV; or lexicons
     already loaded, as ``lexi lexicon coverage`` passes them) and, when asked for, a
@@ -55,6 +57,9 @@ def build_synthesizer(
     ``freeze_after_load``: large stores' entries go to ``gc.freeze()`` once loaded (see
     :func:`~lexi.lexicon.store.read_store`); process-wide, so only for a process that
     builds one synthesizer and then works with it (``lexi synth``, ``lexi train --synth``).
+    ``sense_text``: unlabelled target-language text (one utterance a line, or a dataset
+    file whose labels are ignored; ``sense_text_split``: only that split of it) whose
+    counts reweigh each word's translations (:mod:`lexi.synth.sense_prior`).
     """
     # Imported here so that the operators stay usable with any lexicon-like object.
     from lexi.lexicon import load_lexicon
@@ -93,10 +98,23 @@ def build_synthesizer(
         from lexi.synth.phonetic import EpitranTranscriber
 
         transcribe = EpitranTranscriber(lang, config.phonetic_style)
+    sense_prior = None
+    if sense_text is not None:
+        if str(sense_text) != "-" and not Path(sense_text).is_file():
+            raise LexiError(f"no such --sense-text file: {sense_text}",
+                            hint="unlabelled target-language text, one utterance a line, "
+                            "or a dataset file")
+        from lexi.data.pool import read_pool
+        from lexi.synth.sense_prior import SensePrior
+
+        sense_prior = SensePrior.from_texts(
+            row.text for row in read_pool(str(sense_text), split=sense_text_split))
+    elif sense_text_split is not None:
+        raise LexiError("--sense-text-split needs --sense-text")
     return Synthesizer(
         config, views, slot_lexicon=slot_view, analyze=analyze, morphology=morphology,
         transcribe=transcribe, lexicon_names=names,
-        lemmatize=lemmatize,
+        lemmatize=lemmatize, sense_prior=sense_prior,
     )
 
 

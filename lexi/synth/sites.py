@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from lexi.lexicon.model import Entry
 from lexi.synth.align import Chunk
 from lexi.synth.numbers import CldrNumbers, NumberExpr
+from lexi.synth.sense_prior import SensePrior
 
 # A target form with these would break ``annot_utt`` markup (brackets) or jsonl (breaks).
 UNUSABLE = re.compile(r"[\[\]\n\r]")
@@ -62,12 +63,20 @@ def usable_entries(entries: Sequence[Any]) -> tuple[Any, ...]:
     )
 
 
-def senses_of(entries: Sequence[Any], capital: bool) -> Senses:
-    """The :data:`Senses` of a match's entries, after a capitalised word or not."""
+def senses_of(entries: Sequence[Any], capital: bool, prior: SensePrior | None = None) -> Senses:
+    """The :data:`Senses` of a match's entries, after a capitalised word or not; with a
+    ``prior``, each weight is the prior's (lexicon weight × count in target text), the
+    senses ordered by it (so ``--sense first`` takes the one the text favours)."""
     usable = usable_entries(entries)
     if not usable:
         return (), (), None
-    weights = list(accumulate(max(float(e.weight), 0.0) for e in usable))
+    own = [max(float(e.weight), 0.0) for e in usable]
+    if prior is not None and len(usable) > 1:
+        own = [prior.weight(e.target, w) for e, w in zip(usable, own, strict=True)]
+        # Stable: equal weights keep the lexicon's order.
+        order = sorted(range(len(usable)), key=lambda i: -own[i])
+        usable, own = tuple(usable[i] for i in order), [own[i] for i in order]
+    weights = list(accumulate(own))
     targets = tuple(written(e.target, capital) for e in usable)
     return usable, targets, tuple(weights) if weights[-1] > 0 else None
 

@@ -31,6 +31,8 @@ def synthesize(
     per_utterance: int = 1,
     seed: int = 0,
     sense: str = "weight",
+    sense_text: str | None = None,
+    sense_text_split: str | None = None,
     unknown: str = "keep",
     function_words: str | None = None,
     numbers: str = NUMBERS_DEFAULT,
@@ -61,10 +63,12 @@ def synthesize(
     should not; see :func:`~lexi.lexicon.store.read_store`). ``workers``: processes that
     synthesise (1: this one; 0: one per available core), with the same output as 1.
     ``inflect_from`` / ``inflect_pos`` (comma separated; ``None``: all) narrow ``inflect``
-    (:class:`~lexi.synth.config.SynthConfig`)."""
+    (:class:`~lexi.synth.config.SynthConfig`). ``sense_text``: unlabelled target-language
+    text whose counts reweigh each word's translations (``sense_text_split``: only that
+    split of a dataset file; :mod:`lexi.synth.sense_prior`)."""
     # Checked before the lexicons and paradigms load (which can take a while): no output
     # may replace an input, nor an existing file without ``overwrite``.
-    inputs = [source, *lexicons, slot_lexicon, unimorph, morph_model]
+    inputs = [source, *lexicons, slot_lexicon, unimorph, morph_model, sense_text]
     check_output(output, inputs, overwrite=overwrite)
     resolve_workers(workers)  # a bad count is refused before anything loads
     if locale is not None:
@@ -91,7 +95,8 @@ def synthesize(
     factory = functools.partial(
         build_synthesizer, config, lexicons, slot_lexicon=slot_lexicon, morph=morph,
         unimorph=unimorph, morph_model=morph_model, phonetic_lang=phonetic_lang,
-        freeze_after_load=freeze_after_load,
+        freeze_after_load=freeze_after_load, sense_text=sense_text,
+        sense_text_split=sense_text_split,
     )
     synthesizer = factory()
     with _young_collections_rarer():
