@@ -118,7 +118,7 @@ def test_any_language_runs_when_every_resource_is_given(tmp_path, monkeypatch):
     assert variables == {
         "lang": "ee", "sib200": "ewe_Latn", "source": str(given.source),
         "dev": str(given.dev), "target": str(given.target), "lexicon_tsv": str(given.lexicon),
-        "unlabelled": "", "unlabelled_args": "",
+        "unlabelled": "", "unlabelled_args": "", "sense_text_args": "",
     }
     # Any spelling of Ewe; auto picks SIB-200 (no MASSIVE locale, and the target is a TSV).
     for lang in ("ewe", "ewe_Latn", "Ewe"):
@@ -212,12 +212,13 @@ def test_the_self_training_pool_is_found_given_or_left_out(tmp_path, monkeypatch
     train.write_text("index_id\tcategory\ttext\n1\tscience\tmai\n")
     _, variables = bootstrap_variables("ln", data_root=root)
     assert (variables["unlabelled"], variables["unlabelled_args"]) == (str(train), "")
+    assert variables["sense_text_args"] == f"--sense-text {train}"
     plan = plan_bootstrap("ln", data_root=root)
     assert (f"  unlabelled: {train} (data root): one self-training round (its labels are "
             "never read)") in plan.describe()
     # --no-selftrain: none, and the recipe leaves its steps out.
     _, variables = bootstrap_variables("ln", data_root=root, selftrain=False)
-    assert variables["unlabelled"] == ""
+    assert variables["unlabelled"] == variables["sense_text_args"] == ""
     result = bootstrap("ln", data_root=root, work=tmp_path / "ln", dry_run=True,
                        selftrain=False)
     assert [s.name for s in result.recipe.left_out] == [
@@ -234,6 +235,7 @@ def test_the_self_training_pool_is_found_given_or_left_out(tmp_path, monkeypatch
     _, variables = bootstrap_variables("sw", data_root=root)
     assert (variables["unlabelled"], variables["unlabelled_args"]) == (str(locale),
                                                                        "--split train")
+    assert variables["sense_text_args"] == f"--sense-text {locale} --sense-text-split train"
     # --unlabelled FILE: read as it is (a path with a space is one shell word).
     pool = tmp_path / "my pool.txt"
     pool.write_text("habari\n")
@@ -242,6 +244,14 @@ def test_the_self_training_pool_is_found_given_or_left_out(tmp_path, monkeypatch
     result = bootstrap("sw", data_root=root, given=Resources(unlabelled=pool),
                        work=tmp_path / "sw", dry_run=True)
     assert result.recipe.step("selftrain").argv[2] == str(pool)
+    # The synthesis reads the pool only when sense_args says so (and then as one word).
+    assert str(pool) in result.recipe.step("synth").inputs
+    assert "--sense-text" not in result.recipe.step("synth").argv
+    weighed = bootstrap("sw", data_root=root, given=Resources(unlabelled=pool),
+                        work=tmp_path / "sw", dry_run=True,
+                        overrides={"sense_args": "${sense_text_args}"})
+    argv = weighed.recipe.step("synth").argv
+    assert argv[argv.index("--sense-text") + 1] == str(pool)
     assert result.recipe.step("selftrain").inputs == (str(pool), f"{tmp_path}/sw/runs/averaged-s13")
 
 

@@ -1,6 +1,7 @@
 """The self-training pool of ``lexi bootstrap``: the unlabelled target-language text that
 the recipes' self-training steps (``selftrain``, ``train-selftrained``, ``soup``) label,
-handed to them as the variables ``unlabelled`` and ``unlabelled_args``.
+handed to them as the variables ``unlabelled`` and ``unlabelled_args``, and to synthesis as
+``sense_text_args`` (``lexi synth --sense-text``: the text's counts weigh translations).
 
 The pool is the first of:
 
@@ -72,12 +73,18 @@ def find_pool(task: str, given: Path | None, target: Found, remote: RemoteCatalo
 
 def pool_variables(pool: Found, selftrain: bool = True) -> dict[str, str]:
     """``unlabelled`` (a shell word, quoted where needed; empty: the self-training steps
-    are left out) and ``unlabelled_args`` for the recipe; always both, so that the recipe's
-    own defaults (its data root's files) never stand in for what bootstrap found."""
+    are left out), ``unlabelled_args`` and ``sense_text_args`` (the same text as ``lexi
+    synth --sense-text`` options) for the recipe; always all three, so that the recipe's own
+    defaults (its data root's files) never stand in for what bootstrap found."""
     if pool.path is None or not selftrain:
-        return {"unlabelled": "", "unlabelled_args": ""}
-    return {"unlabelled": shlex.quote(str(pool.path)),
-            "unlabelled_args": "--split train" if pool.origin == TARGET_TRAIN else ""}
+        return {"unlabelled": "", "unlabelled_args": "", "sense_text_args": ""}
+    quoted, train_only = shlex.quote(str(pool.path)), pool.origin == TARGET_TRAIN
+    return {"unlabelled": quoted,
+            "unlabelled_args": "--split train" if train_only else "",
+            # The same text for lexi synth --sense-text (used when the recipe's sense_args
+            # says so): what the pool is to selftrain, in synth's options.
+            "sense_text_args": f"--sense-text {quoted}"
+            + (" --sense-text-split train" if train_only else "")}
 
 
 def describe_pool(pool: Found, offer: Remote | None, selftrain: bool = True) -> str | None:
