@@ -109,6 +109,8 @@ def build_synthesizer(
 
         sense_prior = SensePrior.from_texts(
             row.text for row in read_pool(str(sense_text), split=sense_text_split))
+        log.info("sense text %s: %d utterances, %d words weigh the translations", sense_text,
+                 len(sense_prior.sentences), sense_prior.words)
     elif sense_text_split is not None:
         raise LexiError("--sense-text-split needs --sense-text")
     return Synthesizer(
