@@ -86,6 +86,10 @@ def test_synth_draws_the_sense_the_text_shows(files, tmp_path):
     lexi.synthesize(str(source), str(first), [str(lexicon)], sense="first",
                     sense_text=str(text))
     assert played(first) == Counter({"cheza": 200})
+    row = json.loads(first.read_text(encoding="utf-8").splitlines()[0])
+    assert row["lexi"]["params"]["sense_text"] == "pool.txt"
+    row = json.loads(plain.read_text(encoding="utf-8").splitlines()[0])
+    assert "sense_text" not in row["lexi"]["params"]
 
 
 def test_a_dataset_pool_gives_only_its_text_and_the_split_chosen(files, tmp_path):
@@ -102,6 +106,8 @@ def test_a_dataset_pool_gives_only_its_text_and_the_split_chosen(files, tmp_path
     lexi.synthesize(str(source), str(out), [str(lexicon)], sense="first",
                     sense_text=str(pool), sense_text_split="train")
     assert played(out) == Counter({"cheza": 200})  # the test row's words were not counted
+    row = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    assert row["lexi"]["params"]["sense_text"] == "pool.jsonl (train)"
     lexi.synthesize(str(source), str(out), [str(lexicon)], sense="first",
                     sense_text=str(pool), overwrite=True)
     assert played(out) == Counter({"tamthilia": 200})  # 1 × (3 + 1) against cheza's 0.5 × (2 + 1)
@@ -138,3 +144,14 @@ def test_fresh_views_take_the_text_relative_to_the_spec(files, tmp_path):
                     encoding="utf-8")
     read = FreshViewSpec.read(spec)
     assert read.resources == {"sense_text": str(text)}
+
+
+def test_workers_weigh_the_same_way(files, tmp_path):
+    import lexi
+
+    lexicon, source, text = files
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    lexi.synthesize(str(source), str(one), [str(lexicon)], seed=3, sense_text=str(text))
+    lexi.synthesize(str(source), str(two), [str(lexicon)], seed=3, sense_text=str(text),
+                    workers=2)
+    assert one.read_bytes() == two.read_bytes()

@@ -167,6 +167,9 @@ class Synthesizer:
         self.transcribe = transcribe
         self.lexicon_names = tuple(lexicon_names or (f"lexicon{i}" for i in range(len(lexicons))))
         self._params = {op: config.params_for(op) for op in config.generators}
+        if sense_prior is not None:  # the text that weighed the senses, in every row
+            for params in self._params.values():
+                params["sense_text"] = sense_prior.source or "given"
         # Read for every source row: a property of the config that builds a tuple each time.
         self._generators = config.generators
         # The target language, without region, that _check_source compares a row's with.

@@ -108,7 +108,8 @@ def build_synthesizer(
         from lexi.synth.sense_prior import SensePrior
 
         sense_prior = SensePrior.from_texts(
-            row.text for row in read_pool(str(sense_text), split=sense_text_split))
+            (row.text for row in read_pool(str(sense_text), split=sense_text_split)),
+            source=Path(sense_text).name + (f" ({sense_text_split})" if sense_text_split else ""))
         log.info("sense text %s: %d utterances, %d words weigh the translations", sense_text,
                  len(sense_prior.sentences), sense_prior.words)
     elif sense_text_split is not None:

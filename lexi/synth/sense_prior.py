@@ -41,11 +41,13 @@ class SensePrior:
 
     ``sentences``: the text, one tuple of words (:func:`text_words`) per utterance.
     ``smoothing``: added to every count before it multiplies a weight (> 0, so that a
-    translation the text lacks is still drawn, only less often).
+    translation the text lacks is still drawn, only less often). ``source``: where the
+    text came from (a file name), recorded in each synthetic row's provenance.
     """
 
     sentences: tuple[tuple[str, ...], ...]
     smoothing: float = DEFAULT_SMOOTHING
+    source: str | None = None
     # Built on first use: n-gram counts per length n, and inner-substring counts.
     _ngrams: dict[int, Counter] = field(default_factory=dict, repr=False)
     _inner: Counter | None = field(default=None, repr=False)
@@ -58,9 +60,10 @@ class SensePrior:
             raise LexiError(f"the sense prior's smoothing must be positive, not {self.smoothing}")
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], smoothing: float = DEFAULT_SMOOTHING) -> SensePrior:
+    def from_texts(cls, texts: Iterable[str], smoothing: float = DEFAULT_SMOOTHING,
+                   source: str | None = None) -> SensePrior:
         sentences = tuple(words for words in map(text_words, texts) if words)
-        return cls(sentences, smoothing)
+        return cls(sentences, smoothing, source)
 
     @property
     def words(self) -> int:
