@@ -322,3 +322,30 @@ def test_run_json_feeds_back_from_another_folder(tiny, tmp_path, monkeypatch):
     assert run_cli(["train", "--config", str(data.parent / "rel-run" / "run.json"),
                     "-o", "again"]) == 0
     assert (elsewhere / "again" / "run.json").exists()
+
+
+def test_cpu_bf16_autocast_trains_in_bf16_and_is_recorded(tiny, tmp_path):
+    # The encoder's linear layers compute in bf16 only when asked; the run still learns,
+    # and run.json records the setting so that --config repeats it.
+    seen: dict[bool, set[torch.dtype]] = {False: set(), True: set()}
+
+    def run_with(cpu_bf16: bool) -> list[float]:
+        def record(module, inputs, output):
+            if isinstance(module, torch.nn.Linear) and module.training:
+                seen[cpu_bf16].add(output.dtype)
+
+        hook = torch.nn.modules.module.register_module_forward_hook(record)
+        try:
+            result = train(config_for(tiny, tmp_path / f"bf16-{cpu_bf16}", epochs=3,
+                                      cpu_bf16=cpu_bf16))
+        finally:
+            hook.remove()
+        return [epoch["train_loss"] for epoch in result.history]
+
+    plain, bf16 = run_with(False), run_with(True)
+    assert seen[False] == {torch.float32}
+    assert torch.bfloat16 in seen[True]
+    assert bf16[-1] < 0.8 * bf16[0]
+    assert bf16 != plain
+    run = json.loads((tmp_path / "bf16-True" / "run.json").read_text())
+    assert run["config"]["cpu_bf16"] is True

@@ -120,6 +120,10 @@ def train_cmd(
     device: Annotated[str, typer.Option("--device", help="auto, cpu or cuda.")] = _D["device"],
     threads: Annotated[int | None, typer.Option(
         "--threads", help="CPU threads [default: all cores].")] = _D["threads"],
+    cpu_bf16: Annotated[bool, typer.Option(
+        "--cpu-bf16", help="bf16 autocast on the CPU too (on CUDA it is always on); pays only "
+        "on CPUs with fast bf16 units (AMX): measure with benchmarks/bench_train.py.")
+    ] = _D["cpu_bf16"],
     max_steps: Annotated[int | None, typer.Option(
         "--max-steps", help="Stop after N optimizer steps (smoke tests, benchmarks).")
     ] = _D["max_steps"],
@@ -165,7 +169,7 @@ def train_cmd(
         on_divergence=on_divergence, max_length=max_length, max_steps=max_steps,
         patience=patience, seed=seed, device=device, threads=threads, resume=resume,
         overwrite=overwrite, task=task, slot_weight=slot_weight,
-        slot_lr_scale=slot_lr_scale,
+        slot_lr_scale=slot_lr_scale, cpu_bf16=cpu_bf16,
     )
     if config_file is not None:
         # Compared by name: typer may ship its own copy of click's ParameterSource enum.

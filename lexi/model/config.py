@@ -111,6 +111,11 @@ class TrainConfig:
     token vectors vary little from token to token (per-dimension spread 0.10–0.24 for the
     default model), so at the adapter's rate a linear tagger stays at the tag prior for
     hundreds of steps (docs/training.md, "Slots")."""
+    cpu_bf16: bool = False
+    """Run the forward pass under bf16 autocast on the CPU as well (on CUDA it always is).
+    Off by default: on this project's AVX-512-BF16 CPU without AMX a LoRA step was no
+    faster (docs/performance.md, "bf16 autocast on the CPU"); CPUs with AMX tiles may gain,
+    which ``benchmarks/bench_train.py`` measures."""
 
     def __post_init__(self) -> None:
         from lexi.data.readers import split_value

@@ -62,9 +62,13 @@ def versions() -> dict[str, str]:
             "transformers": transformers.__version__, "peft": peft.__version__}
 
 
-def autocast(device: torch.device):
+def autocast(device: torch.device, cpu_bf16: bool = False):
+    """bf16 autocast on CUDA always; on the CPU only when asked (``TrainConfig.cpu_bf16``):
+    whether it pays there depends on the CPU's bf16 units, so it is measured, not assumed."""
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
+    if cpu_bf16:
+        return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 

@@ -277,7 +277,7 @@ class _Loop:
                 sync = contextlib.nullcontext() if boundary or dist_env.world_size == 1 \
                     else network.no_sync()
                 with sync:
-                    with autocast(device):
+                    with autocast(device, config.cpu_bf16):
                         if slot_tags is None:
                             logits = network(input_ids.to(device), mask.to(device))
                         else:
