@@ -15,7 +15,9 @@ from lexi.errors import LexiError
 from lexi.model.config import TrainConfig
 from lexi.model.predict import load_predictor
 from lexi.model.selftrain import (
+    BACK_DISAGREES,
     BELOW_THRESHOLD,
+    NOTHING_TO_TRANSLATE_BACK,
     OVER_CAP,
     RUNS_DISAGREE,
     Pseudo,
@@ -23,6 +25,7 @@ from lexi.model.selftrain import (
     cap_per_label,
     pseudo_label,
     select,
+    translate_back,
 )
 from lexi.model.train import load_examples, train
 
@@ -151,6 +154,53 @@ def test_agreement_keeps_only_rows_both_runs_label_alike(world, tmp_path):
     assert len(same) == len(world["pool_rows"])
 
 
+def test_translate_back_reads_the_synthesis_lexicon_backwards(tmp_path):
+    lexicon = tmp_path / "en-sw.tsv"
+    lexicon.write_text("wake\tamka\nme\tmimi\nwake up\tamka\nalarm\tkengele\n",
+                       encoding="utf-8")
+    rows = [PoolRow("1", "Amka mimi sasa"), PoolRow("2", "hakuna kitu"),
+            PoolRow("3", "weka kengele")]
+    # Words the lexicon lacks stay, a capital stays; a row with none of its words has no
+    # second view. "amka" has two English sources of equal weight: either may be drawn.
+    back = translate_back(rows, [str(lexicon)])
+    assert back[1] is None
+    assert back[0] in {"Wake me sasa", "Wake up me sasa"}
+    assert back[2] == "weka alarm"
+    with pytest.raises(LexiError, match="no such lexicon"):
+        translate_back(rows, [str(tmp_path / "missing.tsv")])
+
+
+def test_back_translated_view_keeps_only_rows_both_views_label_alike(world, tmp_path):
+    """An identity lexicon makes the back-translated pool the pool itself: --agree-back RUN is
+    then --agree RUN; words the lexicon lacks leave a row without a second view."""
+    lowest = min(prob for _, prob in world["best"].values())
+    words = sorted({w for r in world["pool_rows"] for w in r["utt"].lower().split()})
+    identity = tmp_path / "identity.tsv"
+    identity.write_text("".join(f"{w}\t{w}\n" for w in words), encoding="utf-8")
+    result, rows = label_pool(world, tmp_path / "back.jsonl", threshold=lowest,
+                              agree_back=[str(world["other"])], back_lexicon=[str(identity)])
+    expected = {i for i, (label, _) in world["best"].items() if world["other_best"][i] == label}
+    assert 0 < len(expected) < len(world["pool_rows"])
+    assert {pool_id(r) for r in rows} == expected
+    assert result.dropped == {BACK_DISAGREES: len(world["pool_rows"]) - len(expected)}
+    assert result.back_translated == len(world["pool_rows"])
+    assert all(r["lexi"]["agree_back"] == [str(world["other"])] for r in rows)
+    # A lexicon of one pool row's first word only: every other row has nothing to translate.
+    first = world["pool_rows"][0]["utt"].lower().split()[0]
+    holding = [str(r["id"]) for r in world["pool_rows"] if first in r["utt"].lower().split()]
+    one = tmp_path / "one.tsv"
+    one.write_text(f"{first}\t{first}\n", encoding="utf-8")
+    result, rows = label_pool(world, tmp_path / "one.jsonl", threshold=lowest,
+                              agree_back=[str(world["run"])], back_lexicon=[str(one)],
+                              allow_empty=True)
+    assert result.back_translated == len(holding) < len(world["pool_rows"])
+    assert result.dropped[NOTHING_TO_TRANSLATE_BACK] == len(world["pool_rows"]) - len(holding)
+    assert {pool_id(r) for r in rows} <= set(holding)
+    for missing in (dict(agree_back=[str(world["run"])]), dict(back_lexicon=[str(one)])):
+        with pytest.raises(LexiError, match="--agree-back|--back-lexicon"):
+            SelfTrainConfig(pool="p", run="r", output="o.jsonl", **missing)
+
+
 def test_select_and_cap_are_plain_functions():
     rows = [PoolRow(str(i), f"t{i}") for i in range(5)]
     cands = [Pseudo(rows[0], "a", 0.95), Pseudo(rows[1], "a", 0.99), Pseudo(rows[2], "b", 0.5),
@@ -160,6 +210,9 @@ def test_select_and_cap_are_plain_functions():
     assert dropped == {BELOW_THRESHOLD: 1, RUNS_DISAGREE: 1, OVER_CAP: 1}
     assert cap_per_label([cands[0], cands[3]], 1) == [1]
     assert cap_per_label([Pseudo(rows[0], "a", 0.9), Pseudo(rows[1], "a", 0.9)], 1) == [0]
+    kept, dropped = select(cands, 0.9, back=[["a", None, "b", "c", "b"]])
+    assert [p.row.id for p in kept] == ["0", "4"]
+    assert dropped == {BELOW_THRESHOLD: 1, NOTHING_TO_TRANSLATE_BACK: 1, BACK_DISAGREES: 1}
 
 
 def test_text_pools_files_and_stdin(world, tmp_path, monkeypatch):

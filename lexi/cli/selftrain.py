@@ -29,6 +29,8 @@ def print_summary(result: SelfTrainResult) -> None:
     table.add_row("rows kept", f"{result.rows_kept} ({share:.1%}), threshold {result.threshold}")
     for reason, count in result.dropped.items():
         table.add_row(f"dropped: {reason}", str(count))
+    if result.back_translated is not None:
+        table.add_row("rows translated back", str(result.back_translated))
     table.add_row("round", str(result.round))
     console.print(table)
     listing = Table(title="rows kept per label")
@@ -66,6 +68,14 @@ def selftrain_cmd(
     agree: Annotated[list[Path] | None, typer.Option(
         "--agree", help="Another run (repeatable): keep only rows on which every run predicts "
         "the same label.")] = None,
+    agree_back: Annotated[list[Path] | None, typer.Option(
+        "--agree-back", help="A run (repeatable; typically the English-only baseline) that reads "
+        "each pool row translated back into English word by word with --back-lexicon: keep "
+        "only rows it labels as --run does (two views of a row; measured in "
+        "docs/selftraining.md).")] = None,
+    back_lexicon: Annotated[list[Path] | None, typer.Option(
+        "--back-lexicon", help="The English→target lexicon (store or TSV; repeatable, first "
+        "wins) the synthetic rows were made with, read backwards for --agree-back.")] = None,
     round_number: Annotated[int, typer.Option(
         "--round", help="Self-training round, recorded in each row's provenance.")] = 1,
     format: Annotated[str, typer.Option(
@@ -103,7 +113,9 @@ def selftrain_cmd(
 
     config = SelfTrainConfig(
         pool=pool, run=str(run), output=str(output), threshold=threshold,
-        max_per_label=max_per_label, agree=[str(a) for a in agree or []], round=round_number,
+        max_per_label=max_per_label, agree=[str(a) for a in agree or []],
+        agree_back=[str(a) for a in agree_back or []],
+        back_lexicon=[str(b) for b in back_lexicon or []], round=round_number,
         format=format, text_field=text_field, split=split_value(split), batch_size=batch_size,
         device=device, overwrite=overwrite, allow_empty=allow_empty,
     )

@@ -13,8 +13,16 @@ Two guarantees the code is built around:
   besides id and text is dropped at reading, so an output row can only carry the id, the text,
   the predicted label and the provenance.
 - **Only confident rows are kept.** Unfiltered hard relabelling hurt LexC-Gen by 2 to 14
-  points; rows below ``threshold``, rows on which the ``agree`` runs disagree and rows beyond
-  ``max_per_label`` are dropped, and the summary says how many for each reason.
+  points; rows below ``threshold``, rows on which the ``agree`` runs disagree, rows on which
+  the ``agree_back`` runs disagree when they read the row translated back into the source
+  language, and rows beyond ``max_per_label`` are dropped, and the summary says how many for
+  each reason.
+
+The back-translated view is co-training (Blum and Mitchell 1998) with the two views lexi
+has: the target text, read by a run that learnt target words from synthetic rows, and the
+same text turned word by word into English with the synthesis lexicon read backwards, read
+by the English-only run. Their errors differ, so rows both label alike are cleaner than rows
+either is merely sure of (docs/selftraining.md has the measurement).
 """
 
 from __future__ import annotations
@@ -44,7 +52,11 @@ OP = "selftrain"
 # Why a row was not kept, in the order the filters apply (a row counts under the first).
 BELOW_THRESHOLD = "below threshold"
 RUNS_DISAGREE = "runs disagree"
+NOTHING_TO_TRANSLATE_BACK = "no word to translate back"
+BACK_DISAGREES = "back-translation disagrees"
 OVER_CAP = "over max per label"
+DROP_REASONS = (BELOW_THRESHOLD, RUNS_DISAGREE, NOTHING_TO_TRANSLATE_BACK, BACK_DISAGREES,
+                OVER_CAP)
 
 
 @dataclass
@@ -67,6 +79,14 @@ class SelfTrainConfig:
     agree: list[str] = field(default_factory=list)
     """More runs; a row is kept only when every one of them predicts the same label as
     ``run`` (their probabilities are not thresholded)."""
+    agree_back: list[str] = field(default_factory=list)
+    """Runs that read each pool row translated back into the source language, word by word
+    with ``back_lexicon`` read from target to source (a second view of the row; typically
+    the English-only run): a row is kept only when every one of them predicts the same label
+    as ``run``. A row none of whose words the lexicon has is dropped: it has no second view."""
+    back_lexicon: list[str] = field(default_factory=list)
+    """The source→target lexicon(s) the synthetic rows were made with (stores or TSVs), read
+    in reverse for ``agree_back``; several: the first that has a word translates it."""
     round: int = 1
     """Self-training round recorded in each row's provenance (1 for the first pass)."""
     format: str = "auto"
@@ -101,6 +121,13 @@ class SelfTrainConfig:
         if self.format not in POOL_FORMATS:
             raise LexiError(f"unknown pool format {self.format!r}",
                             hint=f"one of {', '.join(POOL_FORMATS)}")
+        if self.agree_back and not self.back_lexicon:
+            raise LexiError("--agree-back needs --back-lexicon",
+                            hint="the English→target lexicon the synthetic rows were made with")
+        if self.back_lexicon and not self.agree_back:
+            raise LexiError("--back-lexicon is read only for --agree-back",
+                            hint="name the run that reads the back-translated pool, e.g. the "
+                            "English-only baseline")
 
 
 @dataclass(frozen=True)
@@ -126,13 +153,16 @@ class SelfTrainResult:
     threshold: float = DEFAULT_THRESHOLD
     round: int = 1
     test_split_rows: int = 0
+    back_translated: int | None = None
+    """Pool rows the back lexicon translated at least one word of (None: no ``agree_back``)."""
     """Pool rows whose split is ``test``: evaluating on them afterwards is not zero-shot."""
 
     def as_dict(self) -> dict[str, Any]:
         return {"output": str(self.output), "rows_read": self.rows_read,
                 "rows_kept": self.rows_kept, "kept_per_label": self.kept_per_label,
                 "dropped": self.dropped, "threshold": self.threshold, "round": self.round,
-                "test_split_rows": self.test_split_rows}
+                "test_split_rows": self.test_split_rows,
+                "back_translated": self.back_translated}
 
 
 # --------------------------------------------------------------------------- the pool
@@ -142,13 +172,16 @@ class SelfTrainResult:
 
 
 def select(candidates: Sequence[Pseudo], threshold: float, *,
-           others: Sequence[Sequence[str]] = (), max_per_label: int | None = None,
+           others: Sequence[Sequence[str]] = (),
+           back: Sequence[Sequence[str | None]] = (), max_per_label: int | None = None,
            ) -> tuple[list[Pseudo], Counter[str]]:
     """The candidates to keep, in pool order, and how many were dropped for which reason.
 
-    ``others[k][i]`` is the label run ``k`` of ``--agree`` predicts for candidate ``i``.
-    Filters apply in order (threshold, agreement, cap); the cap comes last so that it
-    counts only rows that passed the other two.
+    ``others[k][i]`` is the label run ``k`` of ``--agree`` predicts for candidate ``i``;
+    ``back[k][i]`` the label run ``k`` of ``--agree-back`` predicts for its back-translation,
+    None when nothing of it could be translated back. Filters apply in order (threshold,
+    agreement, back-translation, cap); the cap comes last so that it counts only rows that
+    passed the others.
     """
     dropped: Counter[str] = Counter()
     passed: list[int] = []
@@ -157,6 +190,10 @@ def select(candidates: Sequence[Pseudo], threshold: float, *,
             dropped[BELOW_THRESHOLD] += 1
         elif any(labels[i] != candidate.label for labels in others):
             dropped[RUNS_DISAGREE] += 1
+        elif any(labels[i] is None for labels in back):
+            dropped[NOTHING_TO_TRANSLATE_BACK] += 1
+        elif any(labels[i] != candidate.label for labels in back):
+            dropped[BACK_DISAGREES] += 1
         else:
             passed.append(i)
     if max_per_label is not None:
@@ -181,7 +218,7 @@ def cap_per_label(candidates: Sequence[Pseudo], limit: int) -> list[int]:
 
 
 def to_utterance(pseudo: Pseudo, run: str, round_number: int,
-                 agree: Sequence[str] = ()) -> Utterance:
+                 agree: Sequence[str] = (), agree_back: Sequence[str] = ()) -> Utterance:
     """The output row: id (see :func:`output_id`), text, predicted label and provenance,
     nothing else.
 
@@ -192,6 +229,8 @@ def to_utterance(pseudo: Pseudo, run: str, round_number: int,
                                   "round": round_number}
     if agree:
         provenance["agree"] = list(agree)
+    if agree_back:
+        provenance["agree_back"] = list(agree_back)
     return Utterance(id=output_id(pseudo.row.id, round_number), text=pseudo.row.text,
                      label=pseudo.label, metadata={"_no_annot": True, "lexi": provenance})
 
@@ -224,6 +263,59 @@ def predict_top(run: str, texts: Sequence[str], batch_size: int,
 
     predictor = load_predictor(run, device=device)
     return [best[0] for best in predictor.predict(texts, top_k=1, batch_size=batch_size)]
+
+
+def translate_back(rows: Sequence[PoolRow], lexicons: Sequence[str]) -> list[str | None]:
+    """Each row's text translated word by word into the source language with ``lexicons``
+    (source→target) read from target to source; None where the lexicons have none of its
+    words.
+
+    The synthesis operator ``translate`` does the work (same tokenisation, longest match,
+    senses by weight with a fixed seed, words it lacks kept as they are), with the English
+    lemma fallback off: the words looked up here are target-language words.
+    """
+    from lexi.lexicon.importer import lexicon_entries
+    from lexi.lexicon.model import Entry
+    from lexi.lexicon.view import LexiconView
+    from lexi.synth.config import SynthConfig
+    from lexi.synth.pipeline import build_synthesizer
+
+    views = []
+    for path in lexicons:
+        if not Path(path).is_file():
+            raise LexiError("no such lexicon", path=path,
+                            hint="--back-lexicon takes the English→target store or TSV the "
+                            "synthetic rows were made with")
+        entries, normalizer, _, _ = lexicon_entries(path)
+        views.append(LexiconView.from_entries(
+            (Entry(entry.target, entry.source, entry.pos, entry.weight, entry.provenance)
+             for entry in entries), normalizer))
+    synthesizer = build_synthesizer(SynthConfig(ops=("translate",), numbers="keep"), views,
+                                     lemma_fallback=False)
+    texts: list[str | None] = []
+    for row in rows:
+        variant = synthesizer.variant(Utterance(id=row.id, text=row.text), "translate")
+        texts.append(None if variant is None else variant.text)
+    return texts
+
+
+def predict_back(runs: Sequence[str], rows: Sequence[PoolRow], lexicons: Sequence[str],
+                 batch_size: int, device: str | None) -> tuple[list[list[str | None]], int]:
+    """The labels each of ``runs`` predicts for the back-translated rows (None where a row
+    has no back-translation), and how many rows have one."""
+    if not runs:
+        return [], 0
+    translated = translate_back(rows, lexicons)
+    present = [i for i, text in enumerate(translated) if text is not None]
+    texts = [translated[i] for i in present]
+    labels: list[list[str | None]] = []
+    for run in runs:
+        predicted = predict_top(run, texts, batch_size, device) if texts else []
+        per_row: list[str | None] = [None] * len(rows)
+        for i, (label, _) in zip(present, predicted, strict=True):
+            per_row[i] = label
+        labels.append(per_row)
+    return labels, len(present)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -268,7 +360,7 @@ def _check_runs(runs: Sequence[str]) -> None:
 def pseudo_label(config: SelfTrainConfig) -> SelfTrainResult:
     """Label the pool with ``config.run``, filter, write ``config.output``; see the module doc."""
     output = _check_output(config)
-    _check_runs([config.run, *config.agree])
+    _check_runs([config.run, *config.agree, *config.agree_back])
     rows = read_pool(config.pool, config.format, text_field=config.text_field,
                      split=config.split)
     texts = [row.text for row in rows]
@@ -276,7 +368,9 @@ def pseudo_label(config: SelfTrainConfig) -> SelfTrainResult:
     candidates = [Pseudo(row, label, prob) for row, (label, prob) in zip(rows, best, strict=True)]
     others = [[label for label, _ in predict_top(run, texts, config.batch_size, config.device)]
               for run in config.agree]
-    kept, dropped = select(candidates, config.threshold, others=others,
+    back, back_translated = predict_back(config.agree_back, rows, config.back_lexicon,
+                                         config.batch_size, config.device)
+    kept, dropped = select(candidates, config.threshold, others=others, back=back,
                            max_per_label=config.max_per_label)
     if not kept and not config.allow_empty:
         # An empty training file would only make the next round a silent copy of this one.
@@ -286,12 +380,13 @@ def pseudo_label(config: SelfTrainConfig) -> SelfTrainResult:
                         f"prediction has probability {surest:.4f}", path=config.pool,
                         hint="lower --threshold, or check the run; nothing was written")
     with atomic_write(output) as out:
-        write_massive((to_utterance(p, config.run, config.round, config.agree) for p in kept), out)
+        write_massive((to_utterance(p, config.run, config.round, config.agree, config.agree_back)
+                       for p in kept), out)
     per_label = Counter(p.label for p in kept)
     return SelfTrainResult(
         rows_read=len(rows), rows_kept=len(kept), kept_per_label=dict(per_label.most_common()),
-        output=output, dropped={k: dropped[k] for k in (BELOW_THRESHOLD, RUNS_DISAGREE, OVER_CAP)
-                                if dropped[k]},
+        output=output, dropped={k: dropped[k] for k in DROP_REASONS if dropped[k]},
         threshold=config.threshold, round=config.round,
         test_split_rows=sum(row.split == "test" for row in rows),
+        back_translated=back_translated if config.agree_back else None,
     )
