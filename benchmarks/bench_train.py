@@ -52,6 +52,10 @@ CONFIGS = {
     # The same under bf16 autocast on the CPU (``--cpu-bf16``, off by default): whether it
     # pays depends on the CPU's bf16 units, so it is measured beside float32 in one run.
     "lora-dynamic-bucketed-bf16": {"method": "lora", "cpu_bf16": True},
+    # torch.compile (``--compile``, off by default), alone and with bf16: its compilation is
+    # paid in the first steps, so the steady rate and the whole run's rate are both printed.
+    "lora-dynamic-bucketed-compile": {"method": "lora", "compile": True},
+    "lora-dynamic-bucketed-bf16-compile": {"method": "lora", "cpu_bf16": True, "compile": True},
     "full-fixed32": {"method": "full", "pad_to_max_length": True, "max_length": 32,
                      "bucket": False},
     "full-dynamic-bucketed": {"method": "full"},
@@ -116,6 +120,8 @@ def run_one(name: str, args: argparse.Namespace, work: Path) -> dict:
     figures = {"config": name,
                "samples_per_s": metrics.get("train_samples_per_s_steady",
                                             metrics["train_samples_per_s"]),
+               # Every micro-batch, the first (and, compiled, its compilation) included.
+               "samples_per_s_whole": metrics["train_samples_per_s"],
                "peak_memory_mib": result.peak_memory_bytes / 2**20, "steps": result.steps,
                "threads": torch_threads()}
     figures.update(achieved_flops(config, shapes[1:] if steady else shapes,
@@ -322,6 +328,14 @@ def main() -> None:
             "lora-dynamic-bucketed"]["samples_per_s"]
         print(f"bf16 autocast / float32, LoRA dynamic+bucketed (same run): {bf16:.2f}x",
               file=out)
+    for compiled, plain in (("lora-dynamic-bucketed-compile", "lora-dynamic-bucketed"),
+                            ("lora-dynamic-bucketed-bf16-compile", "lora-dynamic-bucketed-bf16")):
+        if compiled in by_name and plain in by_name:
+            after, before = by_name[compiled], by_name[plain]
+            steady = after["samples_per_s"] / before["samples_per_s"]
+            whole = after["samples_per_s_whole"] / before["samples_per_s_whole"]
+            print(f"torch.compile / eager, {plain} (same run): steady {steady:.2f}x, whole "
+                  f"run with the compilation {whole:.2f}x", file=out)
     if "full-fixed32" in by_name and "lora-fixed32" in by_name:
         lora, full = by_name["lora-fixed32"], by_name["full-fixed32"]
         speedup = lora["samples_per_s"] / full["samples_per_s"]

@@ -349,3 +349,37 @@ def test_cpu_bf16_autocast_trains_in_bf16_and_is_recorded(tiny, tmp_path):
     assert bf16 != plain
     run = json.loads((tmp_path / "bf16-True" / "run.json").read_text())
     assert run["config"]["cpu_bf16"] is True
+
+
+def test_compile_wraps_the_training_network_with_dynamic_shapes(tiny, tmp_path, monkeypatch):
+    # torch.compile itself takes minutes on two cores, so it is replaced here by a wrapper
+    # that records the call and runs the model eagerly: what is checked is that --compile
+    # trains through the compiled module (dynamic shapes: bucketed lengths vary), that the
+    # saved model is the plain one, and that run.json records the setting.
+    calls: list[dict] = []
+
+    class Compiled(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+            self.forwards = 0
+
+        def forward(self, *args, **kwargs):
+            self.forwards += 1
+            return self.model(*args, **kwargs)
+
+    wrappers: list[Compiled] = []
+
+    def fake_compile(model, **options):
+        calls.append(options)
+        wrappers.append(Compiled(model))
+        return wrappers[-1]
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    result = train(config_for(tiny, tmp_path / "compiled", epochs=2, compile=True))
+    assert calls == [{"dynamic": True}]
+    assert wrappers[0].forwards == result.steps  # every training step went through it
+    run = json.loads((tmp_path / "compiled" / "run.json").read_text())
+    assert run["config"]["compile"] is True
+    train(config_for(tiny, tmp_path / "eager", epochs=1))
+    assert len(calls) == 1  # off by default

@@ -125,6 +125,10 @@ def train_cmd(
         "faster training on an AVX-512-BF16 CPU, same accuracy at one seed; measure yours "
         "with benchmarks/bench_train.py.")
     ] = _D["cpu_bf16"],
+    compile: Annotated[bool, typer.Option(  # the TrainConfig field's name: --config merges by it
+        "--compile", help="torch.compile the training step (inductor; the first steps pay "
+        "the compilation); measured in docs/performance.md, \"torch.compile\".")
+    ] = _D["compile"],
     max_steps: Annotated[int | None, typer.Option(
         "--max-steps", help="Stop after N optimizer steps (smoke tests, benchmarks).")
     ] = _D["max_steps"],
@@ -171,6 +175,7 @@ def train_cmd(
         patience=patience, seed=seed, device=device, threads=threads, resume=resume,
         overwrite=overwrite, task=task, slot_weight=slot_weight,
         slot_lr_scale=slot_lr_scale, cpu_bf16=cpu_bf16,
+        compile=compile,
     )
     if config_file is not None:
         # Compared by name: typer may ship its own copy of click's ParameterSource enum.

@@ -117,6 +117,11 @@ class TrainConfig:
     it: the accuracy check so far is one seed (docs/performance.md, "bf16 autocast on the
     CPU"), and turning it on changes every run's numbers. ``benchmarks/bench_train.py``
     measures the speed on another CPU."""
+    compile: bool = False
+    """Compile the training forward and backward with ``torch.compile`` (inductor, dynamic
+    shapes, since bucketed batches change length). Off by default: measured in
+    ``benchmarks/bench_train.py`` (docs/performance.md, "torch.compile"); the first steps
+    pay the compilation."""
 
     def __post_init__(self) -> None:
         from lexi.data.readers import split_value

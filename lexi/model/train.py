@@ -215,6 +215,10 @@ class _Loop:
         self.good_loss = math.inf
 
         self.network: nn.Module = model
+        if config.compile:
+            # Dynamic from the start: bucketed batches change length every few steps, and
+            # a static graph would recompile for each new length.
+            self.network = torch.compile(model, dynamic=True)
         if dist_env.world_size > 1:
             # No buffer broadcast: the encoder's buffers are constants, and a broadcast per
             # forward would deadlock the unevenly sharded dev evaluation (done on ``model``).
@@ -222,7 +226,7 @@ class _Loop:
             no_buffer_sync = ({"forward_sync_buffers": False}
                               if "forward_sync_buffers" in inspect.signature(ddp).parameters
                               else {"broadcast_buffers": False})
-            self.network = ddp(model,
+            self.network = ddp(self.network,
                                device_ids=[device.index] if device.type == "cuda" else None,
                                **no_buffer_sync)
         self.pad_id = tokenizer.pad_token_id
