@@ -383,3 +383,31 @@ def test_compile_wraps_the_training_network_with_dynamic_shapes(tiny, tmp_path, 
     assert run["config"]["compile"] is True
     train(config_for(tiny, tmp_path / "eager", epochs=1))
     assert len(calls) == 1  # off by default
+
+
+def test_init_continues_a_finished_run_and_refuses_one_that_does_not_fit(tiny, tmp_path):
+    from lexi.errors import LexiError
+    from lexi.model.average import average_runs
+
+    first = train(config_for(tiny, tmp_path / "first", epochs=4)).run_dir
+    dev = [u.text for u in load_examples([str(tiny[1])], "dev")]
+    before = load_predictor(first, device="cpu").predict_proba(dev)
+    # At a learning rate too small to move anything, a run started from `first` predicts
+    # what `first` does, and one started fresh does not: the adapter and head were loaded.
+    frozen = dict(epochs=1, lr=1e-12, warmup_ratio=0.0)
+    continued = train(config_for(tiny, tmp_path / "continued", init=str(first), **frozen))
+    fresh = train(config_for(tiny, tmp_path / "fresh", **frozen))
+    assert numpy.allclose(load_predictor(continued.run_dir, device="cpu").predict_proba(dev),
+                          before, atol=1e-4)
+    assert not numpy.allclose(load_predictor(fresh.run_dir, device="cpu").predict_proba(dev),
+                              before, atol=1e-2)
+    run = json.loads((tmp_path / "continued" / "run.json").read_text())
+    assert run["config"]["init"] == str(first)
+    # Another rank, an averaged run (summed rank), no run at all: refused, saying why.
+    with pytest.raises(LexiError, match=r"r 16 \(this run: 8\)"):
+        train(config_for(tiny, tmp_path / "rank", init=str(first), lora_r=8, lora_alpha=32))
+    average_runs([first, continued.run_dir], tmp_path / "soup")
+    with pytest.raises(LexiError, match="summed rank"):
+        train(config_for(tiny, tmp_path / "from-soup", init=str(tmp_path / "soup")))
+    with pytest.raises(LexiError, match="not a finished lexi run"):
+        train(config_for(tiny, tmp_path / "nothing", init=str(tmp_path / "missing")))

@@ -129,6 +129,11 @@ def train_cmd(
         "--compile", help="torch.compile the training step (inductor; the first steps pay "
         "the compilation); measured in docs/performance.md, \"torch.compile\".")
     ] = _D["compile"],
+    init: Annotated[str | None, typer.Option(
+        "--init", metavar="DIR", help="Start from a finished LoRA run (same labels and "
+        "adapter settings): its adapter and heads instead of fresh ones, to continue that "
+        "model on these rows.")
+    ] = _D["init"],
     max_steps: Annotated[int | None, typer.Option(
         "--max-steps", help="Stop after N optimizer steps (smoke tests, benchmarks).")
     ] = _D["max_steps"],
@@ -175,7 +180,7 @@ def train_cmd(
         patience=patience, seed=seed, device=device, threads=threads, resume=resume,
         overwrite=overwrite, task=task, slot_weight=slot_weight,
         slot_lr_scale=slot_lr_scale, cpu_bf16=cpu_bf16,
-        compile=compile,
+        compile=compile, init=init,
     )
     if config_file is not None:
         # Compared by name: typer may ship its own copy of click's ParameterSource enum.

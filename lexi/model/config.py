@@ -122,6 +122,13 @@ class TrainConfig:
     shapes, since bucketed batches change length). Off by default: measured in
     ``benchmarks/bench_train.py`` (docs/performance.md, "torch.compile"); the first steps
     pay the compilation."""
+    init: str | None = None
+    """A finished LoRA run to start from instead of a fresh adapter and head (``--init``):
+    its adapter, intent head and slot head are loaded before the first step, so the run
+    continues that model on this run's rows (pseudo-labelled target text, new traffic). It
+    needs the same labels, slot tags and adapter settings (rank, alpha, target modules);
+    an averaged run's adapter has another rank and is refused. The learning-rate schedule
+    and the optimizer start over."""
 
     def __post_init__(self) -> None:
         from lexi.data.readers import split_value

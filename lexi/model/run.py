@@ -88,6 +88,53 @@ def save_model(model: EncoderClassifier, labels: list[str], directory: Path,
     ordinary_permissions(directory)  # safetensors writes its files 0600
 
 
+def load_run_into(model: EncoderClassifier, run_dir: str | Path, config: TrainConfig,
+                  labels: list[str], slot_labels: list[str]) -> None:
+    """Start ``model`` from a finished run's weights (``TrainConfig.init``): its LoRA adapter,
+    intent head and, when both have one, slot head. Refuses a run of other labels, slot tags
+    or adapter settings, or a full fine-tuning run, naming what differs."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    run_dir = Path(run_dir)
+    hint = ("--init takes the -o folder of a finished lexi train with the same labels and "
+            "LoRA settings")
+    if not (run_dir / RUN_FILE).is_file():
+        raise LexiError("--init: not a finished lexi run", path=run_dir, hint=hint)
+    if not hasattr(model.encoder, "peft_config") or not (run_dir / ADAPTER_DIR).is_dir():
+        raise LexiError("--init works with LoRA runs only (both this run and the one it "
+                        "starts from)", path=run_dir, hint=hint)
+    own = json.loads((run_dir / LABELS_FILE).read_text(encoding="utf-8"))
+    if own != labels:
+        raise LexiError(f"--init: the run has {len(own)} labels, this data {len(labels)}, or "
+                        "another order", path=run_dir / LABELS_FILE, hint=hint)
+    their_slots = (json.loads((run_dir / SLOT_LABELS_FILE).read_text(encoding="utf-8"))
+                   if (run_dir / SLOT_LABELS_FILE).is_file() else [])
+    if slot_labels and their_slots != slot_labels:
+        raise LexiError("--init: the run was trained with other slot tags (or none)",
+                        path=run_dir, hint=hint)
+    adapter = json.loads((run_dir / ADAPTER_DIR / "adapter_config.json").read_text())
+    wanted = {"r": config.lora_r, "lora_alpha": config.lora_alpha,
+              "target_modules": sorted(config.target_modules)}
+    found = {"r": adapter.get("r"), "lora_alpha": adapter.get("lora_alpha"),
+             "target_modules": sorted(adapter.get("target_modules") or [])}
+    if found != wanted:
+        differences = ", ".join(f"{key} {found[key]} (this run: {wanted[key]})"
+                                for key in wanted if found[key] != wanted[key])
+        raise LexiError(f"--init: the run's adapter differs: {differences}", path=run_dir,
+                        hint="an averaged run's adapter has the summed rank; start from one "
+                        "of the trained runs it averages")
+    state = load_file(str(run_dir / ADAPTER_DIR / "adapter_model.safetensors"))
+    result = set_peft_model_state_dict(model.encoder, state)
+    missing = [key for key in getattr(result, "unexpected_keys", []) if "lora_" in key]
+    if missing:  # a key of the file the model has no place for: nothing silently dropped
+        raise LexiError(f"--init: {len(missing)} adapter tensors do not fit this model "
+                        f"(e.g. {missing[0]})", path=run_dir, hint=hint)
+    model.head.load_state_dict(load_file(str(run_dir / HEAD_FILE)))
+    if model.slot_head is not None and their_slots:
+        model.slot_head.load_state_dict(load_file(str(run_dir / SLOT_HEAD_FILE)))
+
+
 def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {n: p.detach().cpu().clone() for n, p in model.named_parameters() if p.requires_grad}
 

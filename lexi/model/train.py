@@ -60,6 +60,7 @@ from lexi.model.run import (
     TrainResult,
     check_run_dir,
     finalise,
+    load_run_into,
     prepare_run_dir,
     write_failed,
 )
@@ -149,6 +150,9 @@ class _Loop:
         if config.teacher and not Path(config.teacher).is_dir():
             raise LexiError("the teacher run is not found", path=config.teacher,
                             hint="--teacher takes the -o directory of a finished lexi train")
+        if config.init and not (Path(config.init) / RUN_FILE).is_file():
+            raise LexiError("--init: not a finished lexi run", path=config.init,
+                            hint="--init takes the -o folder of a finished lexi train")
         check_run_dir(config)  # before the model loads: a refusal takes no time
         self.checkpoint_dir = config.run_dir / CHECKPOINT_DIR
         self.fingerprint = data_fingerprint(config)
@@ -177,6 +181,8 @@ class _Loop:
                                          len(slot_labels)).to(device)
         if data.train_tags is not None:
             model.start_slots_at_prior(tag_counts(data.train_tags, len(slot_labels)))
+        if config.init:
+            load_run_into(model, config.init, config, labels, slot_labels)
         self.trainable, optimizer = build_optimizer(model, config)
         self.optimizer = optimizer
         data.fresh = (None if fresh_spec is None
