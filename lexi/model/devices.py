@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import os
 import platform
@@ -87,3 +88,25 @@ def mean_over_processes(values: list[float], device: torch.device,
         sums = sums.cpu()
     total, count = sums.tolist()
     return total / max(count, 1.0)
+
+
+def training_network(model: torch.nn.Module, dist_env: Distributed, device: torch.device, *,
+                     compile_model: bool = False) -> torch.nn.Module:
+    """The module the training loop calls: ``model`` itself, compiled (``--compile``) and
+    wrapped for DistributedDataParallel when there are several processes. Evaluation and
+    saving keep using ``model``, which shares the parameters."""
+    network = model
+    if compile_model:
+        # Dynamic from the start: bucketed batches change length every few steps, and a
+        # static graph would recompile for each new length.
+        network = torch.compile(model, dynamic=True)
+    if dist_env.world_size > 1:
+        # No buffer broadcast: the encoder's buffers are constants, and a broadcast per
+        # forward would deadlock the unevenly sharded dev evaluation (done on ``model``).
+        ddp = torch.nn.parallel.DistributedDataParallel
+        no_buffer_sync = ({"forward_sync_buffers": False}
+                          if "forward_sync_buffers" in inspect.signature(ddp).parameters
+                          else {"broadcast_buffers": False})
+        network = ddp(network, device_ids=[device.index] if device.type == "cuda" else None,
+                      **no_buffer_sync)
+    return network

@@ -21,7 +21,6 @@ and what follows it: dev scores, model selection, early stopping, checkpoints
 from __future__ import annotations
 
 import contextlib
-import inspect
 import math
 import os
 import random
@@ -50,6 +49,7 @@ from lexi.model.devices import (
     mean_over_processes,
     peak_memory_bytes,
     resolve_device,
+    training_network,
 )
 from lexi.model.objectives import consistency, distillation, slot_loss, teacher_targets
 from lexi.model.optim import build_optimizer
@@ -220,21 +220,7 @@ class _Loop:
         self.good_state = Snapshot.take(self.state.global_step, model, optimizer)
         self.good_loss = math.inf
 
-        self.network: nn.Module = model
-        if config.compile:
-            # Dynamic from the start: bucketed batches change length every few steps, and
-            # a static graph would recompile for each new length.
-            self.network = torch.compile(model, dynamic=True)
-        if dist_env.world_size > 1:
-            # No buffer broadcast: the encoder's buffers are constants, and a broadcast per
-            # forward would deadlock the unevenly sharded dev evaluation (done on ``model``).
-            ddp = nn.parallel.DistributedDataParallel
-            no_buffer_sync = ({"forward_sync_buffers": False}
-                              if "forward_sync_buffers" in inspect.signature(ddp).parameters
-                              else {"broadcast_buffers": False})
-            self.network = ddp(self.network,
-                               device_ids=[device.index] if device.type == "cuda" else None,
-                               **no_buffer_sync)
+        self.network = training_network(model, dist_env, device, compile_model=config.compile)
         self.pad_id = tokenizer.pad_token_id
         self.pad_to = config.max_length if config.pad_to_max_length else None
         self.loss_fn = nn.CrossEntropyLoss()
