@@ -166,6 +166,12 @@ def test_translate_back_reads_the_synthesis_lexicon_backwards(tmp_path):
     assert back[1] is None
     assert back[0] in {"Wake me sasa", "Wake up me sasa"}
     assert back[2] == "weka alarm"
+    # Several lexicons: the first that has a target word translates it back; later ones
+    # only add words the earlier lack.
+    second = tmp_path / "more.tsv"
+    second.write_text("bell\tkengele\nput\tweka\n", encoding="utf-8")
+    assert translate_back(rows[2:], [str(lexicon), str(second)]) == ["put alarm"]
+    assert translate_back(rows[2:], [str(second), str(lexicon)]) == ["put bell"]
     with pytest.raises(LexiError, match="no such lexicon"):
         translate_back(rows, [str(tmp_path / "missing.tsv")])
 

@@ -267,8 +267,8 @@ def predict_top(run: str, texts: Sequence[str], batch_size: int,
 
 def translate_back(rows: Sequence[PoolRow], lexicons: Sequence[str]) -> list[str | None]:
     """Each row's text translated word by word into the source language with ``lexicons``
-    (source→target) read from target to source; None where the lexicons have none of its
-    words.
+    (source→target) read from target to source, the first lexicon that has a target word
+    translating it back; None where the lexicons have none of its words.
 
     The synthesis operator ``translate`` does the work (same tokenisation, longest match,
     senses by weight with a fixed seed, words it lacks kept as they are), with the English
@@ -280,18 +280,24 @@ def translate_back(rows: Sequence[PoolRow], lexicons: Sequence[str]) -> list[str
     from lexi.synth.config import SynthConfig
     from lexi.synth.pipeline import build_synthesizer
 
-    views = []
+    reversed_entries: list[Entry] = []
+    normalizer = None
+    earlier: set[str] = set()  # target words an earlier lexicon already translates back
     for path in lexicons:
         if not Path(path).is_file():
             raise LexiError("no such lexicon", path=path,
                             hint="--back-lexicon takes the English→target store or TSV the "
                             "synthetic rows were made with")
-        entries, normalizer, _, _ = lexicon_entries(path)
-        views.append(LexiconView.from_entries(
-            (Entry(entry.target, entry.source, entry.pos, entry.weight, entry.provenance)
-             for entry in entries), normalizer))
-    synthesizer = build_synthesizer(SynthConfig(ops=("translate",), numbers="keep"), views,
-                                     lemma_fallback=False)
+        entries, own_normalizer, _, _ = lexicon_entries(path)
+        normalizer = normalizer or own_normalizer
+        mine = [Entry(entry.target, entry.source, entry.pos, entry.weight, entry.provenance)
+                for entry in entries]
+        reversed_entries += [entry for entry in mine if normalizer(entry.source) not in earlier]
+        earlier |= {normalizer(entry.source) for entry in mine}
+    # One view, first lexicon first: a later one only adds target words the others lack.
+    view = LexiconView.from_entries(reversed_entries, normalizer)
+    synthesizer = build_synthesizer(SynthConfig(ops=("translate",), numbers="keep"), [view],
+                                    lemma_fallback=False)
     texts: list[str | None] = []
     for row in rows:
         variant = synthesizer.variant(Utterance(id=row.id, text=row.text), "translate")
