@@ -281,6 +281,26 @@ def lexicon_entries(path: str | Path) -> tuple[Iterator[Entry], Normalizer, str 
     return entries, view.normalizer, None, None
 
 
+def reversed_view(paths: Sequence[str | Path], *, hint: str | None = None) -> LexiconView:
+    """One in-memory view of ``paths`` (stores or TSVs) read from target to source: each
+    target word or phrase translates back to its sources, with their weights. Several
+    inputs: the first that has a target word gives its translations (``merge --merge
+    priority`` in the other direction); later ones only add target words the earlier lack."""
+    reversed_entries: list[Entry] = []
+    normalizer: Normalizer | None = None
+    earlier: set[str] = set()
+    for path in paths:
+        if not Path(path).is_file():
+            raise LexiError("no such lexicon", path=path, hint=hint)
+        entries, own_normalizer, _, _ = lexicon_entries(path)
+        normalizer = normalizer or own_normalizer
+        mine = [Entry(entry.target, entry.source, entry.pos, entry.weight, entry.provenance)
+                for entry in entries]
+        reversed_entries += [entry for entry in mine if normalizer(entry.source) not in earlier]
+        earlier |= {normalizer(entry.source) for entry in mine}
+    return LexiconView.from_entries(reversed_entries, normalizer)
+
+
 def merge_lexicons(
     paths: Sequence[str | Path], output: str | Path, *, mode: str = UNION,
     weights: Sequence[float] | None = None, fold_diacritics: bool | None = None,

@@ -274,28 +274,12 @@ def translate_back(rows: Sequence[PoolRow], lexicons: Sequence[str]) -> list[str
     senses by weight with a fixed seed, words it lacks kept as they are), with the English
     lemma fallback off: the words looked up here are target-language words.
     """
-    from lexi.lexicon.importer import lexicon_entries
-    from lexi.lexicon.model import Entry
-    from lexi.lexicon.view import LexiconView
+    from lexi.lexicon.importer import reversed_view
     from lexi.synth.config import SynthConfig
     from lexi.synth.pipeline import build_synthesizer
 
-    reversed_entries: list[Entry] = []
-    normalizer = None
-    earlier: set[str] = set()  # target words an earlier lexicon already translates back
-    for path in lexicons:
-        if not Path(path).is_file():
-            raise LexiError("no such lexicon", path=path,
-                            hint="--back-lexicon takes the English→target store or TSV the "
-                            "synthetic rows were made with")
-        entries, own_normalizer, _, _ = lexicon_entries(path)
-        normalizer = normalizer or own_normalizer
-        mine = [Entry(entry.target, entry.source, entry.pos, entry.weight, entry.provenance)
-                for entry in entries]
-        reversed_entries += [entry for entry in mine if normalizer(entry.source) not in earlier]
-        earlier |= {normalizer(entry.source) for entry in mine}
-    # One view, first lexicon first: a later one only adds target words the others lack.
-    view = LexiconView.from_entries(reversed_entries, normalizer)
+    view = reversed_view(lexicons, hint="--back-lexicon takes the English→target store or TSV "
+                         "the synthetic rows were made with")
     synthesizer = build_synthesizer(SynthConfig(ops=("translate",), numbers="keep"), [view],
                                     lemma_fallback=False)
     texts: list[str | None] = []
