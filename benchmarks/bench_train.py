@@ -7,8 +7,9 @@ Each configuration trains in its own process (so peak memory is its own) through
 en-US train utterances (../shared/data or $LEXI_SHARED_DATA):
 
 - LoRA, every batch padded to 32 tokens (the baseline: ~42 samples/s measured outside lexi)
-- LoRA, dynamic padding + length buckets (lexi's default)
-- the same under bf16 autocast on the CPU (``--cpu-bf16``; its roofline ratio is against
+- LoRA, dynamic padding + length buckets (lexi's default), float32
+- the same under bf16 autocast on the CPU (lexi's default where the CPU has bf16 units;
+  ``--cpu-bf16``; its roofline ratio is against
   the float32 peak, so above 1 is possible on a CPU with fast bf16 units)
 - the same two for full fine-tuning
 
@@ -46,19 +47,21 @@ REPO = Path(__file__).resolve().parents[1]
 BASELINE_OUTSIDE = 42.0  # samples/s, LoRA at fixed length 32, measured outside the project
 
 CONFIGS = {
+    # float32 unless a name says bf16: lexi's default (``cpu_bf16=None``) follows the CPU,
+    # and the comparison needs both precisions whatever the CPU.
     "lora-fixed32": {"method": "lora", "pad_to_max_length": True, "max_length": 32,
-                     "bucket": False},
-    "lora-dynamic-bucketed": {"method": "lora"},
-    # The same under bf16 autocast on the CPU (``--cpu-bf16``, off by default): whether it
-    # pays depends on the CPU's bf16 units, so it is measured beside float32 in one run.
+                     "bucket": False, "cpu_bf16": False},
+    "lora-dynamic-bucketed": {"method": "lora", "cpu_bf16": False},
+    # The same under bf16 autocast on the CPU (``--cpu-bf16``, lexi's default on a CPU with
+    # bf16 units): whether it pays depends on those units, so it is measured beside float32.
     "lora-dynamic-bucketed-bf16": {"method": "lora", "cpu_bf16": True},
     # torch.compile (``--compile``, off by default), alone and with bf16: its compilation is
     # paid in the first steps, so the steady rate and the whole run's rate are both printed.
-    "lora-dynamic-bucketed-compile": {"method": "lora", "compile": True},
+    "lora-dynamic-bucketed-compile": {"method": "lora", "cpu_bf16": False, "compile": True},
     "lora-dynamic-bucketed-bf16-compile": {"method": "lora", "cpu_bf16": True, "compile": True},
     "full-fixed32": {"method": "full", "pad_to_max_length": True, "max_length": 32,
-                     "bucket": False},
-    "full-dynamic-bucketed": {"method": "full"},
+                     "bucket": False, "cpu_bf16": False},
+    "full-dynamic-bucketed": {"method": "full", "cpu_bf16": False},
 }
 
 

@@ -28,6 +28,9 @@ class EnvironmentReport:
     libraries: dict[str, str | None]
     cuda_devices: list[str] = field(default_factory=list)
     bf16_supported: bool = False
+    cpu_bf16: bool = False
+    """Whether the CPU computes bf16 natively, so ``lexi train`` autocasts to bf16 there
+    unless told ``--no-cpu-bf16`` (:func:`cpu_has_bf16`)."""
     cpu_threads: int = 0
     cache_dir: str = ""
     cache_free_gb: float = 0.0
@@ -44,6 +47,22 @@ def _version(name: str) -> str | None:
         return None
 
 
+def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether the CPU computes bf16 natively (AVX-512-BF16 or AMX-BF16 among the flags of
+    ``/proc/cpuinfo``, or ``cpuinfo`` when given). Elsewhere (no such flags, or no
+    ``/proc/cpuinfo``, as on macOS) oneDNN emulates bf16 and autocast costs time, so the
+    answer there is no."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+                cpuinfo = handle.read()
+        except OSError:
+            return False
+    flags = {flag for line in cpuinfo.splitlines() if line.startswith("flags")
+             for flag in line.partition(":")[2].split()}
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
 def environment_report() -> EnvironmentReport:
     import torch  # heavy: imported only when asked
 
@@ -57,6 +76,7 @@ def environment_report() -> EnvironmentReport:
         libraries={name: _version(name) for name in LIBRARIES},
         cuda_devices=cuda,
         bf16_supported=bool(cuda) and torch.cuda.is_bf16_supported(),
+        cpu_bf16=cpu_has_bf16(),
         cpu_threads=torch.get_num_threads(),
         cache_dir=str(home),
         cache_free_gb=round(free, 1),

@@ -12,10 +12,12 @@ import numpy
 import pytest
 import torch
 
+from lexi.environment import cpu_has_bf16
 from lexi.errors import LexiError
 from lexi.model import train as train_module
 from lexi.model.batching import collate, epoch_batches, shard_batches
 from lexi.model.config import TrainConfig
+from lexi.model.devices import use_cpu_bf16
 from lexi.model.predict import load_predictor
 from lexi.model.train import load_examples, train
 
@@ -349,6 +351,50 @@ def test_cpu_bf16_autocast_trains_in_bf16_and_is_recorded(tiny, tmp_path):
     assert bf16 != plain
     run = json.loads((tmp_path / "bf16-True" / "run.json").read_text())
     assert run["config"]["cpu_bf16"] is True
+
+
+CPUINFO = """processor\t: 0
+flags\t\t: fpu sse2 avx2 avx512f {extra}
+model name\t: Some CPU
+"""
+
+
+@pytest.mark.parametrize("extra, expected", [("avx512_bf16 avx512_vnni", True),
+                                             ("amx_tile amx_bf16", True),
+                                             ("avx512_vnni", False), ("", False)])
+def test_cpu_has_bf16_reads_the_flags_line(extra, expected):
+    assert cpu_has_bf16(CPUINFO.format(extra=extra)) is expected
+    # a flag's name elsewhere (the model name) is not a flag
+    assert cpu_has_bf16("model name : avx512_bf16 edition\nflags : avx2\n") is False
+
+
+def test_cpu_bf16_default_follows_the_cpu_and_is_recorded(tiny, tmp_path, monkeypatch):
+    # None (the default) asks the CPU; --cpu-bf16 / --no-cpu-bf16 force either way; CUDA
+    # never takes the CPU path. run.json keeps the request (null repeats "ask the CPU")
+    # and, under device, what the run used.
+    import lexi.model.devices as devices
+
+    for has in (True, False):
+        monkeypatch.setattr(devices, "cpu_has_bf16", lambda has=has: has)
+        assert use_cpu_bf16(None, torch.device("cpu")) is has
+        assert use_cpu_bf16(not has, torch.device("cpu")) is (not has)
+        assert use_cpu_bf16(None, torch.device("cuda", 0)) is False
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: True)
+    model, data = tiny
+    base = ["train", "--data", str(data), "--model", str(model), "--epochs", "1",
+            "--max-steps", "2", "--device", "cpu", "--threads", "1"]
+    assert run_cli([*base, "-o", str(tmp_path / "auto")]) == 0
+    assert run_cli([*base, "--no-cpu-bf16", "-o", str(tmp_path / "off")]) == 0
+    auto = json.loads((tmp_path / "auto" / "run.json").read_text())
+    off = json.loads((tmp_path / "off" / "run.json").read_text())
+    assert auto["config"]["cpu_bf16"] is None and auto["device"]["cpu_bf16"] is True
+    assert off["config"]["cpu_bf16"] is False and off["device"]["cpu_bf16"] is False
+    # a config file may say null, true or false, and nothing else
+    (tmp_path / "c.yml").write_text("cpu_bf16: null\n")
+    assert TrainConfig.read_file(tmp_path / "c.yml") == {"cpu_bf16": None}
+    (tmp_path / "c.yml").write_text("cpu_bf16: sometimes\n")
+    with pytest.raises(LexiError, match="'cpu_bf16' must be true or false or null"):
+        TrainConfig.read_file(tmp_path / "c.yml")
 
 
 def test_compile_wraps_the_training_network_with_dynamic_shapes(tiny, tmp_path, monkeypatch):

@@ -22,7 +22,9 @@ def doctor_command(
     for name, version in report.libraries.items():
         table.add_row(name, version or "[yellow]not installed[/]")
     table.add_row("CUDA", ", ".join(report.cuda_devices) or "none (training runs on the CPU)")
-    table.add_row("bf16", "yes" if report.bf16_supported else "no")
+    table.add_row("bf16 (CUDA)", "yes" if report.bf16_supported else "no")
+    table.add_row("bf16 (CPU)", "yes: lexi train autocasts to bf16 (--no-cpu-bf16: float32)"
+                  if report.cpu_bf16 else "no: lexi train runs float32 on the CPU")
     table.add_row("CPU threads", str(report.cpu_threads))
     table.add_row("cache", f"{report.cache_dir} ({report.cache_free_gb} GiB free)")
     for name, present in report.resources.items():

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from lexi.environment import cpu_has_bf16
 from lexi.errors import LexiError
 
 
@@ -63,9 +64,20 @@ def versions() -> dict[str, str]:
             "transformers": transformers.__version__, "peft": peft.__version__}
 
 
+def use_cpu_bf16(requested: bool | None, device: torch.device) -> bool:
+    """Whether training autocasts to bf16 on ``device`` (a CPU): ``requested`` when given
+    (``--cpu-bf16`` / ``--no-cpu-bf16``), else whether the CPU has bf16 units. Always
+    false on CUDA, where :func:`autocast` turns bf16 on by itself."""
+    if device.type != "cpu":
+        return False
+    if requested is None:
+        return cpu_has_bf16()
+    return requested
+
+
 def autocast(device: torch.device, cpu_bf16: bool = False):
-    """bf16 autocast on CUDA always; on the CPU only when asked (``TrainConfig.cpu_bf16``):
-    whether it pays there depends on the CPU's bf16 units, so it is measured, not assumed."""
+    """bf16 autocast on CUDA always; on the CPU when ``cpu_bf16`` (resolved by
+    :func:`use_cpu_bf16`: whether it pays there depends on the CPU's bf16 units)."""
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     if cpu_bf16:

@@ -24,7 +24,7 @@ from lexi.errors import LexiError
 from lexi.io import atomic_write, file_sha256, ordinary_permissions
 from lexi.model.classifier import EncoderClassifier
 from lexi.model.config import TrainConfig
-from lexi.model.devices import Distributed, versions
+from lexi.model.devices import Distributed, use_cpu_bf16, versions
 from lexi.model.stability import Divergence, DivergenceGuard
 
 RUN_FILE = "run.json"
@@ -212,7 +212,8 @@ def run_record(config: TrainConfig, model_path: str, labels: list[str], dist_env
         "device": {"type": device.type, "world_size": dist_env.world_size,
                    "name": torch.cuda.get_device_name(device) if device.type == "cuda"
                    else platform.processor() or platform.machine(),
-                   "threads": torch.get_num_threads()},
+                   "threads": torch.get_num_threads(),
+                   "cpu_bf16": use_cpu_bf16(config.cpu_bf16, device)},
         "stability": {"max_grad_norm": config.max_grad_norm,
                       "on_divergence": config.on_divergence, "retries": retries,
                       **guard.describe()},

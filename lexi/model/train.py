@@ -50,6 +50,7 @@ from lexi.model.devices import (
     peak_memory_bytes,
     resolve_device,
     training_network,
+    use_cpu_bf16,
 )
 from lexi.model.objectives import consistency, distillation, slot_loss, teacher_targets
 from lexi.model.optim import build_optimizer
@@ -132,6 +133,7 @@ class _Loop:
         from transformers import get_linear_schedule_with_warmup
 
         self.config, self.dist_env, self.device = config, dist_env, device
+        self.cpu_bf16 = use_cpu_bf16(config.cpu_bf16, device)  # None: what the CPU has
         self.main = main = dist_env.is_main
         # Data first: a problem in it is reported before the model is loaded.
         train_rows, train_markup = load_examples_with_markup(
@@ -273,7 +275,7 @@ class _Loop:
                 sync = contextlib.nullcontext() if boundary or dist_env.world_size == 1 \
                     else network.no_sync()
                 with sync:
-                    with autocast(device, config.cpu_bf16):
+                    with autocast(device, self.cpu_bf16):
                         if slot_tags is None:
                             logits = network(input_ids.to(device), mask.to(device))
                         else:
