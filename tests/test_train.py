@@ -457,3 +457,8 @@ def test_init_continues_a_finished_run_and_refuses_one_that_does_not_fit(tiny, t
         train(config_for(tiny, tmp_path / "from-soup", init=str(tmp_path / "soup")))
     with pytest.raises(LexiError, match="not a finished lexi run"):
         train(config_for(tiny, tmp_path / "nothing", init=str(tmp_path / "missing")))
+    # A run whose adapter settings are gone (a half-copied folder) is named, not a traceback.
+    (first / "adapter" / "adapter_config.json").unlink()
+    with pytest.raises(LexiError, match="adapter's configuration is missing") as caught:
+        train(config_for(tiny, tmp_path / "broken", init=str(first)))
+    assert "adapter_config.json" in str(caught.value)

@@ -25,7 +25,6 @@ from typing import Any
 from lexi.errors import LexiError
 
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
-ADAPTER_CONFIG = "adapter_config.json"
 ENCODER_WEIGHTS = "model.safetensors"
 
 
@@ -179,9 +178,9 @@ def _average_adapters(paths: list[Path], weights: list[float], staging: Path) ->
     import torch
     from safetensors.torch import save_file
 
-    from lexi.model.run import ADAPTER_DIR
+    from lexi.model.run import ADAPTER_CONFIG, ADAPTER_DIR, read_adapter_config
 
-    configs = [_adapter_config(path / ADAPTER_DIR / ADAPTER_CONFIG) for path in paths]
+    configs = [read_adapter_config(path) for path in paths]
     for config, path in zip(configs, paths, strict=True):
         if config.get("use_rslora") or config.get("use_dora") or config.get("rank_pattern") \
                 or config.get("alpha_pattern"):
@@ -237,17 +236,6 @@ def _union_targets(configs: list[dict[str, Any]], paths: list[Path]) -> Any:
     return targets[0]
 
 
-def _adapter_config(path: Path) -> dict[str, Any]:
-    _require(path, "the LoRA adapter's configuration")
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise LexiError(f"unreadable adapter configuration: {exc}", path=path) from None
-    if not isinstance(config, dict) or not config.get("r") or "lora_alpha" not in config:
-        raise LexiError("not a LoRA adapter configuration (no r / lora_alpha)", path=path)
-    return config
-
-
 def _average_encoders(paths: list[Path], weights: list[float], staging: Path) -> None:
     from safetensors.torch import save_file
 
@@ -268,13 +256,13 @@ def _average_encoders(paths: list[Path], weights: list[float], staging: Path) ->
 
 def _averaged_record(first: dict[str, Any], paths: list[Path], weights: list[float],
                      output: Path, method: str) -> dict[str, Any]:
-    from lexi.model.run import ADAPTER_DIR
+    from lexi.model.run import read_adapter_config
 
     run = {key: first[key] for key in ("format", "model", "versions") if key in first}
     config = dict(first.get("config") or {})
     config["output"] = str(output)
     if method == "lora":
-        rank = sum(_adapter_config(path / ADAPTER_DIR / ADAPTER_CONFIG)["r"] for path in paths)
+        rank = sum(read_adapter_config(path)["r"] for path in paths)
         config.update(lora_r=rank, lora_alpha=rank)
     run.update(
         status="ok",

@@ -30,6 +30,7 @@ from lexi.model.stability import Divergence, DivergenceGuard
 RUN_FILE = "run.json"
 CHECKPOINT_DIR = "checkpoint"
 ADAPTER_DIR = "adapter"  # a peft adapter of the encoder (LoRA runs)
+ADAPTER_CONFIG = "adapter_config.json"  # its settings (rank, alpha, modules), as peft writes them
 ENCODER_DIR = "encoder"  # the whole fine-tuned encoder (full fine-tuning runs)
 HEAD_FILE = "head.safetensors"
 LABELS_FILE = "labels.json"
@@ -113,7 +114,7 @@ def load_run_into(model: EncoderClassifier, run_dir: str | Path, config: TrainCo
     if slot_labels and their_slots != slot_labels:
         raise LexiError("--init: the run was trained with other slot tags (or none)",
                         path=run_dir, hint=hint)
-    adapter = json.loads((run_dir / ADAPTER_DIR / "adapter_config.json").read_text())
+    adapter = read_adapter_config(run_dir)
     wanted = {"r": config.lora_r, "lora_alpha": config.lora_alpha,
               "target_modules": sorted(config.target_modules)}
     found = {"r": adapter.get("r"), "lora_alpha": adapter.get("lora_alpha"),
@@ -133,6 +134,22 @@ def load_run_into(model: EncoderClassifier, run_dir: str | Path, config: TrainCo
     model.head.load_state_dict(load_file(str(run_dir / HEAD_FILE)))
     if model.slot_head is not None and their_slots:
         model.slot_head.load_state_dict(load_file(str(run_dir / SLOT_HEAD_FILE)))
+
+
+def read_adapter_config(run_dir: str | Path) -> dict:
+    """The LoRA settings of a run (its ``adapter/adapter_config.json``, as peft wrote it):
+    a :class:`LexiError` naming the file when it is missing, unreadable or not LoRA's."""
+    path = Path(run_dir) / ADAPTER_DIR / ADAPTER_CONFIG
+    if not path.is_file():
+        raise LexiError("the LoRA adapter's configuration is missing: not a complete run",
+                        path=path, hint="retrain the run, or restore the file")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LexiError(f"unreadable adapter configuration: {exc}", path=path) from None
+    if not isinstance(config, dict) or not config.get("r") or "lora_alpha" not in config:
+        raise LexiError("not a LoRA adapter configuration (no r / lora_alpha)", path=path)
+    return config
 
 
 def trainable_state(model: nn.Module) -> dict[str, torch.Tensor]:
