@@ -294,10 +294,14 @@ def reversed_view(paths: Sequence[str | Path], *, hint: str | None = None) -> Le
             raise LexiError("no such lexicon", path=path, hint=hint)
         entries, own_normalizer, _, _ = lexicon_entries(path)
         normalizer = normalizer or own_normalizer
-        mine = [Entry(entry.target, entry.source, entry.pos, entry.weight, entry.provenance)
-                for entry in entries]
-        reversed_entries += [entry for entry in mine if normalizer(entry.source) not in earlier]
-        earlier |= {normalizer(entry.source) for entry in mine}
+        # Rows as a merge reads them, target first (normalised: the key first-wins compares),
+        # through the same first-wins filter as ``merge --merge priority``.
+        rows = ((normalizer(entry.target), entry.source, entry.pos, entry.weight,
+                 entry.provenance) for entry in entries)
+        mine: set[str] = set()
+        reversed_entries += [Entry(*row) for row in _kept(rows, earlier, mine,
+                                                          InputPart(str(path)), 1.0)]
+        earlier |= mine
     return LexiconView.from_entries(reversed_entries, normalizer)
 
 
