@@ -123,7 +123,7 @@ def train_cmd(
     cpu_bf16: Annotated[bool | None, typer.Option(
         "--cpu-bf16/--no-cpu-bf16", help="bf16 autocast on the CPU (on CUDA it is always "
         "on). Default: on where the CPU has bf16 units (AVX-512-BF16, AMX), 1.2-1.3x faster "
-        "training with the same accuracy on average over the measured recipe runs; off elsewhere. "
+        "training, accuracy within noise of float32 over the measured recipe runs; off elsewhere. "
         "run.json says which (device.cpu_bf16); measure yours with benchmarks/bench_train.py.",
         show_default=False)
     ] = _D["cpu_bf16"],
