@@ -116,8 +116,8 @@ class TrainConfig:
     default, ``auto``): on where the CPU has bf16 units (AVX-512-BF16 or AMX, read by
     :func:`lexi.environment.cpu_has_bf16`), off elsewhere, where bf16 is emulated and
     slower. On this project's AVX-512-BF16 CPU it trains 1.2-1.3x faster with the same
-    accuracy within noise: the soup moves by -0.40 points on average over thirteen recipe
-    comparisons (+0.30 over three MASSIVE sw-KE seeds, -0.61 over ten SIB-200 runs;
+    accuracy within noise: the soup moves by -0.30 points on average over fourteen recipe
+    comparisons (+0.30 over three MASSIVE sw-KE seeds, -0.46 over eleven SIB-200 runs;
     docs/performance.md, "bf16 autocast on the CPU"). ``True`` or
     ``False`` forces it (``--cpu-bf16`` / ``--no-cpu-bf16``); ``run.json`` records what the
     run used under ``device.cpu_bf16``."""
