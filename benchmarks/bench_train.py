@@ -11,7 +11,9 @@ en-US train utterances (../shared/data or $LEXI_SHARED_DATA):
 - the same under bf16 autocast on the CPU (lexi's default where the CPU has bf16 units;
   ``--cpu-bf16``; its roofline ratio is against
   the float32 peak, so above 1 is possible on a CPU with fast bf16 units)
-- the same two for full fine-tuning
+- the same two with torch's own ``nn.Dropout`` (``--no-fast-dropout``) instead of lexi's
+  default FastDropout on the CPU (``*-torch-dropout``), each beside its FastDropout twin
+- full fine-tuning, padded to 32 and dynamic + buckets (float32)
 
 then prediction throughput (utterances/s) of the LoRA run on en-US dev. Samples/s count
 training steps only (forward, backward, optimizer), not model loading, dev evaluation or
@@ -59,6 +61,12 @@ CONFIGS = {
     # paid in the first steps, so the steady rate and the whole run's rate are both printed.
     "lora-dynamic-bucketed-compile": {"method": "lora", "cpu_bf16": False, "compile": True},
     "lora-dynamic-bucketed-bf16-compile": {"method": "lora", "cpu_bf16": True, "compile": True},
+    # torch's own nn.Dropout (``--no-fast-dropout``) against lexi's default FastDropout on
+    # the CPU: the same p, a quarter of the random draws (lexi.model.fastpath).
+    "lora-dynamic-bucketed-torch-dropout": {"method": "lora", "cpu_bf16": False,
+                                            "fast_dropout": False},
+    "lora-dynamic-bucketed-bf16-torch-dropout": {"method": "lora", "cpu_bf16": True,
+                                                 "fast_dropout": False},
     "full-fixed32": {"method": "full", "pad_to_max_length": True, "max_length": 32,
                      "bucket": False, "cpu_bf16": False},
     "full-dynamic-bucketed": {"method": "full", "cpu_bf16": False},
@@ -331,6 +339,12 @@ def main() -> None:
             "lora-dynamic-bucketed"]["samples_per_s"]
         print(f"bf16 autocast / float32, LoRA dynamic+bucketed (same run): {bf16:.2f}x",
               file=out)
+    for fast, torch_dropout in (("lora-dynamic-bucketed", "lora-dynamic-bucketed-torch-dropout"),
+                                ("lora-dynamic-bucketed-bf16",
+                                 "lora-dynamic-bucketed-bf16-torch-dropout")):
+        if fast in by_name and torch_dropout in by_name:
+            gain = by_name[fast]["samples_per_s"] / by_name[torch_dropout]["samples_per_s"]
+            print(f"FastDropout / torch's dropout, {fast} (same run): {gain:.2f}x", file=out)
     for compiled, plain in (("lora-dynamic-bucketed-compile", "lora-dynamic-bucketed"),
                             ("lora-dynamic-bucketed-bf16-compile", "lora-dynamic-bucketed-bf16")):
         if compiled in by_name and plain in by_name:

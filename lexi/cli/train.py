@@ -127,6 +127,11 @@ def train_cmd(
         "run.json says which (device.cpu_bf16); measure yours with benchmarks/bench_train.py.",
         show_default=False)
     ] = _D["cpu_bf16"],
+    fast_dropout: Annotated[bool, typer.Option(
+        "--fast-dropout/--no-fast-dropout", help="On the CPU, dropout masks drawn 16 bits at "
+        "a time (same p, a quarter of the random draws; about 1.2x faster training). "
+        "--no-fast-dropout: torch's own dropout, the random stream of runs before 2026-12-05.")
+    ] = _D["fast_dropout"],
     compile: Annotated[bool, typer.Option(  # the TrainConfig field's name: --config merges by it
         "--compile", help="torch.compile the training step (inductor; the first steps pay "
         "the compilation); measured in docs/performance.md, \"torch.compile\".")
@@ -182,7 +187,7 @@ def train_cmd(
         patience=patience, seed=seed, device=device, threads=threads, resume=resume,
         overwrite=overwrite, task=task, slot_weight=slot_weight,
         slot_lr_scale=slot_lr_scale, cpu_bf16=cpu_bf16,
-        compile=compile, init=init,
+        compile=compile, fast_dropout=fast_dropout, init=init,
     )
     if config_file is not None:
         # Compared by name: typer may ship its own copy of click's ParameterSource enum.

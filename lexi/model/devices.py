@@ -103,10 +103,17 @@ def mean_over_processes(values: list[float], device: torch.device,
 
 
 def training_network(model: torch.nn.Module, dist_env: Distributed, device: torch.device, *,
-                     compile_model: bool = False) -> torch.nn.Module:
+                     compile_model: bool = False, cpu_bf16: bool = False,
+                     fast_dropout: bool = True) -> torch.nn.Module:
     """The module the training loop calls: ``model`` itself, compiled (``--compile``) and
     wrapped for DistributedDataParallel when there are several processes. Evaluation and
-    saving keep using ``model``, which shares the parameters."""
+    saving keep using ``model``, which shares the parameters. First, in ``model`` itself:
+    cheaper dropout masks on the CPU (``fast_dropout``) and LoRA inputs left in the
+    autocast dtype when the step runs under bf16 autocast (:mod:`lexi.model.fastpath`)."""
+    from lexi.model.fastpath import speed_up_training
+
+    speed_up_training(model, device, device.type == "cuda" or cpu_bf16,
+                      fast_dropout=fast_dropout)
     network = model
     if compile_model:
         # Dynamic from the start: bucketed batches change length every few steps, and a

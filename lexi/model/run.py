@@ -230,7 +230,8 @@ def run_record(config: TrainConfig, model_path: str, labels: list[str], dist_env
                    "name": torch.cuda.get_device_name(device) if device.type == "cuda"
                    else platform.processor() or platform.machine(),
                    "threads": torch.get_num_threads(),
-                   "cpu_bf16": use_cpu_bf16(config.cpu_bf16, device)},
+                   "cpu_bf16": use_cpu_bf16(config.cpu_bf16, device),
+                   "fast_dropout": config.fast_dropout and device.type == "cpu"},
         "stability": {"max_grad_norm": config.max_grad_norm,
                       "on_divergence": config.on_divergence, "retries": retries,
                       **guard.describe()},

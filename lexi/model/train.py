@@ -52,6 +52,7 @@ from lexi.model.devices import (
     training_network,
     use_cpu_bf16,
 )
+from lexi.model.fastpath import frozen_weights_in
 from lexi.model.objectives import consistency, distillation, slot_loss, teacher_targets
 from lexi.model.optim import build_optimizer
 from lexi.model.progress import epoch_progress, report_epoch, warn
@@ -85,9 +86,8 @@ from lexi.model.train_data import (
 )
 from lexi.model.views import FreshViews, FreshViewSpec, draw_seed, draw_views
 
-# Names other modules import from here.
 __all__ = ["Distributed", "TrainResult", "TrainingDiverged", "build_model", "load_examples",
-           "resolve_device", "resolve_model_path", "train"]
+           "resolve_device", "resolve_model_path", "train"]  # names others import from here
 
 
 class TrainingDiverged(LexiError):
@@ -222,7 +222,8 @@ class _Loop:
         self.good_state = Snapshot.take(self.state.global_step, model, optimizer)
         self.good_loss = math.inf
 
-        self.network = training_network(model, dist_env, device, compile_model=config.compile)
+        self.network = training_network(model, dist_env, device, compile_model=config.compile,
+                                        cpu_bf16=self.cpu_bf16, fast_dropout=config.fast_dropout)
         self.pad_id = tokenizer.pad_token_id
         self.pad_to = config.max_length if config.pad_to_max_length else None
         self.loss_fn = nn.CrossEntropyLoss()
@@ -244,7 +245,8 @@ class _Loop:
                 break
             if self.data.fresh is not None and epoch != self.current.epoch:
                 self.current = self.data.epoch_data(epoch)
-            record = self.run_epoch(epoch)
+            with frozen_weights_in(self.model, self.device, self.cpu_bf16):
+                record = self.run_epoch(epoch)
             self.end_epoch(epoch, record)
             epoch += 1
 
