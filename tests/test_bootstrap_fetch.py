@@ -36,7 +36,10 @@ from lexi.resources.build_catalog import CATALOG_FILE  # noqa: E402
 # run in this process.
 server = test_fetch.server
 inprocess = test_bootstrap_multi.inprocess
-TRAIN_ARGS = test_bootstrap_multi.TRAIN_ARGS
+# These tests are about fetching and the chain: a tiny model at lr 1e-2 on 36 rows gets stuck
+# at the label prior for some random streams (3 and 4 of 12 seeds with lexi's and torch's
+# dropout on the demo data), which the divergence guard's own tests cover; here it warns.
+TRAIN_ARGS = test_bootstrap_multi.TRAIN_ARGS + " --on-divergence warn"
 FixtureServer = test_fetch.FixtureServer
 
 RAW = "/raw.githubusercontent.com"

@@ -576,7 +576,10 @@ def test_the_demo_data_end_to_end_with_slots(tmp_path):
     result = lexi.train(data=[str(demo.source), str(tmp_path / "synth.jsonl")],
                         dev=str(demo.source), output=str(tmp_path / "run"),
                         model=str(model_dir), task="auto", epochs=4, batch_size=8,
-                        lr=2e-2, device="cpu", threads=1)
+                        lr=2e-2, device="cpu", threads=1,
+                        # at this rate the tiny model sticks at the label prior for 3-4 of
+                        # 12 seeds (either dropout); the guard's own tests cover that
+                        on_divergence="warn")
     assert "dev_slot_f1" in result.metrics
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["model"]["task"] == "intent+slots"
