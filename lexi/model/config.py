@@ -125,8 +125,9 @@ class TrainConfig:
     """On the CPU, draw dropout masks 16 bits at a time (:class:`lexi.model.fastpath.FastDropout`:
     the same ``p`` and scaling, a quarter of the random draws) instead of torch's
     ``nn.Dropout``, whose mask generation took 27% of a LoRA step on 2 cores; measured
-    1.2x faster training with the same accuracy within noise (docs/performance.md, "Dropout
-    masks and LoRA casts"). ``False`` (``--no-fast-dropout``): torch's own dropout, the
+    1.23-1.49x faster training steps, and the recipes' soups within noise of torch's dropout
+    (-0.26 points over seven comparisons; docs/performance.md, "Dropout masks and LoRA
+    casts"). ``False`` (``--no-fast-dropout``): torch's own dropout, the
     random stream of every run before 2026-12-05. No effect on CUDA."""
     compile: bool = False
     """Compile the training forward and backward with ``torch.compile`` (inductor, dynamic
