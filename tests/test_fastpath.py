@@ -19,7 +19,7 @@ from lexi.model.fastpath import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fixtures.tiny_bert import config_for  # noqa: E402
+from fixtures.tiny_bert import config_for, losses_while_hooked  # noqa: E402
 
 
 @pytest.mark.parametrize("p", [0.1, 0.3, 0.5])
@@ -129,8 +129,6 @@ def test_speed_up_training_only_where_it_pays():
 
 
 def test_training_uses_fast_dropout_unless_asked_not_to_and_records_it(tiny, tmp_path):
-    from lexi.model.train import train
-
     seen: dict[bool, set[type]] = {True: set(), False: set()}
 
     def trained(fast: bool) -> list[float]:
@@ -138,13 +136,8 @@ def test_training_uses_fast_dropout_unless_asked_not_to_and_records_it(tiny, tmp
             if module.training and isinstance(module, (nn.Dropout, FastDropout)):
                 seen[fast].add(type(module))
 
-        hook = torch.nn.modules.module.register_module_forward_hook(record)
-        try:
-            result = train(config_for(tiny, tmp_path / f"fast-{fast}", epochs=3,
-                                      fast_dropout=fast))
-        finally:
-            hook.remove()
-        return [epoch["train_loss"] for epoch in result.history]
+        return losses_while_hooked(config_for(tiny, tmp_path / f"fast-{fast}", epochs=3,
+                                              fast_dropout=fast), record)
 
     fast, plain = trained(True), trained(False)
     assert seen[True] == {FastDropout} and seen[False] == {nn.Dropout}

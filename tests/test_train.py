@@ -22,7 +22,7 @@ from lexi.model.predict import load_predictor
 from lexi.model.train import load_examples, train
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fixtures.tiny_bert import config_for, train_until_killed  # noqa: E402
+from fixtures.tiny_bert import config_for, losses_while_hooked, train_until_killed  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -336,13 +336,8 @@ def test_cpu_bf16_autocast_trains_in_bf16_and_is_recorded(tiny, tmp_path):
             if isinstance(module, torch.nn.Linear) and module.training:
                 seen[cpu_bf16].add(output.dtype)
 
-        hook = torch.nn.modules.module.register_module_forward_hook(record)
-        try:
-            result = train(config_for(tiny, tmp_path / f"bf16-{cpu_bf16}", epochs=3,
-                                      cpu_bf16=cpu_bf16))
-        finally:
-            hook.remove()
-        return [epoch["train_loss"] for epoch in result.history]
+        return losses_while_hooked(config_for(tiny, tmp_path / f"bf16-{cpu_bf16}", epochs=3,
+                                              cpu_bf16=cpu_bf16), record)
 
     plain, bf16 = run_with(False), run_with(True)
     assert seen[False] == {torch.float32}
