@@ -81,13 +81,19 @@ def keep_adapter_inputs(model: nn.Module) -> int:
     return changed
 
 
+def uses_fast_dropout(requested: bool, device: torch.device) -> bool:
+    """Whether a run asking for ``fast_dropout`` gets it: on the CPU only (CUDA's dropout
+    kernel is already fast). What training does and what ``run.json`` records."""
+    return requested and device.type == "cpu"
+
+
 def speed_up_training(model: nn.Module, device: torch.device, autocast_bf16: bool, *,
                       fast_dropout: bool = True) -> dict[str, int]:
-    """Both changes where they pay: :func:`swap_dropout` on the CPU (CUDA's dropout kernel
-    is already fast) when ``fast_dropout``, :func:`keep_adapter_inputs` when the step runs
-    under bf16 autocast. What was changed, as counts."""
+    """Both changes where they pay: :func:`swap_dropout` where :func:`uses_fast_dropout`
+    says so, :func:`keep_adapter_inputs` when the step runs under bf16 autocast. What was
+    changed, as counts."""
     return {
-        "fast_dropout": swap_dropout(model) if fast_dropout and device.type == "cpu" else 0,
+        "fast_dropout": swap_dropout(model) if uses_fast_dropout(fast_dropout, device) else 0,
         "uncast_adapters": keep_adapter_inputs(model) if autocast_bf16 else 0,
     }
 

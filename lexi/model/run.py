@@ -25,6 +25,7 @@ from lexi.io import atomic_write, file_sha256, ordinary_permissions
 from lexi.model.classifier import EncoderClassifier
 from lexi.model.config import TrainConfig
 from lexi.model.devices import Distributed, use_cpu_bf16, versions
+from lexi.model.fastpath import uses_fast_dropout
 from lexi.model.stability import Divergence, DivergenceGuard
 
 RUN_FILE = "run.json"
@@ -231,7 +232,7 @@ def run_record(config: TrainConfig, model_path: str, labels: list[str], dist_env
                    else platform.processor() or platform.machine(),
                    "threads": torch.get_num_threads(),
                    "cpu_bf16": use_cpu_bf16(config.cpu_bf16, device),
-                   "fast_dropout": config.fast_dropout and device.type == "cpu"},
+                   "fast_dropout": uses_fast_dropout(config.fast_dropout, device)},
         "stability": {"max_grad_norm": config.max_grad_norm,
                       "on_divergence": config.on_divergence, "retries": retries,
                       **guard.describe()},
