@@ -67,6 +67,9 @@ CONFIGS = {
                                             "fast_dropout": False},
     "lora-dynamic-bucketed-bf16-torch-dropout": {"method": "lora", "cpu_bf16": True,
                                                  "fast_dropout": False},
+    # LoRA on the top 6 of the 12 layers only (``--lora-layers 6``): no backward pass
+    # below them. The FLOP count follows (the lower layers' backward is not counted).
+    "lora-dynamic-bucketed-bf16-top6": {"method": "lora", "cpu_bf16": True, "lora_layers": 6},
     "full-fixed32": {"method": "full", "pad_to_max_length": True, "max_length": 32,
                      "bucket": False, "cpu_bf16": False},
     "full-dynamic-bucketed": {"method": "full", "cpu_bf16": False},
@@ -160,7 +163,8 @@ def achieved_flops(config, shapes: list[tuple[int, int, int]], num_labels: int,
 
     encoder = EncoderShape.read(resolve_model_path(config.model))
     flops = sum(step_flops(encoder, b, s, num_labels, config.method, config.lora_r,
-                           config.target_modules).total for b, s, _ in shapes)
+                           config.target_modules, config.lora_layers).total
+                for b, s, _ in shapes)
     samples = sum(b for b, _, _ in shapes)
     tokens = sum(b * s for b, s, _ in shapes)
     real = sum(n for _, _, n in shapes)
@@ -195,7 +199,7 @@ def flop_check(config, shape: tuple[int, int, int], num_labels: int) -> dict:
 
     counted = counted_flops(step)
     analytic = step_flops(EncoderShape.read(path), batch, length, num_labels, config.method,
-                          config.lora_r, config.target_modules).total
+                          config.lora_r, config.target_modules, config.lora_layers).total
     return {"check_shape": [batch, length], "check_counted_flops": counted,
             "check_analytic_flops": analytic, "check_ratio": counted / analytic}
 

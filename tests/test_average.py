@@ -78,6 +78,27 @@ def test_a_run_with_lora_on_the_word_embeddings_averages_with_one_without(runs, 
     assert "word_embeddings" in config["target_modules"] and config["r"] == 16 + 4
 
 
+def test_a_run_adapting_only_the_top_layer_averages_with_one_adapting_all(runs, tmp_path):
+    # --lora-layers 1 on the two-layer model: layer 0 has no factors in that run, which
+    # count as a zero update there; the average adapts every layer any run adapts.
+    top = train_tiny(runs["root"], runs["model"], runs["data"], "top", seed=4, epochs=2,
+                     lora_layers=1)
+    saved = json.loads((top / "adapter" / "adapter_config.json").read_text())
+    assert saved["layers_to_transform"] == [1]
+    average_runs([top, runs["b"]], tmp_path / "avg-top", [0.5, 0.5])
+    first, second, avg = (_encoder_state(p) for p in (top, runs["b"], tmp_path / "avg-top"))
+    for name, value in avg.items():
+        expected = 0.5 * first[name].double() + 0.5 * second[name].double()
+        assert torch.allclose(value.double(), expected, atol=1e-5), name
+    lower = [k for k in first if ".layer.0." in k and k.endswith("query.weight")]
+    assert lower and not torch.equal(avg[lower[0]], first[lower[0]])  # b moved layer 0
+    config = json.loads((tmp_path / "avg-top" / "adapter" / "adapter_config.json").read_text())
+    assert config["layers_to_transform"] is None
+    average_runs([top, top], tmp_path / "avg-top-top", [0.5, 0.5])
+    config = json.loads((tmp_path / "avg-top-top" / "adapter" / "adapter_config.json").read_text())
+    assert config["layers_to_transform"] == [1]
+
+
 def test_weights_one_and_zero_give_the_first_runs_probabilities(runs, tmp_path):
     average_runs([runs["a"], runs["b"]], tmp_path / "only-a", [1, 0])
     expected = load_predictor(runs["a"], device="cpu").predict_proba(TEXTS)

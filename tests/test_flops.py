@@ -22,16 +22,18 @@ def tiny(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("flops") / "model")
 
 
-@pytest.mark.parametrize("method, targets", [
-    ("lora", ("query", "key", "value", "dense")),
-    ("lora", ("value",)),  # layer 0's query and key then need no gradient at all
-    ("lora", ("dense",)),  # nor its attention: the lowest adapter follows it
-    ("full", ()),
+@pytest.mark.parametrize("method, targets, lora_layers", [
+    ("lora", ("query", "key", "value", "dense"), None),
+    ("lora", ("value",), None),  # layer 0's query and key then need no gradient at all
+    ("lora", ("dense",), None),  # nor its attention: the lowest adapter follows it
+    ("lora", ("query", "key", "value", "dense"), 1),  # layer 0: no backward at all
+    ("full", (), None),
 ])
-def test_the_count_is_torchs_count(tiny, tmp_path, method, targets):
+def test_the_count_is_torchs_count(tiny, tmp_path, method, targets, lora_layers):
     changes = {"target_modules": targets} if targets else {}
     config = TrainConfig(data=["unused"], dev=None, output=str(tmp_path / "run"),
-                         model=str(tiny), method=method, lora_r=4, **changes)
+                         model=str(tiny), method=method, lora_r=4, lora_layers=lora_layers,
+                         **changes)
     torch.manual_seed(0)
     model = build_model(config, str(tiny), 3).train()
     batch, length = 4, 11
@@ -44,7 +46,7 @@ def test_the_count_is_torchs_count(tiny, tmp_path, method, targets):
         torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1, 2, 0])).backward()
 
     analytic = step_flops(EncoderShape.read(tiny), batch, length, 3, method, lora_r=4,
-                          targets=config.target_modules)
+                          targets=config.target_modules, lora_layers=lora_layers)
     assert counted_flops(step) == analytic.total
 
 
@@ -61,3 +63,7 @@ def test_the_formula_in_numbers():
     lora = step_flops(shape, 32, 11, 60, "lora", lora_r=16)
     assert lora.forward > full.forward  # the adapters' products come on top
     assert 2 * lora.forward < lora.total < 3 * lora.forward
+    top6 = step_flops(shape, 32, 11, 60, "lora", lora_r=16, lora_layers=6)
+    assert top6.forward < lora.forward  # six layers' adapters fewer
+    assert top6.backward < 0.6 * lora.backward  # and no backward through the lower six
+    assert step_flops(shape, 32, 11, 60, "lora", lora_r=16, lora_layers=12) == lora

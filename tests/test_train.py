@@ -197,6 +197,31 @@ def test_bucketed_batches_cover_the_epoch_and_shard_evenly():
     assert collate([[5]], pad_id=0, pad_to=4)[0].shape == (1, 4)
 
 
+def test_lora_on_the_top_layer_only_leaves_the_lower_one_without_a_backward_pass(
+        tiny, tmp_path):
+    from safetensors.torch import load_file
+
+    from lexi.model.classifier import build_model
+
+    config = config_for(tiny, tmp_path / "run", epochs=1, max_steps=3, lora_layers=1)
+    model = build_model(config, str(tiny[0]), 3).train()
+    layers = next(m for n, m in model.named_modules() if n.endswith("encoder.layer"))
+    needs_grad = []
+    for layer in layers:
+        layer.register_forward_hook(lambda m, i, out: needs_grad.append(out[0].requires_grad))
+    model(torch.randint(0, 40, (2, 5)), torch.ones(2, 5, dtype=torch.long))
+    assert needs_grad == [False, True]  # autograd records nothing below the adapted layer
+    train(config)
+    saved = load_file(str(tmp_path / "run" / "adapter" / "adapter_model.safetensors"))
+    assert saved and all(".layer.1." in name for name in saved)
+    run = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert run["config"]["lora_layers"] == 1
+    with pytest.raises(LexiError, match="--lora-layers 3: the encoder has 2 layers"):
+        train(config_for(tiny, tmp_path / "three", lora_layers=3))
+    with pytest.raises(LexiError, match="--lora-layers must be at least 1"):
+        config_for(tiny, tmp_path / "zero", lora_layers=0)
+
+
 def test_empty_training_data_is_a_clear_error(tiny, tmp_path):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")

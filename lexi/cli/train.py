@@ -85,6 +85,9 @@ def train_cmd(
     target_modules: Annotated[str, typer.Option(
         "--target-modules", help="Comma-separated encoder layers that get LoRA.")
     ] = ",".join(_D["target_modules"]),
+    lora_layers: Annotated[int | None, typer.Option(
+        "--lora-layers", help="LoRA on the top N encoder layers only [default: all]; "
+        "no backward pass below them, so a faster step.")] = _D["lora_layers"],
     max_length: Annotated[int, typer.Option(
         "--max-length", help="Tokens kept per utterance.")] = _D["max_length"],
     warmup_ratio: Annotated[float, typer.Option(
@@ -181,6 +184,7 @@ def train_cmd(
         dev_split=split_value(dev_split), text_field=text_field, label_field=label_field,
         method=method, lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
         target_modules=[m.strip() for m in target_modules.split(",") if m.strip()],
+        lora_layers=lora_layers,
         lr=lr, epochs=epochs, batch_size=batch_size, grad_accum=grad_accum,
         warmup_ratio=warmup_ratio, consistency=consistency, synth=synth, teacher=teacher,
         teacher_weight=teacher_weight, temperature=temperature, max_grad_norm=max_grad_norm,

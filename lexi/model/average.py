@@ -209,7 +209,8 @@ def _average_adapters(paths: list[Path], weights: list[float], staging: Path) ->
             merged[key] = torch.cat(scaled, dim=1).contiguous()
     rank = sum(ranks)
     config = {**configs[0], "r": rank, "lora_alpha": rank,
-              "target_modules": _union_targets(configs, paths)}
+              "target_modules": _union_targets(configs, paths),
+              "layers_to_transform": _union_layers(configs)}
     (staging / ADAPTER_DIR).mkdir()
     save_file(merged, str(staging / ADAPTER_DIR / ADAPTER_WEIGHTS))
     (staging / ADAPTER_DIR / ADAPTER_CONFIG).write_text(json.dumps(config, indent=2) + "\n",
@@ -234,6 +235,15 @@ def _union_targets(configs: list[dict[str, Any]], paths: list[Path]) -> Any:
         raise LexiError("the adapters name their target modules differently",
                         path=paths[-1], hint="average runs trained with the same --target-modules")
     return targets[0]
+
+
+def _union_layers(configs: list[dict[str, Any]]) -> list[int] | None:
+    """Every layer any run adapts (``--lora-layers``); None (all) if one run adapts all."""
+    layers = [config.get("layers_to_transform") for config in configs]
+    if any(chosen is None for chosen in layers):
+        return None
+    return sorted({int(i) for chosen in layers
+                   for i in ([chosen] if isinstance(chosen, int) else chosen)})
 
 
 def _average_encoders(paths: list[Path], weights: list[float], staging: Path) -> None:

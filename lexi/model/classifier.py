@@ -294,6 +294,19 @@ def resolve_model_path(name: str) -> str:
     return str(resolve_model(name))
 
 
+def top_layers(encoder: nn.Module, count: int | None) -> list[int] | None:
+    """The indices of the encoder's top ``count`` layers, for peft's ``layers_to_transform``
+    (None: every layer). peft finds the layer list by its usual names (``layer``,
+    ``layers``, ``h``, ``block``), which covers the BERT family."""
+    if count is None:
+        return None
+    total = int(encoder.config.num_hidden_layers)
+    if count > total:
+        raise LexiError(f"--lora-layers {count}: the encoder has {total} layers",
+                        hint=f"pass at most {total}, or leave it out for every layer")
+    return list(range(total - count, total))
+
+
 def build_model(config: TrainConfig, model_path: str, num_labels: int,
                 num_slot_labels: int = 0) -> EncoderClassifier:
     """The encoder (with a LoRA adapter unless ``--method full``) and its heads."""
@@ -303,7 +316,8 @@ def build_model(config: TrainConfig, model_path: str, num_labels: int,
 
         lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha,
                           lora_dropout=config.lora_dropout,
-                          target_modules=list(config.target_modules), bias="none")
+                          target_modules=list(config.target_modules), bias="none",
+                          layers_to_transform=top_layers(encoder, config.lora_layers))
         try:
             encoder = get_peft_model(encoder, lora)
         except ValueError as exc:

@@ -42,6 +42,10 @@ class TrainConfig:
     lora_dropout: float = 0.1
     target_modules: list[str] = field(default_factory=lambda: list(DEFAULT_TARGET_MODULES))
     """Encoder linear layers that get an adapter (names are suffixes, as peft matches them)."""
+    lora_layers: int | None = None
+    """Adapt only the top N encoder layers (None: every layer). The layers below get no
+    adapter, so no gradient flows through them: the backward pass stops at the lowest
+    adapted layer (docs/training.md, "LoRA on the top layers")."""
     pooling: str = "mean"
     """``mean`` over real tokens (e5's training objective) or ``cls`` (the first token)."""
     head_dropout: float = 0.1
@@ -187,9 +191,9 @@ class TrainConfig:
         if self.weight_decay < 0:
             raise LexiError(f"--weight-decay must be 0 or more, not {self.weight_decay}")
         for name in ("epochs", "batch_size", "grad_accum", "max_length", "lora_r",
-                     "eval_batch_size", "patience", "max_steps", "threads"):
+                     "lora_layers", "eval_batch_size", "patience", "max_steps", "threads"):
             value = getattr(self, name)
-            # (max_steps and threads may be None: no limit, every core.)
+            # (max_steps, threads, lora_layers may be None: no limit, every core, all layers.)
             if value is not None and value < 1:
                 raise LexiError(f"--{name.replace('_', '-')} must be at least 1, not {value}")
         if not self.data:

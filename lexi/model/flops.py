@@ -74,21 +74,24 @@ class StepFlops:
 
 def step_flops(shape: EncoderShape, batch: int, length: int, num_labels: int,
                method: str = "lora", lora_r: int = 16,
-               targets: Sequence[str] = ("query", "key", "value", "dense")) -> StepFlops:
+               targets: Sequence[str] = ("query", "key", "value", "dense"),
+               lora_layers: int | None = None) -> StepFlops:
     """FLOPs of one forward and backward pass over ``batch`` sequences of ``length`` tokens
     (see the module docstring for the formula and what it leaves out).
 
     Backward follows autograd: a product's input gradient is computed only where that
     input needs one (it depends on something trained), a weight gradient only for a
     trained weight. With LoRA the embedding is frozen, so below the lowest adapter
-    nothing needs a gradient."""
+    nothing needs a gradient: with ``lora_layers`` (the top N layers adapted) the layers
+    below them have no backward pass at all."""
     tokens, h = batch * length, shape.hidden
     full = method == "full"
     one_attention_product = 2 * batch * length * length * h
     forward = backward = 0
     grad = full  # whether the hidden state entering the layer needs a gradient
 
-    def linear(name: str, inputs: int, outputs: int, input_grad: bool) -> bool:
+    def linear(name: str, inputs: int, outputs: int, input_grad: bool, in_adapted_layer: bool
+               ) -> bool:
         """Count one linear layer; whether its output needs a gradient."""
         nonlocal forward, backward
         product = 2 * tokens * inputs * outputs
@@ -96,7 +99,7 @@ def step_flops(shape: EncoderShape, batch: int, length: int, num_labels: int,
         backward += product * (int(input_grad) + int(full))  # input's, weight's gradient
         # peft matches a target against the module name's last part ("dense" adapts the
         # attention output and both feed-forward layers).
-        adapted = not full and name.rpartition(".")[2] in targets
+        adapted = not full and in_adapted_layer and name.rpartition(".")[2] in targets
         if adapted:
             down, up = 2 * tokens * inputs * lora_r, 2 * tokens * lora_r * outputs
             forward += down + up
@@ -106,15 +109,17 @@ def step_flops(shape: EncoderShape, batch: int, length: int, num_labels: int,
 
     q, k, v, out, inner, down = (name for name, _, _ in shape.linears())
     ff = shape.intermediate
-    for _ in range(shape.layers):
-        q_grad, k_grad, v_grad = (linear(name, h, h, grad) for name in (q, k, v))
+    lowest_adapted = shape.layers - (shape.layers if lora_layers is None else lora_layers)
+    for index in range(shape.layers):
+        adapts = index >= lowest_adapted
+        q_grad, k_grad, v_grad = (linear(name, h, h, grad, adapts) for name in (q, k, v))
         forward += 2 * one_attention_product
         # Scores' gradient (from softmax·V's) if Q or K needs one, then Q's, K's and V's.
         backward += one_attention_product * (int(q_grad or k_grad) + q_grad + k_grad + v_grad)
         context_grad = q_grad or k_grad or v_grad
-        attended = linear(out, h, h, context_grad) or grad  # + residual, LayerNorm
-        expanded = linear(inner, h, ff, attended)
-        grad = linear(down, ff, h, expanded) or attended
+        attended = linear(out, h, h, context_grad, adapts) or grad  # + residual, LayerNorm
+        expanded = linear(inner, h, ff, attended, adapts)
+        grad = linear(down, ff, h, expanded, adapts) or attended
     head = 2 * batch * h * num_labels
     forward += head
     backward += head * (1 + int(grad))  # the head is always trained

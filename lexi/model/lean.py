@@ -235,7 +235,7 @@ _IRRELEVANT = {
     "auto_mapping", "base_model_name_or_path", "revision", "task_type", "inference_mode",
     "peft_version", "init_lora_weights", "lora_dropout", "target_modules", "exclude_modules",
     "layers_pattern", "loftq_config", "megatron_core", "qalora_group_size", "peft_type",
-    "r", "lora_alpha", "use_rslora", "bias",
+    "r", "lora_alpha", "use_rslora", "bias", "layers_to_transform",
 }
 
 
