@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -10,11 +11,12 @@ from collections import Counter
 import pytest
 from test_synth_fakes import PrefixPluralMorphology, lexicon, plural_analyzer
 
-from lexi.data.massive import format_annot, parse_annot, read_massive
+from lexi.data.massive import format_annot, parse_annot, read_massive, write_massive
 from lexi.data.records import SlotSpan, Utterance
 from lexi.errors import LexiError
 from lexi.synth import SynthConfig, Synthesizer, synthesize_file
 from lexi.synth.phonetic import EpitranTranscriber, epitran_code, fold_ipa
+from lexi.synth.summary import SynthSummary, synthesize_stream, synthesize_to
 
 SW = lexicon([
     ("set", "weka"), ("alarm", "kengele"), ("five", "tano"), ("alarm clock", "saa ya kengele"),
@@ -322,3 +324,37 @@ def test_lemma_candidates_agree_with_the_full_analysis():
     full_rows = Synthesizer(SynthConfig(), [SW], analyze=analyze_english).synthesize(source)
     assert [r.text for r in lemma_rows.rows] == [r.text for r in full_rows.rows]
     assert "kengele" in lemma_rows.rows[0].text  # alarms → alarm, found through its lemma
+
+
+def _written(rows, synthesizer, batch: int | None) -> tuple[str, str | None, dict]:
+    """What synthesising ``rows`` writes (in batches of ``batch``, or row by row for
+    None), the error it ends with, and its summary."""
+    out, summary, error = io.StringIO(), SynthSummary(), None
+    try:
+        if batch is None:
+            write_massive(synthesize_stream(rows, synthesizer, summary), out)
+        else:
+            synthesize_to(rows, synthesizer, summary, out, batch)
+    except LexiError as exc:
+        error = str(exc)
+    return out.getvalue(), error, summary.as_dict(report=True)
+
+
+def test_batches_write_what_row_by_row_writes_up_to_an_error():
+    texts = ["wake me at [time : five am]", "play music", "set an alarm clock",
+             "the red house", "wake me", "play the music please", "house of music"]
+    rows = [utt(text, uid=str(i)) for i, text in enumerate(texts)]
+
+    def failing_read():  # a read error after four rows, as a bad line would give
+        yield from rows[:4]
+        raise LexiError("malformed JSON", path="f.jsonl", line=5)
+
+    foreign = [*rows[:5], rows[5].with_(locale="sw-KE"), rows[6]]  # synthesis refuses it
+    for source, config in ((rows, {}), (failing_read, {}), (foreign, {"locale": "sw-KE"})):
+        def fresh(source=source):
+            return source() if callable(source) else list(source)
+
+        expected = _written(fresh(), make(**config), None)
+        assert expected[0]  # some rows, before any error
+        for batch in (1, 3, 64):
+            assert _written(fresh(), make(**config), batch) == expected

@@ -12,8 +12,9 @@ import functools
 import itertools
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from json.encoder import c_make_encoder, encode_basestring
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,6 +24,9 @@ from lexi.errors import LexiError
 
 MASSIVE_FIELDS = ("id", "locale", "partition", "scenario", "intent", "utt", "annot_utt")
 REQUIRED_FIELDS = ("id", "utt", "intent")
+# The fields a row keeps out of its metadata (scenario goes there: Utterance has no field
+# for it). A set: every key of every row read is looked up in it.
+_NOT_METADATA = frozenset(MASSIVE_FIELDS) - {"scenario"}
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,25 @@ class JsonStyle:
         return json.JSONEncoder(
             ensure_ascii=False, separators=(self.item_separator, self.key_separator)
         )
+
+    @functools.cached_property
+    def encode_row(self) -> Callable[[dict[str, Any]], str]:
+        """``encoder.encode`` for the rows a writer makes, the same text a fifth faster.
+
+        ``JSONEncoder.encode`` builds a new C encoder for every call (two Python frames, a
+        closure, a dict of the containers seen to refuse cycles): about 1.5 of 7.5 µs a
+        synthetic row. This C encoder is made once, with the arguments ``encode`` passes
+        it, less the cycle check (rows are trees built per row; a cycle would end in
+        RecursionError instead of ValueError). Where ``_json`` is missing (not CPython),
+        ``encode`` itself."""
+        if c_make_encoder is None:
+            return self.encoder.encode
+        encoder = self.encoder
+        chunks = c_make_encoder(
+            None, encoder.default, encode_basestring, None, encoder.key_separator,
+            encoder.item_separator, False, False, True,
+        )
+        return lambda row: "".join(chunks(row, 0))
 
 
 COMPACT = JsonStyle()
@@ -131,6 +154,8 @@ def parse_annot(
     annot: str, *, path: str | None = None, line: int | None = None
 ) -> tuple[str, tuple[SlotSpan, ...]]:
     """Split ``"wake me at [time : five am]"`` into plain text and slot spans."""
+    if "[" not in annot and "]" not in annot:
+        return annot, ()  # no markup (a third of MASSIVE's rows): what the loop gives
     text_parts: list[str] = []
     spans: list[SlotSpan] = []
     length = 0
@@ -206,10 +231,19 @@ def row_to_utterance(
         raise LexiError(f"field 'utt' must be a string, got {text!r}", path=path, line=line)
     # Checked here, not where they are used: an int intent or partition would otherwise
     # surface much later as a TypeError (sorting labels, joining names) with no line.
-    row_id = _row_id(row["id"], path=path, line=line)
-    intent = _text_field(row, "intent", required=True, path=path, line=line)
-    split = _text_field(row, "partition", required=False, path=path, line=line)
-    locale = _text_field(row, "locale", required=False, path=path, line=line)
+    # Every row is checked, and almost every row is plain: an int id and non-empty
+    # strings are accepted inline, anything else goes to the checks that explain it.
+    row_id = row["id"]
+    row_id = str(row_id) if type(row_id) is int else _row_id(row_id, path=path, line=line)
+    intent = row["intent"]
+    if type(intent) is not str or not intent.strip():
+        intent = _text_field(row, "intent", required=True, path=path, line=line)
+    split = row.get("partition")
+    if split is not None and (type(split) is not str or not split.strip()):
+        split = _text_field(row, "partition", required=False, path=path, line=line)
+    locale = row.get("locale")
+    if locale is not None and (type(locale) is not str or not locale.strip()):
+        locale = _text_field(row, "locale", required=False, path=path, line=line)
     slots: tuple[SlotSpan, ...] = ()
     annot = row.get("annot_utt")
     if annot is not None and not isinstance(annot, str):
@@ -224,7 +258,7 @@ def row_to_utterance(
                 line=line,
                 hint="slot values must match the text",
             )
-    metadata = {k: v for k, v in row.items() if k not in MASSIVE_FIELDS or k == "scenario"}
+    metadata = {k: v for k, v in row.items() if k not in _NOT_METADATA}
     if "annot_utt" not in row:
         metadata["_no_annot"] = True
     return Utterance(
@@ -315,7 +349,7 @@ def read_massive(path: str | Path, split: str | None = None) -> Iterator[Utteran
 def write_massive(utterances: Iterable[Utterance], out: IO[str], style: JsonStyle = COMPACT) -> int:
     """Write utterances as MASSIVE jsonl to an open text stream; returns the row count."""
     count = 0
-    encode, write = style.encoder.encode, out.write
+    encode, write = style.encode_row, out.write
     for utt in utterances:
         write(encode(utterance_to_row(utt)) + "\n")  # one write a row, not two
         count += 1

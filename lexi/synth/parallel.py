@@ -32,12 +32,12 @@ from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lexi.data.massive import massive_line_batches, parse_massive_lines, write_massive
+from lexi.data.massive import massive_line_batches, parse_massive_lines
 from lexi.data.readers import dataset_format, read_dataset, split_value
 from lexi.data.records import Utterance
 from lexi.errors import LexiError
 from lexi.synth.operators import Synthesizer
-from lexi.synth.summary import SynthSummary, synthesize_stream
+from lexi.synth.summary import SynthSummary, synthesize_to
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -185,7 +185,7 @@ def _run_job(job: Job) -> ChunkResult:
     out = StringIO()
     rows = _unless_stopped(job.utterances())
     try:
-        write_massive(synthesize_stream(rows, synthesizer, summary), out)
+        synthesize_to(rows, synthesizer, summary, out)
     except _Stopped:
         return ChunkResult("", summary, stopped=True)
     except Exception as exc:

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from lexi.data.massive import write_massive
 from lexi.data.outputs import check_output, nothing_selected
 from lexi.data.readers import read_dataset
 from lexi.data.records import Utterance
@@ -29,7 +28,7 @@ from lexi.synth.parallel import (
     source_jobs,
     start_method,
 )
-from lexi.synth.summary import SynthSummary, synthesize_stream
+from lexi.synth.summary import SynthSummary, synthesize_stream, synthesize_to
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +180,7 @@ def synthesize_file(
         with atomic_write(output) as out, _progress(progress) as advance:
             if progress:
                 rows = _counted(rows, advance)
-            write_massive(synthesize_stream(rows, synthesizer, summary), out)
+            synthesize_to(rows, synthesizer, summary, out)
             if summary.rows_written == 0:  # inside the block: the old output stays
                 raise _nothing_written(source, summary)
     if summary_json is not None:
