@@ -13,6 +13,8 @@ en-US train utterances (../shared/data or $LEXI_SHARED_DATA):
   the float32 peak, so above 1 is possible on a CPU with fast bf16 units)
 - the same two with torch's own ``nn.Dropout`` (``--no-fast-dropout``) instead of lexi's
   default FastDropout on the CPU (``*-torch-dropout``), each beside its FastDropout twin
+- LoRA on the top 6 of the 12 layers only (``--lora-layers 6``, bf16; ``*-top6``): no
+  backward pass below them, which the FLOP count follows
 - full fine-tuning, padded to 32 and dynamic + buckets (float32)
 
 then prediction throughput (utterances/s) of the LoRA run on en-US dev. Samples/s count

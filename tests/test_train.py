@@ -216,8 +216,11 @@ def test_lora_on_the_top_layer_only_leaves_the_lower_one_without_a_backward_pass
     assert saved and all(".layer.1." in name for name in saved)
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert run["config"]["lora_layers"] == 1
-    with pytest.raises(LexiError, match="--lora-layers 3: the encoder has 2 layers"):
-        train(config_for(tiny, tmp_path / "three", lora_layers=3))
+    # More layers than the encoder has: every layer, as without the option.
+    model = build_model(config_for(tiny, tmp_path / "three", lora_layers=3), str(tiny[0]), 3)
+    adapted = {n.split(".layer.")[1].split(".")[0] for n, _ in model.named_parameters()
+               if "lora_A" in n}
+    assert adapted == {"0", "1"}
     with pytest.raises(LexiError, match="--lora-layers must be at least 1"):
         config_for(tiny, tmp_path / "zero", lora_layers=0)
 

@@ -8,6 +8,7 @@ adapter folder is an ordinary peft adapter of that encoder, and the head is save
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Iterator, Sequence
@@ -296,14 +297,16 @@ def resolve_model_path(name: str) -> str:
 
 def top_layers(encoder: nn.Module, count: int | None) -> list[int] | None:
     """The indices of the encoder's top ``count`` layers, for peft's ``layers_to_transform``
-    (None: every layer). peft finds the layer list by its usual names (``layer``,
-    ``layers``, ``h``, ``block``), which covers the BERT family."""
+    (None: every layer, also when ``count`` is the encoder's depth or more: a recipe's
+    ``--lora-layers 6`` then still runs on a smaller model). peft finds the layer list by
+    its usual names (``layer``, ``layers``, ``h``, ``block``), which covers the BERT family."""
     if count is None:
         return None
     total = int(encoder.config.num_hidden_layers)
-    if count > total:
-        raise LexiError(f"--lora-layers {count}: the encoder has {total} layers",
-                        hint=f"pass at most {total}, or leave it out for every layer")
+    if count >= total:
+        logging.getLogger(__name__).info(
+            "--lora-layers %d: the encoder has %d layers, so every layer is adapted", count, total)
+        return None
     return list(range(total - count, total))
 
 

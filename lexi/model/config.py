@@ -43,9 +43,10 @@ class TrainConfig:
     target_modules: list[str] = field(default_factory=lambda: list(DEFAULT_TARGET_MODULES))
     """Encoder linear layers that get an adapter (names are suffixes, as peft matches them)."""
     lora_layers: int | None = None
-    """Adapt only the top N encoder layers (None: every layer). The layers below get no
-    adapter, so no gradient flows through them: the backward pass stops at the lowest
-    adapted layer (docs/training.md, "LoRA on the top layers")."""
+    """Adapt only the top N encoder layers (None, or N at least the encoder's depth: every
+    layer). The layers below get no adapter, so no gradient flows through them: the
+    backward pass stops at the lowest adapted layer (docs/performance.md, "LoRA on the top
+    layers only")."""
     pooling: str = "mean"
     """``mean`` over real tokens (e5's training objective) or ``cls`` (the first token)."""
     head_dropout: float = 0.1
