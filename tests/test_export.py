@@ -163,6 +163,14 @@ def test_the_default_model_is_named_by_its_hub_id(run_dir, tmp_path):
     card = ModelCard(merged_card(run, tmp_path / "deploy", DEFAULT_BASE_MODEL_ID))
     assert card.data.base_model == DEFAULT_BASE_MODEL_ID
     assert default["path"] not in card.text and "4-bit" in card.text
+    assert "layers only" not in card.text  # the toy run adapts every layer
+
+
+def test_the_card_says_when_only_the_top_layers_were_adapted(run_dir, tmp_path):
+    run = json.loads((run_dir / "run.json").read_text())
+    run["config"]["lora_layers"] = 6
+    card = merged_card(run, tmp_path / "deploy", None)
+    assert "the top 6 encoder layers only)" in card
 
 
 def test_lexi_predict_reads_the_export(run_dir, exported, capsys):

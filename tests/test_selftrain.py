@@ -17,6 +17,7 @@ from lexi.model.predict import load_predictor
 from lexi.model.selftrain import (
     BACK_DISAGREES,
     BELOW_THRESHOLD,
+    BELOW_TOP_SHARE,
     NOTHING_TO_TRANSLATE_BACK,
     OVER_CAP,
     RUNS_DISAGREE,
@@ -25,6 +26,7 @@ from lexi.model.selftrain import (
     cap_per_label,
     pseudo_label,
     select,
+    top_share_of_labels,
     translate_back,
 )
 from lexi.model.train import load_examples, train
@@ -139,6 +141,31 @@ def test_max_per_label_keeps_the_most_confident(world, tmp_path):
     assert result.dropped == {OVER_CAP: len(world["pool_rows"]) - len(predicted)}
 
 
+def test_top_share_keeps_the_surest_rows_of_each_label_whatever_their_probability(
+        world, tmp_path):
+    predicted: dict[str, list[tuple[float, str]]] = {}
+    for pool_key, (label, prob) in world["best"].items():
+        predicted.setdefault(label, []).append((prob, pool_key))
+    result, rows = label_pool(world, tmp_path / "share.jsonl", top_share=0.5)
+    # No absolute threshold with --top-share alone: each label keeps its surer half.
+    assert result.threshold == 0.0 and result.top_share == 0.5
+    expected = {label: math.ceil(len(v) / 2) for label, v in predicted.items()}
+    assert result.kept_per_label == expected
+    for row in rows:
+        ranked = sorted(predicted[row["intent"]], key=lambda pk: -pk[0])
+        surest = {key for _, key in ranked[:expected[row["intent"]]]}
+        assert pool_id(row) in surest
+    assert result.dropped == {BELOW_TOP_SHARE: len(world["pool_rows"]) - len(rows)}
+    # With a threshold the two filters apply together: a subset of both.
+    high = median_prob(world)
+    both, both_rows = label_pool(world, tmp_path / "both.jsonl", top_share=0.5, threshold=high)
+    assert {pool_id(r) for r in both_rows} <= {pool_id(r) for r in rows}
+    assert all(world["best"][pool_id(r)][1] >= high for r in both_rows)
+    assert both.threshold == high
+    # Without --top-share the default threshold stays in force.
+    assert SelfTrainConfig(pool="p", run="r", output="o.jsonl").min_prob == 0.9
+
+
 def test_agreement_keeps_only_rows_both_runs_label_alike(world, tmp_path):
     lowest = min(prob for _, prob in world["best"].values())
     result, rows = label_pool(world, tmp_path / "agree.jsonl", threshold=lowest,
@@ -216,6 +243,13 @@ def test_select_and_cap_are_plain_functions():
     assert dropped == {BELOW_THRESHOLD: 1, RUNS_DISAGREE: 1, OVER_CAP: 1}
     assert cap_per_label([cands[0], cands[3]], 1) == [1]
     assert cap_per_label([Pseudo(rows[0], "a", 0.9), Pseudo(rows[1], "a", 0.9)], 1) == [0]
+    # The top share ranks each label in the whole pool: "a" has 3 rows (ceil(0.5*3) = 2:
+    # rows 1 and 3), "b" 2 (1: row 4); the threshold (0.0 here) and the cap still apply.
+    assert top_share_of_labels(cands, 0.5) == {1, 3, 4}
+    assert top_share_of_labels(cands, 1.0) == {0, 1, 2, 3, 4}
+    kept, dropped = select(cands, 0.0, top_share=0.5, max_per_label=1)
+    assert [p.row.id for p in kept] == ["1", "4"]
+    assert dropped == {BELOW_TOP_SHARE: 2, OVER_CAP: 1}
     kept, dropped = select(cands, 0.9, back=[["a", None, "b", "c", "b"]])
     assert [p.row.id for p in kept] == ["0", "4"]
     assert dropped == {BELOW_THRESHOLD: 1, NOTHING_TO_TRANSLATE_BACK: 1, BACK_DISAGREES: 1}
@@ -258,6 +292,8 @@ def test_clear_errors(world, tmp_path):
     for bad in (0.0, -0.1, 1.5, math.nan):
         with pytest.raises(LexiError, match="--threshold"):
             SelfTrainConfig(pool="p", run="r", output="o.jsonl", threshold=bad)
+        with pytest.raises(LexiError, match="--top-share"):
+            SelfTrainConfig(pool="p", run="r", output="o.jsonl", top_share=bad)
     with pytest.raises(LexiError, match="not a lexi run directory"):
         label_pool(world, tmp_path / "o.jsonl", run=str(tmp_path))
     with pytest.raises(LexiError, match="not a lexi run directory"):

@@ -26,7 +26,10 @@ def print_summary(result: SelfTrainResult) -> None:
     table = Table(title=f"lexi selftrain → {result.output}", show_header=False)
     table.add_row("rows read", str(result.rows_read))
     share = result.rows_kept / result.rows_read if result.rows_read else 0.0
-    table.add_row("rows kept", f"{result.rows_kept} ({share:.1%}), threshold {result.threshold}")
+    rule = f"threshold {result.threshold}"
+    if result.top_share is not None:
+        rule += f", top share {result.top_share} of each label"
+    table.add_row("rows kept", f"{result.rows_kept} ({share:.1%}), {rule}")
     for reason, count in result.dropped.items():
         table.add_row(f"dropped: {reason}", str(count))
     if result.back_translated is not None:
@@ -40,7 +43,7 @@ def print_summary(result: SelfTrainResult) -> None:
         listing.add_row(label, str(count))
     console.print(listing)
     if not result.rows_kept:
-        console.print(f"[yellow]warning:[/] no pool row passed (threshold {result.threshold}); "
+        console.print(f"[yellow]warning:[/] no pool row passed ({rule}); "
                       f"{result.output} is empty, so the next training adds nothing",
                       highlight=False)
     if result.test_split_rows:
@@ -59,9 +62,15 @@ def selftrain_cmd(
         "labels.")],
     output: Annotated[Path, typer.Option(
         "-o", "--output", help="MASSIVE jsonl file to write (*.jsonl).")],
-    threshold: Annotated[float, typer.Option(
-        "--threshold", help="Keep rows whose top probability is at least this, in (0, 1]; the "
-        "default is a starting point, not a measured value.")] = DEFAULT_THRESHOLD,
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", help=f"Keep rows whose top probability is at least this, in (0, 1]. "
+        f"Default {DEFAULT_THRESHOLD} (a starting point, not a measured value), or none with "
+        "--top-share.", show_default=False)] = None,
+    top_share: Annotated[float | None, typer.Option(
+        "--top-share", help="Keep only this share, in (0, 1], of the rows each label is "
+        "predicted for, the most confident first: a rank, so a model with flat probabilities "
+        "(a weight average) keeps as many rows as a sure one. 0.5: the surer half of "
+        "each label.")] = None,
     max_per_label: Annotated[int | None, typer.Option(
         "--max-per-label", help="At most N rows per predicted label, the most confident "
         "first.")] = None,
@@ -112,7 +121,7 @@ def selftrain_cmd(
     from lexi.model.selftrain import pseudo_label
 
     config = SelfTrainConfig(
-        pool=pool, run=str(run), output=str(output), threshold=threshold,
+        pool=pool, run=str(run), output=str(output), threshold=threshold, top_share=top_share,
         max_per_label=max_per_label, agree=[str(a) for a in agree or []],
         agree_back=[str(a) for a in agree_back or []],
         back_lexicon=[str(b) for b in back_lexicon or []], round=round_number,

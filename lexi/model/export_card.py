@@ -198,8 +198,11 @@ def _training_lines(run: dict[str, Any], base: str) -> str:
             "are in its own `run.json` and card",
         ])
     if model.get("method") == "lora":
+        # --lora-layers N: the layers below the top N kept the base encoder's weights.
+        layers = (f", the top {config['lora_layers']} encoder layers only"
+                  if config.get("lora_layers") else "")
         method = (f"LoRA (r={config.get('lora_r')}, alpha={config.get('lora_alpha')}, "
-                  f"targets {', '.join(config.get('target_modules') or [])})")
+                  f"targets {', '.join(config.get('target_modules') or [])}{layers})")
     else:
         method = "full fine-tuning"
     data = ", ".join(f"`{Path(p).name}`" for p in config.get("data", [])) or "not recorded"

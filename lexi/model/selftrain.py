@@ -13,7 +13,8 @@ Two guarantees the code is built around:
   besides id and text is dropped at reading, so an output row can only carry the id, the text,
   the predicted label and the provenance.
 - **Only confident rows are kept.** Unfiltered hard relabelling hurt LexC-Gen by 2 to 14
-  points; rows below ``threshold``, rows on which the ``agree`` runs disagree, rows on which
+  points; rows below ``threshold``, rows outside the most confident ``top_share`` of their
+  predicted label, rows on which the ``agree`` runs disagree, rows on which
   the ``agree_back`` runs disagree when they read the row translated back into the source
   language, and rows beyond ``max_per_label`` are dropped, and the summary says how many for
   each reason.
@@ -27,6 +28,7 @@ either is merely sure of (docs/selftraining.md has the measurement).
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from collections.abc import Sequence
@@ -51,12 +53,13 @@ OP = "selftrain"
 
 # Why a row was not kept, in the order the filters apply (a row counts under the first).
 BELOW_THRESHOLD = "below threshold"
+BELOW_TOP_SHARE = "outside the label's top share"
 RUNS_DISAGREE = "runs disagree"
 NOTHING_TO_TRANSLATE_BACK = "no word to translate back"
 BACK_DISAGREES = "back-translation disagrees"
 OVER_CAP = "over max per label"
-DROP_REASONS = (BELOW_THRESHOLD, RUNS_DISAGREE, NOTHING_TO_TRANSLATE_BACK, BACK_DISAGREES,
-                OVER_CAP)
+DROP_REASONS = (BELOW_THRESHOLD, BELOW_TOP_SHARE, RUNS_DISAGREE, NOTHING_TO_TRANSLATE_BACK,
+                BACK_DISAGREES, OVER_CAP)
 
 
 @dataclass
@@ -70,9 +73,15 @@ class SelfTrainConfig:
     """The run (or ``lexi export`` folder) whose predictions become the labels."""
     output: str
     """The MASSIVE jsonl file to write (``*.jsonl``); never the pool itself."""
-    threshold: float = DEFAULT_THRESHOLD
-    """Keep rows whose top probability is at least this, in (0, 1]. 0.9 is a starting
-    point, not a measured value."""
+    threshold: float | None = None
+    """Keep rows whose top probability is at least this, in (0, 1]. None: 0.9 (a starting
+    point, not a measured value), or no absolute threshold when ``top_share`` is set."""
+    top_share: float | None = None
+    """Keep, of the rows each label is predicted for, only this share, the most confident
+    first (in (0, 1]; a label predicted for n rows keeps ceil(share * n)). A rank, not a
+    probability: it keeps as many rows from a model whose probabilities are flat (a weight
+    average of runs is less sure than either, docs/selftraining.md) as from a sharp one.
+    None: no such filter."""
     max_per_label: int | None = None
     """Keep at most this many rows per predicted label, the most confident first, so that
     the labels the model predicts most often do not swamp the rest; None: no cap."""
@@ -108,10 +117,15 @@ class SelfTrainConfig:
     self-training round, not the whole run."""
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.threshold, (int, float)) and 0 < self.threshold <= 1):
+        if self.threshold is not None and not (
+                isinstance(self.threshold, (int, float)) and 0 < self.threshold <= 1):
             # NaN fails the comparison too, so it is refused here as well.
             raise LexiError(f"--threshold must be in (0, 1], not {self.threshold}",
                             hint=f"{DEFAULT_THRESHOLD} keeps rows the model is 90% sure of")
+        if self.top_share is not None and not (
+                isinstance(self.top_share, (int, float)) and 0 < self.top_share <= 1):
+            raise LexiError(f"--top-share must be in (0, 1], not {self.top_share}",
+                            hint="0.5 keeps the more confident half of each label's rows")
         if self.max_per_label is not None and self.max_per_label < 1:
             raise LexiError(f"--max-per-label must be at least 1, not {self.max_per_label}")
         if self.round < 1:
@@ -128,6 +142,13 @@ class SelfTrainConfig:
             raise LexiError("--back-lexicon is read only for --agree-back",
                             hint="name the run that reads the back-translated pool, e.g. the "
                             "English-only baseline")
+
+    @property
+    def min_prob(self) -> float:
+        """The absolute threshold in force (0.0: none)."""
+        if self.threshold is not None:
+            return self.threshold
+        return 0.0 if self.top_share is not None else DEFAULT_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -151,6 +172,8 @@ class SelfTrainResult:
     dropped: dict[str, int] = field(default_factory=dict)
     """Rows not kept, by the first filter that dropped them."""
     threshold: float = DEFAULT_THRESHOLD
+    """The absolute threshold in force (0.0: none)."""
+    top_share: float | None = None
     round: int = 1
     test_split_rows: int = 0
     back_translated: int | None = None
@@ -160,7 +183,8 @@ class SelfTrainResult:
     def as_dict(self) -> dict[str, Any]:
         return {"output": str(self.output), "rows_read": self.rows_read,
                 "rows_kept": self.rows_kept, "kept_per_label": self.kept_per_label,
-                "dropped": self.dropped, "threshold": self.threshold, "round": self.round,
+                "dropped": self.dropped, "threshold": self.threshold,
+                "top_share": self.top_share, "round": self.round,
                 "test_split_rows": self.test_split_rows,
                 "back_translated": self.back_translated}
 
@@ -174,20 +198,23 @@ class SelfTrainResult:
 def select(candidates: Sequence[Pseudo], threshold: float, *,
            others: Sequence[Sequence[str]] = (),
            back: Sequence[Sequence[str | None]] = (), max_per_label: int | None = None,
-           ) -> tuple[list[Pseudo], Counter[str]]:
+           top_share: float | None = None) -> tuple[list[Pseudo], Counter[str]]:
     """The candidates to keep, in pool order, and how many were dropped for which reason.
 
     ``others[k][i]`` is the label run ``k`` of ``--agree`` predicts for candidate ``i``;
     ``back[k][i]`` the label run ``k`` of ``--agree-back`` predicts for its back-translation,
     None when nothing of it could be translated back. Filters apply in order (threshold,
-    agreement, back-translation, cap); the cap comes last so that it counts only rows that
-    passed the others.
+    top share, agreement, back-translation, cap); the top share ranks each label's rows in
+    the whole pool, and the cap comes last so that it counts only rows that passed the others.
     """
     dropped: Counter[str] = Counter()
     passed: list[int] = []
+    in_share = top_share_of_labels(candidates, top_share) if top_share is not None else None
     for i, candidate in enumerate(candidates):
         if not candidate.prob >= threshold:
             dropped[BELOW_THRESHOLD] += 1
+        elif in_share is not None and i not in in_share:
+            dropped[BELOW_TOP_SHARE] += 1
         elif any(labels[i] != candidate.label for labels in others):
             dropped[RUNS_DISAGREE] += 1
         elif any(labels[i] is None for labels in back):
@@ -203,18 +230,32 @@ def select(candidates: Sequence[Pseudo], threshold: float, *,
     return [candidates[i] for i in passed], dropped
 
 
+def top_share_of_labels(candidates: Sequence[Pseudo], share: float) -> set[int]:
+    """Indices of the ceil(``share`` * n) most probable of the n candidates of each label
+    (ties go to the earlier row)."""
+    per_label = Counter(candidate.label for candidate in candidates)
+    limits = {label: math.ceil(share * count - 1e-9) for label, count in per_label.items()}
+    return set(_most_probable_per_label(candidates, limits))
+
+
 def cap_per_label(candidates: Sequence[Pseudo], limit: int) -> list[int]:
     """Indices (ascending) of at most ``limit`` candidates per label, the most probable first
     (ties go to the earlier row, so the choice is reproducible)."""
+    return sorted(_most_probable_per_label(
+        candidates, {candidate.label: limit for candidate in candidates}))
+
+
+def _most_probable_per_label(candidates: Sequence[Pseudo],
+                             limits: dict[str, int]) -> list[int]:
     order = sorted(range(len(candidates)), key=lambda i: (-candidates[i].prob, i))
     taken: Counter[str] = Counter()
     keep = []
     for i in order:
         label = candidates[i].label
-        if taken[label] < limit:
+        if taken[label] < limits[label]:
             taken[label] += 1
             keep.append(i)
-    return sorted(keep)
+    return keep
 
 
 def to_utterance(pseudo: Pseudo, run: str, round_number: int,
@@ -360,15 +401,16 @@ def pseudo_label(config: SelfTrainConfig) -> SelfTrainResult:
               for run in config.agree]
     back, back_translated = predict_back(config.agree_back, rows, config.back_lexicon,
                                          config.batch_size, config.device)
-    kept, dropped = select(candidates, config.threshold, others=others, back=back,
-                           max_per_label=config.max_per_label)
+    kept, dropped = select(candidates, config.min_prob, others=others, back=back,
+                           max_per_label=config.max_per_label, top_share=config.top_share)
     if not kept and not config.allow_empty:
         # An empty training file would only make the next round a silent copy of this one.
         reasons = ", ".join(f"{reason}: {count}" for reason, count in dropped.items())
         surest = max(candidate.prob for candidate in candidates)
         raise LexiError(f"no row kept of {len(rows)} read ({reasons}); the most confident "
                         f"prediction has probability {surest:.4f}", path=config.pool,
-                        hint="lower --threshold, or check the run; nothing was written")
+                        hint="lower --threshold (or use --top-share), or check the run; "
+                        "nothing was written")
     with atomic_write(output) as out:
         write_massive((to_utterance(p, config.run, config.round, config.agree, config.agree_back)
                        for p in kept), out)
@@ -376,7 +418,7 @@ def pseudo_label(config: SelfTrainConfig) -> SelfTrainResult:
     return SelfTrainResult(
         rows_read=len(rows), rows_kept=len(kept), kept_per_label=dict(per_label.most_common()),
         output=output, dropped={k: dropped[k] for k in DROP_REASONS if dropped[k]},
-        threshold=config.threshold, round=config.round,
+        threshold=config.min_prob, top_share=config.top_share, round=config.round,
         test_split_rows=sum(row.split == "test" for row in rows),
         back_translated=back_translated if config.agree_back else None,
     )
