@@ -204,6 +204,11 @@ def test_builtin_recipes_take_seeds_and_a_baseline_folder(tmp_path, name, shared
     augmented = [f"{tmp_path}/w/runs/augmented-s{s}" for s in (13, 14, 15)]
     assert f"--run augmented={','.join(augmented)} " in eval_step.run
     assert set(runs + augmented) <= set(eval_step.inputs)
+    soup = recipe.steps_of("soup")[1]
+    assert "--weights" not in soup.run and soup.run.index("selftrained-s14") < soup.run.index(
+        "augmented-s14") < soup.run.index("baseline-s14")  # the order --weights follows
+    no_baseline = load_recipe(name, {"soup_args": "--weights 1,1,0", "work": str(tmp_path / "w")})
+    assert "--weights 1,1,0 --overwrite" in no_baseline.steps_of("soup")[0].run
     # One language on its own: the English side is in the work folder, one state file.
     alone = load_recipe(name, {"work": str(tmp_path / "w")})
     assert all(s.state in (None, tmp_path / "w") for s in alone.steps)
