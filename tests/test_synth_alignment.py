@@ -72,6 +72,7 @@ configs = st.builds(
     token_ratio=st.floats(0, 1),
     sentence_ratio=st.floats(0, 1),
     keep_source=st.booleans(),
+    word_order=st.sampled_from(["source", "auto", "adj,poss,num,dem"]),
 )
 
 

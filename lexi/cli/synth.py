@@ -192,6 +192,13 @@ InflectPos = Annotated[str | None, _opt(
     help="inflect: only words whose English part of speech is one of these, comma "
     "separated (V, V.PTCP, N, ADJ...: the names of `lexi morph analyze en`) [default: all].",
 )]
+WordOrderOpt = Annotated[str, _opt(
+    "--word-order",
+    help="translate, phonetic: where adjectives, possessors, numerals and demonstratives "
+    "go: source (English's order), a language's order from URIEL's typology (sw: 'alarm "
+    "my'; auto: the --locale language), or the classes written after the noun "
+    "(adj,poss,num,dem).",
+)]
 PhoneticLang = Annotated[str | None, _opt(
     "--phonetic-lang", help="phonetic: epitran language, e.g. sw or swa-Latn (default --locale).",
 )]
@@ -249,6 +256,7 @@ def synth_command(
     morph_model: MorphModel = None,
     inflect_from: InflectFrom = "table+learned",
     inflect_pos: InflectPos = None,
+    word_order: WordOrderOpt = "source",
     phonetic_lang: PhoneticLang = None,
     phonetic_style: PhoneticStyle = "ipa",
     keep_source: KeepSource = False,
@@ -292,7 +300,7 @@ def synth_command(
         function_words=function_words, numbers=numbers,
         slot_mode=slot_mode, slot_lexicon=slot_lexicon, token_ratio=token_ratio,
         sentence_ratio=sentence_ratio, morph=morph, unimorph=unimorph, morph_model=morph_model,
-        inflect_from=inflect_from, inflect_pos=inflect_pos,
+        inflect_from=inflect_from, inflect_pos=inflect_pos, word_order=word_order,
         phonetic_lang=phonetic_lang, phonetic_style=phonetic_style, keep_source=keep_source,
         summary_json=None if summary_json is None else str(summary_json),
         progress=console.is_terminal and not quiet, overwrite=overwrite, report=report,

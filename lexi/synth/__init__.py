@@ -10,8 +10,9 @@ streaming file-to-file run with its summary and report in :mod:`lexi.synth.pipel
 """
 
 from lexi.synth.config import GENERATORS, MODIFIERS, SynthConfig
-from lexi.synth.operators import Synthesizer, SynthResult
+from lexi.synth.operators import Synthesizer
 from lexi.synth.pipeline import SynthSummary, build_synthesizer, synthesize_file
+from lexi.synth.prepared import SynthResult
 
 __all__ = [
     "GENERATORS",

@@ -7,6 +7,7 @@ from typing import Any
 
 from lexi.errors import LexiError
 from lexi.synth.numbers import NUMBER_MODES, NUMBERS_DEFAULT
+from lexi.synth.word_order import parse_word_order
 
 # Generators each write their own rows; modifiers change how every generator writes
 # target words. Order in ``--ops`` does not matter: the composition is fixed (see docs).
@@ -110,6 +111,9 @@ class SynthConfig:
         string is read too); ``None``: every word. Neither does anything without
         ``inflect`` in ``ops`` (like ``--morph``), so one set of options can serve runs
         with and without it.
+    word_order: noun-phrase order of ``translate`` and ``phonetic`` rows
+        (:mod:`lexi.synth.word_order`): English's (``source``), the locale's language's
+        from URIEL (``auto``), or the classes written after the noun (``adj,poss,num,dem``).
     """
 
     ops: tuple[str, ...] = ("translate",)
@@ -127,6 +131,7 @@ class SynthConfig:
     keep_source: bool = False
     inflect_from: str = "table+learned"
     inflect_pos: tuple[str, ...] | None = None
+    word_order: str = "source"
 
     def __post_init__(self) -> None:
         known = GENERATORS + MODIFIERS
@@ -169,6 +174,7 @@ class SynthConfig:
         if tags is not None:  # None: every part of speech (and nothing to import)
             tags = _check_inflect_pos(tags)
         object.__setattr__(self, "inflect_pos", tags)
+        object.__setattr__(self, "word_order", parse_word_order(self.word_order))
         if self.per_utterance < 1:
             raise LexiError(f"per_utterance must be at least 1, got {self.per_utterance}")
         ratios = (("token_ratio", self.token_ratio), ("sentence_ratio", self.sentence_ratio))
@@ -200,6 +206,8 @@ class SynthConfig:
             params["sentence_ratio"] = self.sentence_ratio
         else:
             params["unknown"] = self.unknown
+            if self.word_order != "source":
+                params["word_order"] = self.word_order
             if self.unknown == "drop-function-words":
                 params["function_words"] = list(self.function_words)
         if op == "phonetic":

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Protocol
 
 from lexi.data.records import Utterance
@@ -44,9 +44,11 @@ from lexi.synth.matcher import (
     remember,
 )
 from lexi.synth.numbers import CldrNumbers, cldr_numbers, resolve_numbers
+from lexi.synth.prepared import Prepared, SynthResult
 from lexi.synth.seeded import SeededStream
 from lexi.synth.sense_prior import SensePrior
 from lexi.synth.sites import CLDR, SLOT_LEXICON, UNUSABLE, ChunkMatches, Site, written
+from lexi.synth.word_order import reorder, resolve_word_order, row_orders
 
 # Source-row fields that describe the English text and would be false for a synthetic row.
 SOURCE_ONLY_FIELDS = ("judgments", "lexi")
@@ -60,42 +62,6 @@ class MorphologyLike(Protocol):
 
 
 Transcriber = Callable[[str], str]
-
-
-@dataclass
-class Prepared:
-    """A source utterance cut into chunks, with its lexicon matches (per main lexicon,
-    per chunk), computed once and shared by every row made from it."""
-
-    utt: Utterance
-    chunks: tuple[Chunk, ...]
-    word_count: int
-    analyses: Sequence[Any] | None = None
-    matches: dict[int, tuple[ChunkMatches, ...]] = field(default_factory=dict)
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def tokens(self) -> list[str]:
-        return [word for chunk in self.chunks for word in chunk.words]
-
-
-@dataclass
-class SynthResult:
-    """What one source row gave: ``rows`` (the source first under ``keep_source``), and the
-    counts the summary adds up."""
-
-    source: Utterance
-    rows: list[Utterance]
-    words: int = 0
-    replaced: list[int] = field(default_factory=list)
-    skipped: Counter = field(default_factory=Counter)
-    untranslated: tuple[str, ...] = ()
-    inflections: Counter = field(default_factory=Counter)
-    # Over the rows written: numbers by how they were written (Site.tally), and the words
-    # inflect changed by where the form came from (the records' "morph": table, learned).
-    # None until there is one (a Counter per source row would cost synthesis speed).
-    numbers: Counter | None = None
-    inflected: Counter | None = None
 
 
 class Synthesizer:
@@ -152,6 +118,13 @@ class Synthesizer:
         mode = resolve_numbers(config.numbers, numbers)
         if mode != config.numbers:
             config = replace(config, numbers=mode)
+        # "auto" becomes the classes moved for the locale's language (source: none).
+        self.word_order = resolve_word_order(config.word_order, config.locale)
+        order = self.word_order.spec if self.word_order else "source"
+        if order != config.word_order:
+            config = replace(config, word_order=order)
+        if self.word_order is not None and analyze is None:
+            raise LexiError("--word-order needs the English analyser (lemma fallback on)")
         self.config = config
         self.numbers = numbers if mode != "keep" else None
         # Untranslated words --unknown drops outside slots: all of them, some, or none.
@@ -427,6 +400,12 @@ class Synthesizer:
                 out = outputs[ci]
                 for k in self.dropped(prep.chunks[ci], unknown):
                     out[k] = None
+        if main is not None and self.word_order is not None:
+            orders = prep.orders.get(main)
+            if orders is None and self._analyses(prep):
+                orders = prep.orders[main] = row_orders(
+                    prep.chunks, prep.analyses, prep.matches[main], self.word_order)
+            reorder(outputs, orders or ())
         text, slots = render(prep.chunks, outputs, prep.utt.text)
         metadata = dict(prep.metadata)
         provenance: dict[str, Any] = {

@@ -70,7 +70,7 @@ def build_synthesizer(
     slot_view = (None if slot_lexicon is None
                  else load_lexicon(slot_lexicon, freeze_after_load=freeze_after_load))
     analyze = lemmatize = None
-    if lemma_fallback or config.inflect:
+    if lemma_fallback or config.inflect or config.word_order != "source":
         from lexi.morph.english import LemminflectMemo, analyze_english, lemma_candidates
 
         # One lemminflect memo for this synthesizer (not the module: no state shared

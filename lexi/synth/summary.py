@@ -11,7 +11,8 @@ from typing import IO, Any
 
 from lexi.data.massive import write_massive
 from lexi.data.records import Utterance
-from lexi.synth.operators import Synthesizer, SynthResult
+from lexi.synth.operators import Synthesizer
+from lexi.synth.prepared import SynthResult
 
 # The per-row share of words translated is reported in bins of 10%: 0-10% … 90-100%.
 SHARE_BINS = 10

@@ -45,6 +45,7 @@ def synthesize(
     morph_model: str | None = None,
     inflect_from: str = "table+learned",
     inflect_pos: str | None = None,
+    word_order: str = "source",
     phonetic_lang: str | None = None,
     phonetic_style: str = "ipa",
     keep_source: bool = False,
@@ -65,7 +66,8 @@ def synthesize(
     ``inflect_from`` / ``inflect_pos`` (comma separated; ``None``: all) narrow ``inflect``
     (:class:`~lexi.synth.config.SynthConfig`). ``sense_text``: unlabelled target-language
     text whose counts reweigh each word's translations (``sense_text_split``: only that
-    split of a dataset file; :mod:`lexi.synth.sense_prior`)."""
+    split of a dataset file; :mod:`lexi.synth.sense_prior`). ``word_order``: noun-phrase
+    order (``source``, ``auto`` or classes such as ``adj,poss``; :mod:`lexi.synth.word_order`)."""
     # Checked before the lexicons and paradigms load (which can take a while): no output
     # may replace an input, nor an existing file without ``overwrite``.
     inputs = [source, *lexicons, slot_lexicon, unimorph, morph_model, sense_text]
@@ -89,6 +91,7 @@ def synthesize(
         function_words=words, numbers=numbers, slot_mode=slot_mode, token_ratio=token_ratio,
         sentence_ratio=sentence_ratio, phonetic_style=phonetic_style, keep_source=keep_source,
         inflect_from=inflect_from, inflect_pos=inflect_pos_list(inflect_pos),
+        word_order=word_order,
     )
     # A factory as well as the synthesizer: where workers are not forked (Windows,
     # macOS), each builds its own from it.
