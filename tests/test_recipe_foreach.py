@@ -209,6 +209,11 @@ def test_builtin_recipes_take_seeds_and_a_baseline_folder(tmp_path, name, shared
         "augmented-s14") < soup.run.index("baseline-s14")  # the order --weights follows
     no_baseline = load_recipe(name, {"soup_args": "--weights 1,1,0", "work": str(tmp_path / "w")})
     assert "--weights 1,1,0 --overwrite" in no_baseline.steps_of("soup")[0].run
+    # synth_args reach the synth command (the language's own variable expanded in it).
+    ordered = load_recipe(name, {"synth_args": "--word-order ${lang}", "lang": "ln",
+                                 "work": str(tmp_path / "w")})
+    assert " --word-order ln --ops " in ordered.step("synth").run
+    assert "--word-order" not in recipe.step("synth").run
     # One language on its own: the English side is in the work folder, one state file.
     alone = load_recipe(name, {"work": str(tmp_path / "w")})
     assert all(s.state in (None, tmp_path / "w") for s in alone.steps)
