@@ -64,6 +64,10 @@ COMMANDS: dict[str, list[tuple[str, str, str]]] = {
     "she played two games yesterday": [
         ("played", "play", "V;IND;PST;3;SG"), ("games", "game", "N;PL"),
     ],
+    # The wake word, a name addressed first, leaves the command after it an imperative.
+    "olly set light to twenty percent": [
+        ("olly", "olly", "PROPN;SG"), ("set", "set", "V;IMP;2;SG"), ("light", "light", "N;SG"),
+    ],
     "cancel the meeting with the children": [
         ("cancel", "cancel", "V;IMP;2;SG"), ("children", "child", "N;PL"),
     ],

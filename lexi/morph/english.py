@@ -314,6 +314,8 @@ def _context(analyses: list[Analysis], previous: Analysis | None, seen_verb: boo
     """What the words before suggest about the next open-class word."""
     if previous is None:
         return "imperative"
+    if previous.pos == "PROPN" and len(analyses) == 1:
+        return "imperative"  # a name addressed first: "olly set an alarm", "alexa play"
     prev = previous.word.lower()
     if prev in _IMPERATIVE_OPENERS and not seen_verb:
         return "imperative"
