@@ -67,6 +67,17 @@ def test_a_verb_the_tagger_called_an_adjective_does_not_move():
     assert translate("dim the lights", SWAHILI_LIKE).text == "punguza the taa"
 
 
+def test_postpositions_and_verbs_last():
+    row = translate("play two songs in the kitchen", "adp")
+    assert row.text == "cheza mbili wimbo the jikoni in"
+    # The verb (with its particle) after its object: "turn on" moves as one.
+    assert translate("turn on the kitchen lights", "verb").text == "the jikoni taa washa juu"
+    assert translate("turn on the kitchen lights", "adp,verb,adj,poss").text == \
+        "the taa jikoni washa juu"
+    # A verb with no noun phrase after it stays.
+    assert translate("play", "verb").text == "cheza"
+
+
 def test_nothing_crosses_a_slot_boundary():
     text = "turn on the kitchen lights"
     slot = (SlotSpan(12, 19, "house_place"),)
@@ -80,10 +91,14 @@ def test_nothing_crosses_a_slot_boundary():
 def test_auto_reads_the_locale_language_and_records_what_it_did():
     sw = translate("play my favorite song", "auto", locale="sw-KE")
     assert sw.text == "cheza wimbo wangu pendwa"
-    assert sw.metadata["lexi"]["params"]["word_order"] == "poss,adj,num"
-    tr = translate("play my favorite song", "auto", locale="tr-TR")  # Turkish: as English
-    assert tr.text == "cheza wangu pendwa wimbo"
-    assert "word_order" not in tr.metadata["lexi"]["params"]
+    assert sw.metadata["lexi"]["params"]["word_order"] == "poss,adj,num,dem"
+    # Turkish: modifiers before the noun as in English, but the verb last.
+    tr = translate("play my favorite song", "auto", locale="tr-TR")
+    assert tr.text == "wangu pendwa wimbo cheza"
+    assert tr.metadata["lexi"]["params"]["word_order"] == "adp,verb"
+    en = translate("play my favorite song", "en")  # English's own order: nothing moves
+    assert en.text == "cheza wangu pendwa wimbo"
+    assert "word_order" not in en.metadata["lexi"]["params"]
     assert translate("play my favorite song", "auto").text == "cheza wangu pendwa wimbo"
 
 
@@ -107,18 +122,19 @@ def test_specs_are_normalised(spec, normal):
 
 
 def test_an_unknown_class_is_named():
-    with pytest.raises(LexiError, match="unknown word-order class 'verb'"):
-        SynthConfig(word_order="adj,verb")
+    with pytest.raises(LexiError, match="unknown word-order class 'noun'"):
+        SynthConfig(word_order="adj,noun")
     with pytest.raises(LexiError, match="neither a word-order class nor a language"):
         SynthConfig(word_order="qqq")
 
 
 def test_a_language_gives_its_order_without_a_locale():
     assert translate("play my favorite song", "swh_Latn").text == "cheza wimbo wangu pendwa"
-    assert translate("play my favorite song", "tr").text == "cheza wangu pendwa wimbo"
-    row = translate("play my favorite song", "bm")  # Bambara: adjective after, possessor before
-    assert row.text == "cheza wangu wimbo pendwa"
-    assert row.metadata["lexi"]["params"]["word_order"] == "adj,num"
+    assert translate("play my favorite song", "tr").text == "wangu pendwa wimbo cheza"
+    # Bambara: adjective after the noun, possessor before it, the verb last.
+    row = translate("play my favorite song", "bm")
+    assert row.text == "wangu wimbo pendwa cheza"
+    assert row.metadata["lexi"]["params"]["word_order"] == "adj,num,adp,verb"
 
 
 def test_chunk_order_mirrors_english_after_the_noun():
@@ -136,11 +152,12 @@ def test_chunk_order_mirrors_english_after_the_noun():
 def test_the_table_has_the_shared_languages():
     table = load_table()
     assert len(table) > 7000
-    assert language_order("sw")[0].after == {"adj", "poss", "num"}
+    assert language_order("sw")[0].after == {"adj", "poss", "num", "dem"}
     assert language_order("swh_Latn")[0] == language_order("sw")[0]
-    assert language_order("tr")[0].after == frozenset()
+    assert language_order("tr")[0].after == {"adp", "verb"}
+    assert language_order("en")[0].after == frozenset()
     assert language_order("lin")[0].after == {"adj", "poss", "num", "dem"}
-    assert language_order("bm")[0].after == {"adj", "num"}  # Bambara: possessor first
+    assert language_order("bm")[0].after == {"adj", "num", "adp", "verb"}
     assert language_order("qqq") is None
     assert resolve_word_order("auto", "qqq") is None
     assert resolve_word_order("auto", None) is None

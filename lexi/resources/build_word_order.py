@@ -6,16 +6,18 @@
 
 The source is URIEL (Littell et al. 2017) as the ``lang2vec`` package ships it (CC BY-SA
 4.0): its ``syntax`` features ``S_<X>_BEFORE_NOUN`` / ``S_<X>_AFTER_NOUN`` for adjectives,
-possessors, numerals and demonstratives, read from the package's own data files (its Python
-module imports ``pkg_resources``, which new setuptools no longer has). A value observed in
-one of URIEL's sources (WALS, SSWL, Ethnologue) is used first; for the other languages,
+possessors, numerals, demonstratives and adpositions, and ``S_OBJECT_BEFORE_VERB`` /
+``S_OBJECT_AFTER_VERB``, read from the package's own data files (its Python module imports
+``pkg_resources``, which new setuptools no longer has). WALS's value is used first, then
+what URIEL's other sources (SSWL, Ethnologue) say; for the languages none of them covers,
 URIEL's predicted value (``feature_predictions.npz``: nearest typological neighbours), and
 the ``source`` column says which. lexi reads the generated file at run time
 (:mod:`lexi.synth.word_order`), so lang2vec is not a run-time dependency.
 
 Each order column is ``after`` (the language writes the word after the noun: Swahili
-*kengele yangu*, "alarm my"), ``before`` (as English) or ``both`` (both orders attested;
-synthesis then keeps English's).
+*kengele yangu*, "alarm my"; for ``adposition``, a postposition; for ``object``, the object
+after the verb, as English), ``before`` or ``both`` (both orders attested; synthesis then
+keeps English's).
 """
 
 from __future__ import annotations
@@ -26,9 +28,14 @@ import sys
 from pathlib import Path
 
 OUTPUT = Path(__file__).with_name("word_order.tsv")
-# The URIEL feature stems, in the file's column order.
-FEATURES = ("ADJECTIVE", "POSSESSOR", "NUMERAL", "DEMONSTRATIVE_WORD")
-COLUMNS = ("iso639_3", "adjective", "possessor", "numeral", "demonstrative", "source")
+# The URIEL features (before, after), in the file's column order: a modifier before or
+# after its noun, an adposition before or after its noun phrase, an object before or after
+# its verb.
+FEATURES = tuple((f"S_{stem}_BEFORE_NOUN", f"S_{stem}_AFTER_NOUN")
+                 for stem in ("ADJECTIVE", "POSSESSOR", "NUMERAL", "DEMONSTRATIVE_WORD",
+                              "ADPOSITION")) + (("S_OBJECT_BEFORE_VERB", "S_OBJECT_AFTER_VERB"),)
+COLUMNS = ("iso639_3", "adjective", "possessor", "numeral", "demonstrative", "adposition",
+           "object", "source")
 
 
 def _order(before: float, after: float) -> str | None:
@@ -50,20 +57,25 @@ def build_rows(data_dir: Path) -> list[tuple[str, ...]]:
     # An NpzFile reads an array again at every access: read each one once.
     observed_data, predicted_data = observed["data"], predicted["data"]
     names = [str(name) for name in observed["feats"]]
-    columns = [(names.index(f"S_{stem}_BEFORE_NOUN"), names.index(f"S_{stem}_AFTER_NOUN"))
-               for stem in FEATURES]
+    sources = [str(name) for name in observed["sources"]]
+    wals = sources.index("WALS")
+    columns = [(names.index(before), names.index(after)) for before, after in FEATURES]
     predicted_index = {str(code): i for i, code in enumerate(predicted["langs"])}
     rows = []
     for i, code in enumerate(str(code) for code in observed["langs"]):
-        # Observed: the largest value over URIEL's sources (-1 where a source is silent).
-        seen = observed_data[i].max(axis=1)
-        orders = [_order(float(seen[b]), float(seen[a])) for b, a in columns]
+        values = observed_data[i]  # features x sources, -1 where a source is silent
+        orders: list[str | None] = []
+        for b, a in columns:
+            # WALS first (one curated value per language); else what any source says.
+            if max(values[b, wals], values[a, wals]) >= 0:
+                orders.append(_order(float(values[b, wals]), float(values[a, wals])))
+            else:
+                orders.append(_order(float(values[b].max()), float(values[a].max())))
         source = "observed"
         if any(order is None for order in orders) and code in predicted_index:
             guess = predicted_data[predicted_index[code]][:, 0]
             filled = [_order(float(guess[b]), float(guess[a])) for b, a in columns]
-            if any(order is None for order in orders):
-                source = "observed+predicted" if any(orders) else "predicted"
+            source = "observed+predicted" if any(orders) else "predicted"
             orders = [order or fill for order, fill in zip(orders, filled, strict=True)]
         if all(order is not None for order in orders):
             rows.append((code, *orders, source))

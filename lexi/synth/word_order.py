@@ -27,13 +27,16 @@ from typing import Any
 from lexi.errors import LexiError
 
 TABLE = Path(__file__).resolve().parents[1] / "resources" / "word_order.tsv"
-# The classes --word-order names, in the order moved modifiers follow the noun.
-CLASSES = ("poss", "adj", "num", "dem")
+# The classes --word-order names: four noun modifiers (in the order they follow the noun
+# when they move), adpositions (after their noun phrase: postpositions) and verbs (after
+# their object).
+CLASSES = ("poss", "adj", "num", "dem", "adp", "verb")
 CLASS_COLUMNS = {"adj": "adjective", "poss": "possessor", "num": "numeral",
-                 "dem": "demonstrative"}
+                 "dem": "demonstrative", "adp": "adposition"}
 SOURCE = "source"
 AUTO = "auto"
 _NOMINAL_MODIFIERS = frozenset({"art", "poss", "dem", "num", "adj", "n"})
+_CLASS_OF_POS = {"N": "n", "NUM": "num", "ADJ": "adj", "ADP": "adp", "V": "v", "PART": "part"}
 _RANK = {"art": 0, "poss": 0, "dem": 0, "num": 1, "adj": 2, "n": 3}
 # The order moved modifiers follow the noun in ("gen": a noun modifying the noun).
 _TAIL = ("poss", "gen", "adj", "num", "dem")
@@ -107,8 +110,10 @@ def language_order(language: str) -> tuple[WordOrder, str] | None:
     for candidate in candidates:
         row = table.get(candidate)
         if row is not None:
-            after = frozenset(c for c, column in CLASS_COLUMNS.items() if row[column] == "after")
-            return WordOrder(after), row["source"]
+            after = {c for c, column in CLASS_COLUMNS.items() if row[column] == "after"}
+            if row["object"] == "before":  # an object-verb language: the verb comes last
+                after.add("verb")
+            return WordOrder(frozenset(after)), row["source"]
     return None
 
 
@@ -127,8 +132,9 @@ def resolve_word_order(spec: str, locale: str | None) -> WordOrder | None:
 
 
 def word_class(analysis: Any, following: Any | None) -> str | None:
-    """The noun-phrase class of one English word's analysis (:mod:`lexi.morph.english`):
-    ``art`` (articles, quantifiers), ``poss``, ``dem``, ``num``, ``adj``, ``n``, or None."""
+    """The class of one English word's analysis (:mod:`lexi.morph.english`) in a phrase:
+    ``art`` (articles, quantifiers), ``poss``, ``dem``, ``num``, ``adj``, ``n`` (noun
+    phrase), ``adp``, ``v`` (a verb), ``part`` (a verb's particle), or None."""
     pos, features = analysis.pos, analysis.features
     if pos == "DET":
         if any(f.startswith("PSS") for f in features):
@@ -137,7 +143,35 @@ def word_class(analysis: Any, following: Any | None) -> str | None:
     if pos == "PRO" and features & {"PROX", "REMT"}:
         # "this week": a demonstrative only when a noun follows ("play this": a pronoun).
         return "dem" if following is not None and following.pos == "N" else None
-    return {"N": "n", "NUM": "num", "ADJ": "adj"}.get(pos)
+    return _CLASS_OF_POS.get(pos)
+
+
+def _noun_phrase(classes: Sequence[str | None], i: int, after: frozenset[str]
+                 ) -> tuple[list[int], int] | None:
+    """The noun phrase starting at unit ``i`` in the target's order, and the unit after it
+    (``None``: no noun phrase starts there)."""
+    # Determiners, numerals, adjectives, nouns in English's order: a class out of that
+    # order starts another phrase ("dim the lights": "dim" is no modifier of "lights",
+    # whatever the tagger said).
+    end = i + 1
+    while (end < len(classes) and classes[end] in _NOMINAL_MODIFIERS
+           and _RANK[classes[end]] >= _RANK[classes[end - 1]]):
+        end += 1
+    nouns = [k for k in range(i, end) if classes[k] == "n"]
+    if not nouns:
+        return None
+    head = nouns[-1]
+    front: list[int] = []
+    moved: dict[str, list[int]] = {c: [] for c in _TAIL}
+    for k in range(i, head):
+        cls = classes[k]
+        if cls in after or (cls == "n" and "poss" in after):
+            moved["gen" if cls == "n" else cls].append(k)
+        else:
+            front.append(k)
+    # The possessor next to the noun, then the others in the mirror image of English's.
+    tail = moved["poss"] + [k for c in _TAIL[1:] for k in moved[c][::-1]]
+    return [*front, head, *tail], head + 1
 
 
 def chunk_order(
@@ -146,46 +180,54 @@ def chunk_order(
     """The chunk's token positions in the target's order (``None``: unchanged).
 
     ``units``: (first token, length) of each unit in order (a multi-word match is one);
-    ``classes``: each unit's class (:func:`word_class` of its last word)."""
+    ``classes``: each unit's class (:func:`word_class` of its last word). Noun phrases are
+    ordered first; then an adposition follows its noun phrase (``adp``), and a verb (with
+    its particle: "turn off") follows the noun or adpositional phrase right after it
+    (``verb``: "play the song" → "the song play")."""
     after = order.after
-    placed: list[int] = []  # unit indices in their new order
-    changed = False
+    # Phrases: (kind, unit indices in the target's order); kind "np", "adp", "v" or "".
+    phrases: list[tuple[str, list[int]]] = []
     i, n = 0, len(units)
     while i < n:
-        if classes[i] not in _NOMINAL_MODIFIERS:
-            placed.append(i)
-            i += 1
-            continue
-        # A noun phrase in English's order (determiners, numerals, adjectives, nouns): a
-        # class out of that order starts another phrase ("dim the lights": "dim" is no
-        # modifier of "lights", whatever the tagger said).
-        end = i + 1
-        while (end < n and classes[end] in _NOMINAL_MODIFIERS
-               and _RANK[classes[end]] >= _RANK[classes[end - 1]]):
-            end += 1
-        nouns = [k for k in range(i, end) if classes[k] == "n"]
-        if not nouns:
-            placed.extend(range(i, end))
+        cls = classes[i]
+        found = _noun_phrase(classes, i, after) if cls in _NOMINAL_MODIFIERS else None
+        if found is not None:
+            phrases.append(("np", found[0]))
+            i = found[1]
+        elif cls == "v":
+            end = i + 1
+            while end < n and classes[end] == "part":
+                end += 1
+            phrases.append(("v", list(range(i, end))))
             i = end
-            continue
-        head = nouns[-1]
-        front: list[int] = []
-        moved: dict[str, list[int]] = {c: [] for c in _TAIL}
-        for k in range(i, head):
-            cls = classes[k]
-            if cls in after or (cls == "n" and "poss" in after):
-                moved["gen" if cls == "n" else cls].append(k)
-            else:
-                front.append(k)
-        # The possessor next to the noun, then the others in the mirror image of English's.
-        tail = moved["poss"] + [k for c in _TAIL[1:] for k in moved[c][::-1]]
-        if tail:
-            changed = True
-        placed.extend([*front, head, *tail])
-        i = head + 1
-    if not changed:
+        else:
+            phrases.append((cls if cls == "adp" else "", [i]))
+            i += 1
+    if "adp" in after:  # "in the house" → "the house in"
+        phrases = _swap(phrases, "adp", ("np",), "np")
+    if "verb" in after:  # "play the song" → "the song play"
+        phrases = _swap(phrases, "v", ("np", "pp"), "vp")
+    placed = [u for _, members in phrases for u in members]
+    if placed == list(range(n)):
         return None
     return [token for u in placed for token in range(units[u][0], units[u][0] + units[u][1])]
+
+
+def _swap(phrases: list[tuple[str, list[int]]], mover: str, targets: tuple[str, ...],
+          joined: str) -> list[tuple[str, list[int]]]:
+    """Each ``mover`` phrase put after the phrase right after it when that one's kind is in
+    ``targets``; the pair becomes one phrase of kind ``joined`` (``pp`` for "np adp")."""
+    out: list[tuple[str, list[int]]] = []
+    k = 0
+    while k < len(phrases):
+        kind, members = phrases[k]
+        if kind == mover and k + 1 < len(phrases) and phrases[k + 1][0] in targets:
+            out.append(("pp" if mover == "adp" else joined, phrases[k + 1][1] + members))
+            k += 2
+        else:
+            out.append((kind, members))
+            k += 1
+    return out
 
 
 def row_orders(
