@@ -194,10 +194,10 @@ InflectPos = Annotated[str | None, _opt(
 )]
 WordOrderOpt = Annotated[str, _opt(
     "--word-order",
-    help="translate, phonetic: where adjectives, possessors, numerals and demonstratives "
-    "go: source (English's order), a language's order from URIEL's typology (sw: 'alarm "
-    "my'; auto: the --locale language), or the classes written after the noun "
-    "(adj,poss,num,dem).",
+    help="translate, phonetic: word order: source (English's), a language's from URIEL's "
+    "typology (sw: 'alarm my'; tr: the verb last; auto: the --locale language), or what "
+    "moves: adj,poss,num,dem (after the noun), adp (after its noun phrase), verb (after "
+    "its object).",
 )]
 PhoneticLang = Annotated[str | None, _opt(
     "--phonetic-lang", help="phonetic: epitran language, e.g. sw or swa-Latn (default --locale).",

@@ -1,19 +1,21 @@
-"""Noun-phrase word order: English modifiers moved after the noun where the target does so.
+"""Word order: English phrases rearranged the way the target language orders them.
 
 English writes adjectives, possessors, numerals, demonstratives and noun modifiers before
-the noun ("my favourite song", "the kitchen lights"); Swahili writes them after ("wimbo
-wangu unaopenda", "taa za jikoni"). Word-by-word synthesis keeps English's order unless
-told otherwise. ``--word-order`` names the classes to move (``adj,poss,num,dem``), or a
-language (``sw``; ``auto``: the ``--locale`` language) whose order
-``lexi/resources/word_order.tsv`` gives (URIEL's typology,
+the noun ("my favourite song", "the kitchen lights"), prepositions, and the verb before
+its object. Swahili writes the modifiers after the noun ("wimbo wangu unaopenda", "taa za
+jikoni"); Turkish writes postpositions and the verb last. Word-by-word synthesis keeps
+English's order unless told otherwise. ``--word-order`` names the classes to move
+(``adj,poss,num,dem,adp,verb``), or a language (``sw``; ``auto``: the ``--locale``
+language) whose order ``lexi/resources/word_order.tsv`` gives (URIEL's typology,
 :mod:`lexi.resources.build_word_order`).
 
-Only the noun phrase moves, inside one chunk (a slot value or the text between two slots),
-so slot spans stay exact. Moved modifiers follow the noun in the mirror image of English's
-order (Greenberg's most common post-nominal order, N-Adj-Num-Dem), the possessor first;
+Only words inside one chunk move (a slot value or the text between two slots), so slot
+spans stay exact. Moved modifiers follow the noun in the mirror image of English's order
+(Greenberg's most common post-nominal order, N-Adj-Num-Dem), the possessor first;
 articles and quantifiers (the, a, all, every) stay in front. A noun modifier ("kitchen" in
 "kitchen lights") moves with the possessors (a genitive in most languages that write one).
-A multi-word lexicon match ("living room") is one unit with the class of its last word.
+Then an adposition follows its noun phrase and a verb the phrase after it. A multi-word
+lexicon match ("living room") is one unit with the class of its last word.
 """
 
 from __future__ import annotations
