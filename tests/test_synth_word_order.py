@@ -200,3 +200,38 @@ def test_reordering_only_permutes_words_within_chunks(words, cuts, order):
     for a, b in zip(plain.slots, moved.slots, strict=True):
         assert Counter(plain.slot_value(a).split()) == Counter(moved.slot_value(b).split())
     assert Counter(plain.text.split()) == Counter(moved.text.split())
+
+
+def test_the_generator_takes_wals_first_then_other_sources_then_predictions(tmp_path):
+    import numpy as np
+
+    from lexi.resources.build_word_order import FEATURES, build_rows
+
+    names = [name for pair in FEATURES for name in pair]
+    sources = ["ETHNO", "WALS", "SSWL"]
+    langs = ["aaa", "bbb", "ccc", "ddd"]
+    data = np.full((len(langs), len(names), len(sources)), -1.0, dtype=np.float32)
+
+    def put(lang, feature, source, before, after):
+        b, a = names.index(FEATURES[feature][0]), names.index(FEATURES[feature][1])
+        data[langs.index(lang), b, sources.index(source)] = before
+        data[langs.index(lang), a, sources.index(source)] = after
+
+    for feature in range(len(FEATURES)):
+        put("aaa", feature, "WALS", 1, 0)      # WALS: before ...
+        put("aaa", feature, "SSWL", 0, 1)      # ... wins over another source's after
+        put("bbb", feature, "SSWL", 1, 1)      # no WALS: both orders attested
+    put("ccc", 0, "ETHNO", 0, 1)               # one feature observed, the rest predicted
+    predicted = np.zeros((len(langs), len(names), 1), dtype=np.float32)
+    for feature in range(len(FEATURES)):
+        predicted[:, names.index(FEATURES[feature][0]), 0] = 1.0  # predicted: before
+    np.savez(tmp_path / "features.npz", feats=np.array(names), data=data,
+             sources=np.array(sources), langs=np.array(langs))
+    np.savez(tmp_path / "feature_predictions.npz", feats=np.array(names), data=predicted,
+             sources=np.array(["predicted"]), langs=np.array(langs[:3]))
+    rows = {row[0]: row[1:] for row in build_rows(tmp_path)}
+    n = len(FEATURES)
+    assert rows["aaa"] == ("before",) * n + ("observed",)
+    assert rows["bbb"] == ("both",) * n + ("observed",)
+    assert rows["ccc"] == ("after",) + ("before",) * (n - 1) + ("observed+predicted",)
+    assert "ddd" not in rows  # nothing observed and no prediction: left out, not guessed
