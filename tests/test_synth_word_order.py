@@ -235,3 +235,23 @@ def test_the_generator_takes_wals_first_then_other_sources_then_predictions(tmp_
     assert rows["bbb"] == ("both",) * n + ("observed",)
     assert rows["ccc"] == ("after",) + ("before",) * (n - 1) + ("observed+predicted",)
     assert "ddd" not in rows  # nothing observed and no prediction: left out, not guessed
+
+
+def test_lexi_synth_reports_the_order_it_wrote(tmp_path):
+    import json
+
+    from lexi.synth.synthesize import synthesize
+
+    source = tmp_path / "en.jsonl"
+    source.write_text(json.dumps({"id": "1", "locale": "en-US", "partition": "train",
+                                  "utt": "play my favorite song", "intent": "play_music",
+                                  "annot_utt": "play my favorite song"}) + "\n")
+    words = tmp_path / "en-sw.tsv"
+    words.write_text("play\tcheza\nmy\twangu\nfavorite\tpendwa\nsong\twimbo\n")
+    for order, expected in (("auto", "poss,adj,num,dem"), ("source", "source")):
+        out = tmp_path / f"{order}.jsonl"
+        summary = synthesize(str(source), str(out), [str(words)], "translate", locale="sw-KE",
+                             word_order=order)
+        assert summary.word_order == summary.as_dict()["word_order"] == expected
+    rows = [json.loads(line)["utt"] for line in (tmp_path / "auto.jsonl").open()]
+    assert rows == ["cheza wimbo wangu pendwa"]

@@ -34,6 +34,8 @@ def print_summary(summary: SynthSummary, output: str, top: int) -> None:
         table.add_row(
             "rows not written", ", ".join(f"{k}: {v}" for k, v in summary.skipped.most_common())
         )
+    if summary.word_order != "source":
+        table.add_row("word order moved", summary.word_order)
     if summary.inflections:
         table.add_row(
             "inflections", ", ".join(f"{k}: {v}" for k, v in summary.inflections.most_common())

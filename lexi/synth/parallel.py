@@ -181,7 +181,8 @@ def _unless_stopped(rows: Iterable[Utterance]) -> Iterator[Utterance]:
 
 def _run_job(job: Job) -> ChunkResult:
     synthesizer = _SYNTHESIZER
-    summary = SynthSummary(numbers_mode=synthesizer.config.numbers, share_terms=[])
+    summary = SynthSummary(numbers_mode=synthesizer.config.numbers, share_terms=[],
+                           word_order=synthesizer.config.word_order)
     out = StringIO()
     rows = _unless_stopped(job.utterances())
     try:

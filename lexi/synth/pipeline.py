@@ -156,7 +156,8 @@ def synthesize_file(
         log.warning("--workers %d: no synthesizer factory to start workers with on %s; "
                     "synthesising in this process", workers, start_method())
         workers = 1
-    summary = SynthSummary(numbers_mode=synthesizer.config.numbers)
+    summary = SynthSummary(numbers_mode=synthesizer.config.numbers,
+                           word_order=synthesizer.config.word_order)
     if workers > 1:
         jobs = source_jobs(source, format=format, split=split, size=chunk_rows)
         with WorkerPool(synthesizer, workers, factory) as pool:

@@ -43,7 +43,8 @@ class SynthSummary:
     (``label_rows``, ``label_words``, ``label_replaced``), how numbers were written
     (``numbers``: ``cldr_numbers``, ``cldr_names``, ``cldr_periods``, ``lexicon_numbers``)
     and the words inflection changed, by where the form came from (``inflected``).
-    ``numbers_mode`` is the synthesizer's resolved ``--numbers``."""
+    ``numbers_mode`` is the synthesizer's resolved ``--numbers``, ``word_order`` its resolved
+    ``--word-order`` (the classes moved; ``source``: none)."""
 
     source_rows: int = 0
     rows_written: int = 0
@@ -64,6 +65,7 @@ class SynthSummary:
     numbers: Counter = field(default_factory=Counter)
     inflected: Counter = field(default_factory=Counter)
     numbers_mode: str | None = None
+    word_order: str = "source"
     # A worker's part of a run (``lexi synth --workers``) keeps each row's share as well as
     # their sum, so that :meth:`merge` adds them in row order: the float sum, and so the
     # report, is then the one a single process gets (a float sum depends on its order).
@@ -183,6 +185,7 @@ class SynthSummary:
             "untranslated_top": dict(self.untranslated.most_common(top)),
             "skipped": dict(self.skipped.most_common()),
             "inflections": dict(self.inflections.most_common()),
+            "word_order": self.word_order,
         }
         if report:
             data["report"] = self.report(top)
