@@ -14,7 +14,7 @@ from test_synth_fakes import lexicon
 from lexi.data.massive import format_annot, parse_annot
 from lexi.data.records import SlotSpan, Utterance
 from lexi.errors import LexiError
-from lexi.morph.english import analyze_english
+from lexi.morph.english import Analysis, analyze_english
 from lexi.synth import SynthConfig, Synthesizer
 from lexi.synth.word_order import (
     WordOrder,
@@ -255,3 +255,23 @@ def test_lexi_synth_reports_the_order_it_wrote(tmp_path):
         assert summary.word_order == summary.as_dict()["word_order"] == expected
     rows = [json.loads(line)["utt"] for line in (tmp_path / "auto.jsonl").open()]
     assert rows == ["cheza wimbo wangu pendwa"]
+
+
+def test_slot_values_stay_verbatim_under_slot_mode_keep():
+    text = "turn on the kitchen lights"
+    slot = (SlotSpan(12, 26, "device"),)
+    config = SynthConfig(sense="first", numbers="lexicon", word_order=SWAHILI_LIKE,
+                         slot_mode="keep")
+    row = Synthesizer(config, [SW], analyze=analyze_english).variant(utt(text, slot),
+                                                                     "translate")
+    assert format_annot(row.text, row.slots) == "washa juu the [device : kitchen lights]"
+
+
+def test_punctuation_does_not_move_even_when_called_a_noun():
+    def all_nouns(words):
+        return [Analysis(word, word.lower(), "N", frozenset({"N", "SG"})) for word in words]
+
+    config = SynthConfig(sense="first", numbers="keep", word_order=SWAHILI_LIKE)
+    row = Synthesizer(config, [SW], analyze=all_nouns).variant(utt("song , lights"),
+                                                                "translate")
+    assert row.text == "wimbo , taa"

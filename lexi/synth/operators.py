@@ -404,7 +404,8 @@ class Synthesizer:
             orders = prep.orders.get(main)
             if orders is None and self._analyses(prep):
                 orders = prep.orders[main] = row_orders(
-                    prep.chunks, prep.analyses, prep.matches[main], self.word_order)
+                    prep.chunks, prep.analyses, prep.matches[main], self.word_order,
+                    slots=config.slot_mode == "translate")
             reorder(outputs, orders or ())
         text, slots = render(prep.chunks, outputs, prep.utt.text)
         metadata = dict(prep.metadata)

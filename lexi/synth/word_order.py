@@ -234,13 +234,18 @@ def _swap(phrases: list[tuple[str, list[int]]], mover: str, targets: tuple[str, 
 
 def row_orders(
     chunks: Sequence[Any], analyses: Sequence[Any], matches: Sequence[Any], order: WordOrder,
+    *, slots: bool = True,
 ) -> tuple[list[int] | None, ...]:
     """Per chunk of a source row (:class:`~lexi.synth.align.Chunk`): its token positions in
     the target's order, or ``None`` where nothing moves. ``analyses``: the English analysis
     of every token of the row; ``matches``: the chunks' lexicon matches (a multi-word match
-    moves as one unit)."""
+    moves as one unit). ``slots=False`` leaves slot values as they are (``--slot-mode
+    keep`` and ``localise`` promise them verbatim or changed word for word)."""
     orders: list[list[int] | None] = []
     for chunk, (sites, _) in zip(chunks, matches, strict=True):
+        if chunk.slot is not None and not slots:
+            orders.append(None)
+            continue
         spans = {site.token: site.length for site in sites if site.length > 1}
         units: list[tuple[int, int]] = []
         k = 0
@@ -248,8 +253,10 @@ def row_orders(
             units.append((k, spans.get(k, 1)))
             k += units[-1][1]
         heads = [analyses[chunk.offset + start + length - 1] for start, length in units]
+        # Punctuation never moves, whatever an analyser calls it.
         classes = [word_class(head, heads[u + 1] if u + 1 < len(heads) else None)
-                   for u, head in enumerate(heads)]
+                   if chunk.is_word[start + length - 1] else None
+                   for u, (head, (start, length)) in enumerate(zip(heads, units, strict=True))]
         orders.append(chunk_order(classes, units, order) if len(units) > 1 else None)
     return tuple(orders)
 
