@@ -158,6 +158,7 @@ def test_the_table_has_the_shared_languages():
     assert language_order("en")[0].after == frozenset()
     assert language_order("lin")[0].after == {"adj", "poss", "num", "dem"}
     assert language_order("bm")[0].after == {"adj", "num", "adp", "verb"}
+    assert language_order("Bambara") == language_order("bm")  # a name, as lexi reads it
     assert language_order("qqq") is None
     assert resolve_word_order("auto", "qqq") is None
     assert resolve_word_order("auto", None) is None

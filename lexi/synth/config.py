@@ -111,9 +111,10 @@ class SynthConfig:
         string is read too); ``None``: every word. Neither does anything without
         ``inflect`` in ``ops`` (like ``--morph``), so one set of options can serve runs
         with and without it.
-    word_order: noun-phrase order of ``translate`` and ``phonetic`` rows
-        (:mod:`lexi.synth.word_order`): English's (``source``), the locale's language's
-        from URIEL (``auto``), or the classes written after the noun (``adj,poss,num,dem``).
+    word_order: word order of ``translate`` and ``phonetic`` rows
+        (:mod:`lexi.synth.word_order`): English's (``source``), a language's from URIEL
+        (``sw``; ``auto``: the locale's language), or the classes to move
+        (``adj,poss,num,dem`` after the noun, ``adp`` after its phrase, ``verb`` last).
     """
 
     ops: tuple[str, ...] = ("translate",)

@@ -97,18 +97,20 @@ def load_table(path: Path = TABLE) -> dict[str, dict[str, str]]:
 
 
 def language_order(language: str) -> tuple[WordOrder, str] | None:
-    """The order of ``language`` (a code such as ``sw``, ``swh``, ``sw-KE``, ``twi_Latn``)
-    and where it comes from (``observed``, ``predicted``...); ``None`` if not in the table."""
-    import langcodes
+    """The order of ``language`` (anything lexi's language resolver reads: ``sw``, ``swh``,
+    ``sw-KE``, ``twi_Latn``, ``Bambara``) and where it comes from (``observed``,
+    ``predicted``...); ``None`` if the table has none of its codes."""
+    from lexi.resources.languages import resolve_language
 
-    table = load_table()
-    code = language.replace("_", "-").split("-")[0].lower()
-    candidates = [code]
+    typed = language.replace("_", "-").split("-")[0].lower()
+    candidates = [typed]
     try:
-        tag = langcodes.Language.get(code)
-        candidates += [tag.to_alpha3(), langcodes.Language.get(code, normalize=False).to_alpha3()]
-    except (LookupError, ValueError, langcodes.LanguageTagError):
-        pass
+        record = resolve_language(language)
+    except LexiError:
+        record = None
+    if record is not None:  # the variety SIB-200 uses first (swh for sw), then the others
+        candidates += [*(record.sib200 or "").split("_")[:1], record.iso3, *record.codes]
+    table = load_table()
     for candidate in candidates:
         row = table.get(candidate)
         if row is not None:
@@ -206,7 +208,7 @@ def chunk_order(
             phrases.append((cls if cls == "adp" else "", [i]))
             i += 1
     if "adp" in after:  # "in the house" → "the house in"
-        phrases = _swap(phrases, "adp", ("np",), "np")
+        phrases = _swap(phrases, "adp", ("np",), "pp")
     if "verb" in after:  # "play the song" → "the song play"
         phrases = _swap(phrases, "v", ("np", "pp"), "vp")
     placed = [u for _, members in phrases for u in members]
@@ -218,13 +220,13 @@ def chunk_order(
 def _swap(phrases: list[tuple[str, list[int]]], mover: str, targets: tuple[str, ...],
           joined: str) -> list[tuple[str, list[int]]]:
     """Each ``mover`` phrase put after the phrase right after it when that one's kind is in
-    ``targets``; the pair becomes one phrase of kind ``joined`` (``pp`` for "np adp")."""
+    ``targets``; the pair becomes one phrase of kind ``joined``."""
     out: list[tuple[str, list[int]]] = []
     k = 0
     while k < len(phrases):
         kind, members = phrases[k]
         if kind == mover and k + 1 < len(phrases) and phrases[k + 1][0] in targets:
-            out.append(("pp" if mover == "adp" else joined, phrases[k + 1][1] + members))
+            out.append((joined, phrases[k + 1][1] + members))
             k += 2
         else:
             out.append((kind, members))
