@@ -17,7 +17,12 @@ en-US train utterances (../shared/data or $LEXI_SHARED_DATA):
   backward pass below them, which the FLOP count follows
 - full fine-tuning, padded to 32 and dynamic + buckets (float32)
 
-then prediction throughput (utterances/s) of the LoRA run on en-US dev. Samples/s count
+then prediction throughput (utterances/s) of the LoRA run on en-US dev, and the cost of fresh
+synthetic views (``lexi train --synth``): one epoch's views of every MASSIVE en-US train
+row (translate, the WECHSEL en-sw list when ../shared/data has it), timed as
+:class:`lexi.model.views.FreshViews` makes them, against the time the default
+configuration (``lora-dynamic-bucketed-bf16``, or the first one run) needs to train on that
+epoch's rows at its measured samples/s (issue goal: at most 5 % of the step time). Samples/s count
 training steps only (forward, backward, optimizer), not model loading, dev evaluation or
 the first step (one-off warm-up costs).
 
@@ -149,6 +154,40 @@ def run_one(name: str, args: argparse.Namespace, work: Path) -> dict:
     return figures
 
 
+def fresh_view_cost(lexicon: Path) -> dict:
+    """Seconds :class:`~lexi.model.views.FreshViews` takes to make two epochs' views of
+    every MASSIVE en-US train row (translate), in this process; loading the lexicon and
+    building the synthesizer (once a run) are timed apart."""
+    from lexi.data.readers import read_dataset
+    from lexi.model.views import FreshViews, FreshViewSpec, is_original
+
+    originals = [u for u in read_dataset(shared_data())
+                 if u.split == "train" and is_original(u)]
+    start = time.perf_counter()
+    spec = FreshViewSpec((str(lexicon),), {"ops": ("translate",), "locale": "sw-KE"}, {})
+    fresh = FreshViews(spec, freeze_after_load=True)  # as lexi train builds it
+    build = time.perf_counter() - start
+    epochs = []
+    for epoch in (0, 1):
+        start = time.perf_counter()
+        views = fresh.epoch(originals, epoch)
+        epochs.append({"epoch": epoch, "seconds": time.perf_counter() - start,
+                       "views": len(views)})
+    return {"lexicon": str(lexicon), "originals": len(originals), "build_seconds": build,
+            "epochs": epochs}
+
+
+def fresh_view_share(cost: dict, samples_per_s: float) -> dict:
+    """The views' share of an epoch: synthesis seconds / (synthesis + training seconds),
+    the epoch's rows being the originals and their views, trained at ``samples_per_s``."""
+    worst = max(cost["epochs"], key=lambda e: e["seconds"])
+    rows = cost["originals"] + worst["views"]
+    train_seconds = rows / samples_per_s
+    return {"epoch_rows": rows, "train_seconds": train_seconds,
+            "synth_seconds": worst["seconds"],
+            "share": worst["seconds"] / (worst["seconds"] + train_seconds)}
+
+
 def torch_threads() -> int:
     import torch
 
@@ -241,6 +280,11 @@ def matmul_peak(device_name: str, seconds: float) -> dict:
             "threads": torch.get_num_threads()}
 
 
+def by_config(results: list[dict], name: str) -> dict:
+    """The result of configuration ``name``, else the first one run."""
+    return next((r for r in results if r["config"] == name), results[0])
+
+
 def predict_throughput(run_dir: Path, dev: Path, device: str) -> dict:
     from lexi.data.readers import read_dataset
     from lexi.model.predict import load_predictor
@@ -267,13 +311,19 @@ def main() -> None:
                         help="skip counting one real step with FlopCounterMode")
     parser.add_argument("--json", action="store_true",
                         help="print the figures as one JSON document (tables to stderr)")
+    parser.add_argument("--no-fresh-views", dest="fresh_views", action="store_false",
+                        help="skip timing fresh synthetic views (lexi train --synth)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--fresh", help=argparse.SUPPRESS)
     parser.add_argument("--peak", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.one:
         print(json.dumps(run_one(args.one, args, Path(args.work))), flush=True)
+        return
+    if args.fresh:
+        print(json.dumps(fresh_view_cost(Path(args.fresh))), flush=True)
         return
     if args.peak:
         import torch
@@ -312,6 +362,12 @@ def main() -> None:
                   f"{results[-1]['achieved_gflops']:7.1f} GFLOP/s  "
                   f"peak {results[-1]['peak_memory_mib']:7.0f} MiB", file=out, flush=True)
     peaks.append(child("--peak"))
+    lexicon = shared_data().parents[1] / "lexicons" / "wechsel-en-sw.tsv"
+    fresh = None
+    if args.fresh_views and results and lexicon.exists():
+        fresh = child("--fresh", str(lexicon))  # its own process: a cold synthesizer
+        default = by_config(results, "lora-dynamic-bucketed-bf16")
+        fresh.update(fresh_view_share(fresh, default["samples_per_s"]), config=default["config"])
     peak = max(p["peak_gflops"] for p in peaks)
     for r in results:
         r["peak_gflops"] = peak
@@ -363,6 +419,13 @@ def main() -> None:
         lora, full = by_name["lora-fixed32"], by_name["full-fixed32"]
         speedup = lora["samples_per_s"] / full["samples_per_s"]
         print(f"LoRA / full fine-tuning at fixed 32: {speedup:.2f}x", file=out)
+    if fresh:
+        print(f"fresh views (lexi train --synth, translate, {fresh['originals']} rows): "
+              f"{fresh['build_seconds']:.1f} s to build once; an epoch's "
+              f"{max(e['views'] for e in fresh['epochs'])} views in "
+              f"{fresh['synth_seconds']:.2f} s against {fresh['train_seconds']:.0f} s of "
+              f"{fresh['config']} training on the epoch's {fresh['epoch_rows']} rows: "
+              f"{100 * fresh['share']:.1f}% of the epoch (goal at most 5%)", file=out)
     for r in results:
         if "predict_utt_per_s" in r:
             print(f"prediction: {r['predict_utt_per_s']:.1f} utterances/s "
@@ -370,7 +433,8 @@ def main() -> None:
     if args.json:
         print(json.dumps({"model": args.model, "device": args.device, "steps": args.steps,
                           "threads": threads, "peak": peaks, "peak_gflops": peak,
-                          "load_average": os.getloadavg(), "configs": results}, indent=2))
+                          "load_average": os.getloadavg(), "configs": results,
+                          "fresh_views": fresh}, indent=2))
 
 
 if __name__ == "__main__":
