@@ -276,3 +276,14 @@ def test_punctuation_does_not_move_even_when_called_a_noun():
     row = Synthesizer(config, [SW], analyze=all_nouns).variant(utt("song , lights"),
                                                                 "translate")
     assert row.text == "wimbo , taa"
+
+
+def test_the_sentence_capital_goes_to_the_word_now_first():
+    # A word capitalised only because it opened the sentence gives its capital away.
+    assert translate("This week", SWAHILI_LIKE).text == "Wiki hii"
+    assert translate("Play my favorite song", SWAHILI_LIKE).text == "Cheza wimbo wangu pendwa"
+    assert translate("My favorite song", SWAHILI_LIKE).text == "Wimbo wangu pendwa"
+    # Nothing moved, an acronym, or a name first: the letters stay as they were.
+    assert translate("This week", "source").text == "Hii wiki"
+    assert translate("NASA alarms", SWAHILI_LIKE).text == "NASA kengele"
+    assert translate("Olly play my song", SWAHILI_LIKE).text == "Olly cheza wimbo wangu"

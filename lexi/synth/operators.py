@@ -406,7 +406,8 @@ class Synthesizer:
                 orders = prep.orders[main] = row_orders(
                     prep.chunks, prep.analyses, prep.matches[main], self.word_order,
                     slots=config.slot_mode == "translate")
-            reorder(outputs, orders or ())
+            reorder(outputs, orders or (),
+                    initial_is_name=bool(prep.analyses) and prep.analyses[0].pos == "PROPN")
         text, slots = render(prep.chunks, outputs, prep.utt.text)
         metadata = dict(prep.metadata)
         provenance: dict[str, Any] = {

@@ -263,10 +263,39 @@ def row_orders(
     return tuple(orders)
 
 
-def reorder(outputs: list[list[str | None]], orders: Sequence[list[int] | None]) -> None:
+def reorder(outputs: list[list[str | None]], orders: Sequence[list[int] | None], *,
+            initial_is_name: bool = False) -> None:
     """Put each chunk's output tokens (``outputs``, one list per chunk, changed in place) in
-    the order :func:`row_orders` gave."""
+    the order :func:`row_orders` gave. When the row's first word moves and it was
+    capitalised only as the first word (``This week`` → ``wiki hii``, not a name:
+    ``initial_is_name``, nor an acronym), the capital goes to the word now first."""
+    first = _first_word(outputs)
     for ci, positions in enumerate(orders):
         if positions is not None:
             out = outputs[ci]
             outputs[ci] = [out[k] for k in positions]
+    now = _first_word(outputs)
+    if first is None or now is None or initial_is_name:
+        return
+    ci, positions = first[0], orders[first[0]] if first[0] < len(orders) else None
+    if positions is None or now[0] != ci or positions[now[1]] == first[1]:
+        return  # the first word did not move
+    moved = positions.index(first[1])
+    old, new = outputs[ci][moved], outputs[ci][now[1]]
+    if old and new and _sentence_case(old) and new[:1].islower():
+        outputs[ci][moved] = old[:1].lower() + old[1:]
+        outputs[ci][now[1]] = new[:1].upper() + new[1:]
+
+
+def _first_word(outputs: list[list[str | None]]) -> tuple[int, int] | None:
+    """(chunk, position) of the first token the row writes, None for an empty row."""
+    for ci, out in enumerate(outputs):
+        for k, token in enumerate(out):
+            if token:
+                return ci, k
+    return None
+
+
+def _sentence_case(word: str) -> bool:
+    """Capitalised as a sentence's first word is (``Hii``), not an acronym (``NASA``, ``I``)."""
+    return word[:1].isupper() and any(c.islower() for c in word[1:])
